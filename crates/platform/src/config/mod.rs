@@ -1,0 +1,73 @@
+//! Configuration: one optional TOML file plus `VIDGRAPH_*` environment overrides.
+//!
+//! Every section has defaults that work on one machine, so an empty environment runs.
+//! Nested keys use `__` in the environment: `VIDGRAPH_DB__URL` sets `db.url`.
+
+mod auth;
+mod db;
+mod http;
+mod limits;
+mod nats;
+mod redis;
+mod telemetry;
+
+pub use self::auth::AuthConfig;
+pub use self::db::DbConfig;
+pub use self::http::HttpConfig;
+pub use self::limits::LimitsConfig;
+pub use self::nats::NatsConfig;
+pub use self::redis::RedisConfig;
+pub use self::telemetry::{LogFormat, TelemetryConfig};
+
+use figment::Figment;
+use figment::providers::{Env, Format, Toml};
+use serde::Deserialize;
+use std::path::PathBuf;
+
+/// Environment variable naming the config file; without it only defaults and env apply.
+pub const CONFIG_FILE_ENV: &str = "VIDGRAPH_CONFIG";
+
+/// The whole configuration of one vidgraph process.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct AppConfig {
+    /// PostgreSQL (`VIDGRAPH_DB__*`).
+    pub db: DbConfig,
+    /// Redis (`VIDGRAPH_REDIS__*`).
+    pub redis: RedisConfig,
+    /// NATS and JetStream (`VIDGRAPH_NATS__*`).
+    pub nats: NatsConfig,
+    /// HTTP listener of a subgraph (`VIDGRAPH_HTTP__*`).
+    pub http: HttpConfig,
+    /// Token keys and lifetimes (`VIDGRAPH_AUTH__*`).
+    pub auth: AuthConfig,
+    /// Query depth and complexity limits (`VIDGRAPH_LIMITS__*`).
+    pub limits: LimitsConfig,
+    /// Logging (`VIDGRAPH_TELEMETRY__*`).
+    pub telemetry: TelemetryConfig,
+}
+
+/// The configuration could not be read or does not parse.
+#[derive(Debug, thiserror::Error)]
+#[error("invalid configuration: {0}")]
+pub struct ConfigError(#[from] Box<figment::Error>);
+
+impl AppConfig {
+    /// Loads defaults, then the file named by `VIDGRAPH_CONFIG` (if set), then the environment.
+    pub fn load() -> Result<Self, ConfigError> {
+        let file = std::env::var_os(CONFIG_FILE_ENV).map(PathBuf::from);
+        Self::load_from(file)
+    }
+
+    /// Like [`AppConfig::load`] with an explicit file.
+    pub fn load_from(file: Option<PathBuf>) -> Result<Self, ConfigError> {
+        let mut figment = Figment::new();
+        if let Some(file) = file {
+            figment = figment.merge(Toml::file_exact(file));
+        }
+        figment
+            .merge(Env::prefixed("VIDGRAPH_").ignore(&["config"]).split("__"))
+            .extract()
+            .map_err(|e| ConfigError(Box::new(e)))
+    }
+}

@@ -1,0 +1,18 @@
+use serde::Deserialize;
+
+/// NATS settings.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct NatsConfig {
+    /// `VIDGRAPH_NATS__URL`, default `nats://127.0.0.1:4222`.
+    pub url: String,
+    /// `VIDGRAPH_NATS__SUBJECT_PREFIX`: prepended to every subject and stream name, so parallel
+    /// tests (and deployments) sharing one server never see each other's messages; default `vg`.
+    pub subject_prefix: String,
+}
+
+impl Default for NatsConfig {
+    fn default() -> Self {
+        Self { url: "nats://127.0.0.1:4222".into(), subject_prefix: "vg".into() }
+    }
+}

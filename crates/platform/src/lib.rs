@@ -1,0 +1,22 @@
+//! The platform every vidgraph subgraph is built on: configuration, backends (PostgreSQL,
+//! Redis, NATS), identity, the error model, the HTTP/WebSocket server and telemetry.
+
+pub mod auth;
+pub mod config;
+pub mod db;
+mod deps;
+pub mod error;
+pub mod migrate;
+pub mod nats;
+pub mod rate_limit;
+pub mod redis;
+pub mod request;
+pub mod schema;
+pub mod server;
+pub mod status;
+pub mod telemetry;
+#[cfg(feature = "testkit")]
+pub mod testkit;
+
+pub use deps::{Deps, InitError};
+pub use server::Application;

@@ -1,0 +1,103 @@
+//! The HTTP server every subgraph runs: GraphQL over HTTP and WebSocket, GraphiQL, health,
+//! metrics, graceful shutdown.
+
+mod graphql;
+mod health;
+mod websocket;
+
+use crate::deps::{Deps, InitError};
+use crate::telemetry;
+use async_graphql::Executor;
+use axum::Router;
+use axum::extract::DefaultBodyLimit;
+use axum::routing::get;
+use std::future::Future;
+use std::net::SocketAddr;
+use tokio::net::TcpListener;
+
+/// What the request handlers share.
+#[derive(Clone)]
+pub(crate) struct ServerState<E> {
+    pub(crate) subgraph: &'static str,
+    pub(crate) executor: E,
+    pub(crate) deps: Deps,
+}
+
+/// A subgraph bound to its port, ready to serve (z2p's `Application`).
+pub struct Application {
+    listener: TcpListener,
+    router: Router,
+    port: u16,
+}
+
+impl Application {
+    /// Binds the listener (`http.port`, else `default_port`; 0 picks a free one) and builds the routes.
+    pub async fn build<E: Executor>(
+        subgraph: &'static str,
+        default_port: u16,
+        deps: Deps,
+        executor: E,
+    ) -> Result<Application, InitError> {
+        let http = &deps.config.http;
+        let addr = format!("{}:{}", http.host, http.port.unwrap_or(default_port));
+        let listener = TcpListener::bind(&addr).await.map_err(|source| InitError::Bind { addr: addr.clone(), source })?;
+        let port = listener.local_addr().map_err(|source| InitError::Bind { addr, source })?.port();
+        let router = build_router(ServerState { subgraph, executor, deps });
+        Ok(Application { listener, router, port })
+    }
+
+    /// The bound port.
+    pub fn port(&self) -> u16 {
+        self.port
+    }
+
+    /// Serves until SIGINT/SIGTERM, then finishes in-flight requests.
+    pub async fn run_until_stopped(self) -> std::io::Result<()> {
+        self.run_until(shutdown_signal()).await
+    }
+
+    /// Serves until `shutdown` completes (tests use a oneshot), then drains.
+    pub async fn run_until(self, shutdown: impl Future<Output = ()> + Send + 'static) -> std::io::Result<()> {
+        axum::serve(self.listener, self.router.into_make_service_with_connect_info::<SocketAddr>())
+            .with_graceful_shutdown(shutdown)
+            .await
+    }
+}
+
+/// The routes of a subgraph.
+fn build_router<E: Executor>(state: ServerState<E>) -> Router {
+    let body_limit = state.deps.config.http.body_limit_bytes;
+    Router::new()
+        .route("/graphql", get(graphql::get_graphql::<E>).post(graphql::post_graphql::<E>))
+        .route("/ws", get(websocket::upgrade::<E>))
+        .route("/health/live", get(health::live))
+        .route("/health/ready", get(health::ready::<E>))
+        .route("/metrics", get(telemetry::render_metrics))
+        .layer(DefaultBodyLimit::max(body_limit))
+        .with_state(state)
+}
+
+/// Completes on Ctrl-C or SIGTERM.
+pub async fn shutdown_signal() {
+    let ctrl_c = async {
+        if tokio::signal::ctrl_c().await.is_err() {
+            std::future::pending::<()>().await;
+        }
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut signal) => {
+                signal.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        () = ctrl_c => {},
+        () = terminate => {},
+    }
+    tracing::info!("shutdown signal received, draining");
+}

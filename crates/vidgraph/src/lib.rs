@@ -1,0 +1,9 @@
+//! The vidgraph CLI's library: the subgraph registry, schema files, the router launcher and
+//! the local `dev` orchestration (shared with the end-to-end tests).
+
+pub mod db_admin;
+pub mod dev;
+pub mod paths;
+pub mod router;
+pub mod schema_files;
+pub mod subgraphs;

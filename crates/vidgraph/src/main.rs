@@ -1,0 +1,106 @@
+//! `vidgraph`: the one command-line entry point of the platform.
+
+use clap::{Parser, Subcommand};
+use platform::config::AppConfig;
+use vidgraph::subgraphs::Subgraph;
+
+#[derive(Parser)]
+#[command(name = "vidgraph", version, about = "vidgraph: a federated GraphQL video and live-streaming backend")]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Run everything locally: keys, migrations, demo data, five subgraphs and the router.
+    Dev,
+    /// Create the database if needed and apply pending migrations.
+    Migrate,
+    /// Insert the demo data that is missing (idempotent).
+    Seed,
+    /// Write schema/<subgraph>.graphql and compose schema/supergraph.graphql.
+    Schema {
+        /// Only check that the checked-in files are current; exit 1 if not.
+        #[arg(long)]
+        check: bool,
+    },
+    /// Serve one subgraph (production entry point).
+    Serve {
+        /// Which subgraph.
+        subgraph: Subgraph,
+    },
+    /// Create the token signing keys if they do not exist yet.
+    Keys,
+    /// Create an admin account, or promote an existing account with this e-mail.
+    CreateAdmin {
+        /// E-mail of the account.
+        #[arg(long)]
+        email: String,
+        /// Username for a new account.
+        #[arg(long)]
+        username: String,
+        /// Password for a new account (or set VIDGRAPH_ADMIN_PASSWORD).
+        #[arg(long, env = "VIDGRAPH_ADMIN_PASSWORD", hide_env_values = true)]
+        password: String,
+    },
+}
+
+#[tokio::main]
+async fn main() -> std::process::ExitCode {
+    let cli = Cli::parse();
+    let config = match AppConfig::load() {
+        Ok(config) => config,
+        Err(error) => {
+            eprintln!("{error}");
+            return std::process::ExitCode::from(2);
+        }
+    };
+    platform::telemetry::init(&config.telemetry);
+    match run(cli.command, config).await {
+        Ok(()) => std::process::ExitCode::SUCCESS,
+        Err(error) => {
+            eprintln!("error: {error:#}");
+            std::process::ExitCode::FAILURE
+        }
+    }
+}
+
+async fn run(command: Command, config: AppConfig) -> anyhow::Result<()> {
+    match command {
+        Command::Dev => vidgraph::dev::run(config).await,
+        Command::Migrate => vidgraph::db_admin::migrate(&config).await,
+        Command::Seed => vidgraph::db_admin::seed(&config).await,
+        Command::Schema { check } => {
+            let root = vidgraph::paths::repo_root();
+            if check {
+                let stale = vidgraph::schema_files::stale_files(&root)?;
+                if !stale.is_empty() {
+                    anyhow::bail!("stale schema files (run `vidgraph schema`): {}", stale.join(", "));
+                }
+                println!("schema files are current");
+                Ok(())
+            } else {
+                vidgraph::schema_files::write_all(&root)
+            }
+        }
+        Command::Serve { subgraph } => serve(subgraph, config).await,
+        Command::Keys => {
+            platform::auth::KeyPair::load_or_create(&config.auth.key_dir)?;
+            println!("keys: {}", config.auth.key_dir.display());
+            Ok(())
+        }
+        Command::CreateAdmin { email, username, password } => {
+            vidgraph::db_admin::create_admin(&config, &email, &username, &password).await
+        }
+    }
+}
+
+/// telemetry → config → build → run.
+async fn serve(subgraph: Subgraph, config: AppConfig) -> anyhow::Result<()> {
+    let deps = platform::Deps::connect(config, subgraph.name()).await?;
+    let application = subgraph.build(deps).await?;
+    tracing::info!(subgraph = subgraph.name(), port = application.port(), "serving");
+    application.run_until_stopped().await?;
+    Ok(())
+}

@@ -1,0 +1,173 @@
+//! `Platform::start()`: subgraphs on port 0, a staged router on a free port, and GraphQL helpers.
+
+use platform::auth::{AuthUser, TokenSigner};
+use platform::db::StatementCounter;
+use platform::testkit::TestServices;
+use platform::{Application, Deps};
+use serde_json::{Value, json};
+use std::collections::HashMap;
+use std::time::Duration;
+use tokio::sync::oneshot;
+use vidgraph::router::{self, RouterProcess};
+use vidgraph::subgraphs::Subgraph;
+
+/// A running platform for one test.
+pub struct Platform {
+    pub services: TestServices,
+    pub router: RouterProcess,
+    pub subgraph_urls: HashMap<&'static str, String>,
+    pub content_statements: StatementCounter,
+    client: reqwest::Client,
+    _stage: TempDir,
+    _shutdowns: Vec<oneshot::Sender<()>>,
+}
+
+/// A GraphQL response with its HTTP status.
+#[derive(Debug)]
+pub struct Reply {
+    pub status: u16,
+    pub body: Value,
+}
+
+impl Reply {
+    /// `data` at a JSON pointer, e.g. `/login/accessToken`.
+    pub fn data(&self, pointer: &str) -> &Value {
+        self.body.pointer(&format!("/data{pointer}")).unwrap_or(&Value::Null)
+    }
+
+    /// The `extensions.code` of every error.
+    pub fn codes(&self) -> Vec<String> {
+        self.body["errors"]
+            .as_array()
+            .map(|errors| errors.iter().map(|e| e["extensions"]["code"].as_str().unwrap_or("<none>").to_owned()).collect())
+            .unwrap_or_default()
+    }
+
+    /// Panics unless the reply has no errors.
+    pub fn ok(self) -> Reply {
+        assert!(self.body.get("errors").is_none_or(Value::is_null), "unexpected errors: {}", self.body);
+        assert_eq!(self.status, 200, "{}", self.body);
+        self
+    }
+}
+
+/// A temporary directory removed on drop.
+pub struct TempDir(pub std::path::PathBuf);
+
+impl Drop for TempDir {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+/// Starts `subgraph` on a free port; returns its URL and a shutdown handle.
+pub async fn spawn_subgraph(subgraph: Subgraph, deps: Deps) -> (String, oneshot::Sender<()>) {
+    let application: Application = subgraph.build(deps).await.expect("subgraph builds");
+    let url = format!("http://127.0.0.1:{}/graphql", application.port());
+    let (stop, stopped) = oneshot::channel::<()>();
+    tokio::spawn(application.run_until(async move {
+        let _ = stopped.await;
+    }));
+    (url, stop)
+}
+
+impl Platform {
+    pub async fn start() -> Platform {
+        platform::telemetry::init(&platform::config::TelemetryConfig { filter: "warn".into(), ..Default::default() });
+        let services = TestServices::new().await;
+        let mut subgraph_urls = HashMap::new();
+        let mut shutdowns = Vec::new();
+        let mut content_statements = None;
+        for subgraph in Subgraph::ALL {
+            let deps = Deps::connect(services.config(), subgraph.name()).await.expect("backends");
+            if subgraph == Subgraph::Content {
+                content_statements = Some(deps.db.statements.clone());
+            }
+            let (url, stop) = spawn_subgraph(subgraph, deps).await;
+            subgraph_urls.insert(subgraph.name(), url);
+            shutdowns.push(stop);
+        }
+
+        let root = vidgraph::paths::repo_root();
+        let supergraph = std::fs::read_to_string(vidgraph::paths::supergraph(&root)).expect("schema/supergraph.graphql");
+        let urls: Vec<(&str, String)> = subgraph_urls.iter().map(|(name, url)| (*name, url.clone())).collect();
+        let stage = TempDir(std::env::temp_dir().join(format!("vidgraph-router-{}", uuid::Uuid::new_v4().simple())));
+        let config = router::stage(&stage.0, &root, &router::with_routing_urls(&supergraph, &urls), &services.keys().jwks().to_json())
+            .expect("stage router");
+        let port = free_port();
+        let mut router = RouterProcess::start(&router::binary().expect("router binary"), &config, "127.0.0.1", port, &stage.0.join("router.log"))
+            .expect("start router");
+        if let Err(error) = router.wait_ready(Duration::from_secs(30)).await {
+            let log = std::fs::read_to_string(stage.0.join("router.log")).unwrap_or_default();
+            panic!("router not ready: {error}\n{log}");
+        }
+        Platform {
+            services,
+            router,
+            subgraph_urls,
+            content_statements: content_statements.expect("content started"),
+            client: reqwest::Client::new(),
+            _stage: stage,
+            _shutdowns: shutdowns,
+        }
+    }
+
+    pub fn router_url(&self) -> String {
+        format!("http://127.0.0.1:{}/graphql", self.router.port())
+    }
+
+    pub fn router_ws_url(&self) -> String {
+        format!("ws://127.0.0.1:{}/graphql", self.router.port())
+    }
+
+    /// POSTs an operation through the router.
+    pub async fn gql(&self, query: &str, variables: Value, token: Option<&str>) -> Reply {
+        self.post(&self.router_url(), query, variables, token).await
+    }
+
+    /// POSTs an operation straight to a subgraph.
+    pub async fn post(&self, url: &str, query: &str, variables: Value, token: Option<&str>) -> Reply {
+        let mut request = self.client.post(url).json(&json!({ "query": query, "variables": variables }));
+        if let Some(token) = token {
+            request = request.header("Authorization", format!("Bearer {token}"));
+        }
+        let response = request.send().await.expect("request sent");
+        let status = response.status().as_u16();
+        let body = response.json::<Value>().await.expect("JSON body");
+        Reply { status, body }
+    }
+
+    /// A token signed with this test's key, for any claims (expired ones included).
+    pub fn signer(&self) -> TokenSigner {
+        TokenSigner::new(self.services.keys(), &self.services.config().auth)
+    }
+
+    /// Registers an account through the router; returns (user id, access token, refresh token).
+    pub async fn register(&self, username: &str) -> (String, String, String) {
+        let reply = self
+            .gql(
+                REGISTER,
+                json!({ "input": { "email": format!("{username}@example.com"), "username": username, "password": "s3cret-pass" } }),
+                None,
+            )
+            .await
+            .ok();
+        let id = reply.data("/register/user/id").as_str().expect("id").to_owned();
+        let access = reply.data("/register/accessToken").as_str().expect("access").to_owned();
+        let refresh = reply.data("/register/refreshToken").as_str().expect("refresh").to_owned();
+        (id, access, refresh)
+    }
+}
+
+pub const REGISTER: &str = "mutation($input: RegisterInput!) { register(input: $input) { accessToken refreshToken user { id username } } }";
+pub const LOGIN: &str = "mutation($input: LoginInput!) { login(input: $input) { accessToken refreshToken user { id } } }";
+
+/// A port nobody listens on right now.
+pub fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0").and_then(|l| l.local_addr()).map(|a| a.port()).expect("free port")
+}
+
+/// An access token for an arbitrary user id (no account needed).
+pub fn token_for(platform: &Platform, user: AuthUser) -> String {
+    platform.signer().sign(&user, chrono::Utc::now()).expect("sign")
+}

@@ -1,0 +1,10 @@
+//! End-to-end tests: the five subgraphs in-process against this test's own database, Redis
+//! prefix and NATS prefix, behind a real Hive Router process.
+
+mod auth_flow;
+mod bad_input;
+mod entities;
+mod harness;
+mod replicas;
+mod schema_files;
+mod subscriptions;

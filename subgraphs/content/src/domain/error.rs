@@ -1,0 +1,73 @@
+//! Every way a content operation can fail, each with its client code.
+
+use platform::error::{CodedError, ErrorCode};
+
+/// Errors of the content subgraph. Client variants carry a message a user can act on;
+/// `Internal` wraps the cause for the log.
+#[derive(Debug, thiserror::Error)]
+pub enum ContentError {
+    /// Input breaks a rule (the message names the field and the rule).
+    #[error("{0}")]
+    InvalidInput(String),
+    /// E-mail already registered.
+    #[error("This e-mail address is already registered.")]
+    EmailTaken,
+    /// Username already taken.
+    #[error("This username is already taken.")]
+    UsernameTaken,
+    /// Wrong login or password (deliberately not saying which).
+    #[error("Wrong login or password.")]
+    InvalidCredentials,
+    /// Refresh token unknown, expired, used or revoked.
+    #[error("This session has ended; sign in again.")]
+    InvalidRefreshToken,
+    /// Too many login attempts.
+    #[error("Too many login attempts; try again in {retry_after_secs} seconds.")]
+    RateLimited {
+        /// Seconds until the window resets.
+        retry_after_secs: u64,
+    },
+    /// Not signed in.
+    #[error("Sign in to do this.")]
+    Unauthenticated,
+    /// The thing does not exist.
+    #[error("{0} not found.")]
+    NotFound(&'static str),
+    /// Our fault.
+    #[error("internal error")]
+    Internal(#[source] anyhow::Error),
+}
+
+impl CodedError for ContentError {
+    fn code(&self) -> ErrorCode {
+        match self {
+            ContentError::InvalidInput(_) => ErrorCode::BadUserInput,
+            ContentError::EmailTaken | ContentError::UsernameTaken => ErrorCode::Conflict,
+            ContentError::InvalidCredentials | ContentError::InvalidRefreshToken | ContentError::Unauthenticated => {
+                ErrorCode::Unauthenticated
+            }
+            ContentError::RateLimited { .. } => ErrorCode::RateLimited,
+            ContentError::NotFound(_) => ErrorCode::NotFound,
+            ContentError::Internal(_) => ErrorCode::Internal,
+        }
+    }
+}
+
+impl ContentError {
+    /// Wraps any unexpected failure (database, redis, hashing…).
+    pub fn internal(error: impl Into<anyhow::Error>) -> Self {
+        ContentError::Internal(error.into())
+    }
+}
+
+impl From<diesel::result::Error> for ContentError {
+    fn from(error: diesel::result::Error) -> Self {
+        ContentError::internal(error)
+    }
+}
+
+impl From<platform::db::PoolError> for ContentError {
+    fn from(error: platform::db::PoolError) -> Self {
+        ContentError::internal(error)
+    }
+}

@@ -1,0 +1,10 @@
+//! Rules of the content domain: pure types and the services that apply them.
+
+pub mod account;
+pub mod error;
+pub mod identity;
+pub mod password;
+pub mod refresh;
+pub mod video;
+
+pub use self::error::ContentError;
