@@ -38,6 +38,8 @@ impl Application {
         deps: Deps,
         executor: E,
     ) -> Result<Application, InitError> {
+        // Installed before the first request so no early sample is lost.
+        telemetry::metrics_handle();
         let http = &deps.config.http;
         let addr = format!("{}:{}", http.host, http.port.unwrap_or(default_port));
         let listener = TcpListener::bind(&addr).await.map_err(|source| InitError::Bind { addr: addr.clone(), source })?;

@@ -1,6 +1,6 @@
 //! `Platform::start()`: subgraphs on port 0, a staged router on a free port, and GraphQL helpers.
 
-use platform::auth::{AuthUser, TokenSigner};
+use platform::auth::TokenSigner;
 use platform::db::StatementCounter;
 use platform::testkit::TestServices;
 use platform::{Application, Deps};
@@ -165,9 +165,4 @@ pub const LOGIN: &str = "mutation($input: LoginInput!) { login(input: $input) { 
 /// A port nobody listens on right now.
 pub fn free_port() -> u16 {
     std::net::TcpListener::bind("127.0.0.1:0").and_then(|l| l.local_addr()).map(|a| a.port()).expect("free port")
-}
-
-/// An access token for an arbitrary user id (no account needed).
-pub fn token_for(platform: &Platform, user: AuthUser) -> String {
-    platform.signer().sign(&user, chrono::Utc::now()).expect("sign")
 }

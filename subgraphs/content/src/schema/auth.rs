@@ -65,7 +65,7 @@ impl From<Session> for AuthPayload {
             access_token_expires_at: session.access_expires_at,
             refresh_token: session.refresh_token,
             refresh_token_expires_at: session.refresh_expires_at,
-            user: User(session.user),
+            user: User::own(session.user),
         }
     }
 }

@@ -15,48 +15,69 @@ use platform::db::Db;
 use platform::error::CodedResultExt;
 
 /// A registered account.
-pub struct User(pub users::User);
+pub struct User {
+    row: users::User,
+    /// Private fields are shown regardless of the viewer: the session payload of the account
+    /// that just signed in (whose request is still anonymous).
+    reveal_private: bool,
+}
+
+impl User {
+    /// The account as anyone sees it (private fields only for itself and admins).
+    pub fn public(row: users::User) -> User {
+        User { row, reveal_private: false }
+    }
+
+    /// The account as its owner sees it.
+    pub fn own(row: users::User) -> User {
+        User { row, reveal_private: true }
+    }
+
+    fn private_visible(&self, ctx: &Context<'_>) -> bool {
+        self.reveal_private || viewer(ctx).require_owner_or_admin(self.row.id).is_ok()
+    }
+}
 
 #[Object(name = "User")]
 impl User {
     /// Stable id.
     async fn id(&self) -> ID {
-        ID(self.0.id.to_string())
+        ID(self.row.id.to_string())
     }
 
     /// Unique handle.
     async fn username(&self) -> &str {
-        &self.0.username
+        &self.row.username
     }
 
     /// Shown name.
     async fn display_name(&self) -> &str {
-        &self.0.display_name
+        &self.row.display_name
     }
 
     /// Profile text.
     async fn bio(&self) -> &str {
-        &self.0.bio
+        &self.row.bio
     }
 
     /// Avatar image URL.
     async fn avatar_url(&self) -> Option<&str> {
-        self.0.avatar_url.as_deref()
+        self.row.avatar_url.as_deref()
     }
 
     /// When the account was created.
     async fn created_at(&self) -> DateTime<Utc> {
-        self.0.created_at
+        self.row.created_at
     }
 
     /// E-mail: visible to the account itself and to admins only, `null` for everyone else.
     async fn email(&self, ctx: &Context<'_>) -> Option<&str> {
-        viewer(ctx).require_owner_or_admin(self.0.id).ok().map(|_| self.0.email.as_str())
+        self.private_visible(ctx).then_some(self.row.email.as_str())
     }
 
     /// `USER` or `ADMIN`: visible to the account itself and to admins only.
     async fn role(&self, ctx: &Context<'_>) -> Option<UserRole> {
-        viewer(ctx).require_owner_or_admin(self.0.id).ok().map(|_| match Role::from_stored(&self.0.role) {
+        self.private_visible(ctx).then(|| match Role::from_stored(&self.row.role) {
             Role::User => UserRole::User,
             Role::Admin => UserRole::Admin,
         })
@@ -102,7 +123,7 @@ impl UserQuery {
 
 pub(crate) async fn load_user(ctx: &Context<'_>, id: uuid::Uuid) -> async_graphql::Result<Option<User>> {
     let loader = ctx.data::<DataLoader<UserLoader>>()?;
-    Ok(loader.load_one(id).await.coded()?.map(User))
+    Ok(loader.load_one(id).await.coded()?.map(User::public))
 }
 
 /// A change to the viewer's own profile; omitted fields stay as they are.
@@ -144,7 +165,7 @@ impl ProfileMutation {
         let user = viewer(ctx).require_user().coded()?;
         let change = ProfileChange::try_from(input).coded()?;
         let identity = ctx.data::<Identity>()?;
-        identity.update_profile(user.id, &change).await.coded().map(User)
+        identity.update_profile(user.id, &change).await.coded().map(User::own)
     }
 }
 
@@ -169,5 +190,5 @@ impl UserSubscription {
 
 async fn fetch_user(db: &Db, id: uuid::Uuid) -> Result<User, ContentError> {
     let mut conn = db.pool.get().await?;
-    users::find(&mut conn, id).await?.map(User).ok_or(ContentError::NotFound("User"))
+    users::find(&mut conn, id).await?.map(User::public).ok_or(ContentError::NotFound("User"))
 }

@@ -1,0 +1,117 @@
+//! Subscriptions over `graphql-transport-ws`, through the router and on a subgraph.
+
+use crate::harness::Platform;
+use futures::{SinkExt, StreamExt};
+use serde_json::{Value, json};
+use std::time::Duration;
+use tokio_tungstenite::tungstenite::Message;
+use tokio_tungstenite::tungstenite::client::IntoClientRequest;
+
+type Socket = tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
+
+/// A minimal `graphql-transport-ws` client.
+pub struct WsClient {
+    socket: Socket,
+}
+
+impl WsClient {
+    /// Connects and completes `connection_init` → `connection_ack`.
+    pub async fn connect(url: &str, token: Option<&str>) -> WsClient {
+        let mut request = url.into_client_request().expect("ws request");
+        request.headers_mut().insert("Sec-WebSocket-Protocol", "graphql-transport-ws".parse().expect("header"));
+        let (mut socket, _) = tokio_tungstenite::connect_async(request).await.expect("ws connect");
+        let payload = token.map_or(json!({}), |token| json!({ "Authorization": format!("Bearer {token}") }));
+        socket.send(Message::text(json!({ "type": "connection_init", "payload": payload }).to_string())).await.expect("init");
+        let mut client = WsClient { socket };
+        let ack = client.next_message().await;
+        assert_eq!(ack["type"], "connection_ack", "{ack}");
+        client
+    }
+
+    pub async fn subscribe(&mut self, id: &str, query: &str, variables: Value) {
+        let message = json!({ "id": id, "type": "subscribe", "payload": { "query": query, "variables": variables } });
+        self.socket.send(Message::text(message.to_string())).await.expect("subscribe");
+    }
+
+    /// The next protocol message (answers pings), bounded in time.
+    pub async fn next_message(&mut self) -> Value {
+        loop {
+            let frame = tokio::time::timeout(Duration::from_secs(10), self.socket.next()).await.expect("ws message in time");
+            match frame.expect("socket open").expect("ws frame") {
+                Message::Text(text) => {
+                    let message: Value = serde_json::from_str(&text).expect("json");
+                    if message["type"] == "ping" {
+                        self.socket.send(Message::text(json!({ "type": "pong" }).to_string())).await.expect("pong");
+                        continue;
+                    }
+                    return message;
+                }
+                Message::Close(frame) => panic!("socket closed: {frame:?}"),
+                _ => continue,
+            }
+        }
+    }
+
+    /// Waits up to `wait` for a message; `None` when none came.
+    pub async fn try_next(&mut self, wait: Duration) -> Option<Value> {
+        tokio::time::timeout(wait, self.next_message()).await.ok()
+    }
+}
+
+const UPDATE_BIO: &str = "mutation($bio: String) { updateProfile(input: { bio: $bio }) { id } }";
+
+/// Updates the bio through `url` until the subscription delivers one (a subscription has no
+/// acknowledgement, so we probe rather than sleep), then returns the delivered bio.
+pub async fn updated_bios(platform: &Platform, url: &str, token: &str, client: &mut WsClient) -> String {
+    for attempt in 0..50 {
+        platform.post(url, UPDATE_BIO, json!({ "bio": format!("probe {attempt}") }), Some(token)).await.ok();
+        if let Some(message) = client.try_next(Duration::from_millis(200)).await {
+            assert_eq!(message["type"], "next", "{message}");
+            return message["payload"]["data"]["userUpdated"]["bio"].as_str().expect("bio").to_owned();
+        }
+    }
+    panic!("no subscription event after 50 updates");
+}
+
+#[tokio::test]
+async fn a_client_subscribed_through_the_router_receives_profile_updates() {
+    let platform = Platform::start().await;
+    let (user_id, token, _) = platform.register("ada").await;
+    let mut client = WsClient::connect(&platform.router_ws_url(), Some(&token)).await;
+    client.subscribe("1", "subscription($id: ID!) { userUpdated(id: $id) { id bio } }", json!({ "id": user_id })).await;
+
+    let router = platform.router_url();
+    let first = updated_bios(&platform, &router, &token, &mut client).await;
+    assert!(first.starts_with("probe"));
+    // Once established, every update arrives, in order.
+    for bio in ["one", "two", "three"] {
+        platform.gql(UPDATE_BIO, json!({ "bio": bio }), Some(&token)).await.ok();
+    }
+    let mut received = Vec::new();
+    while received.len() < 3 {
+        let message = client.next_message().await;
+        let bio = message["payload"]["data"]["userUpdated"]["bio"].as_str().expect("bio").to_owned();
+        if !bio.starts_with("probe") {
+            received.push(bio);
+        }
+    }
+    assert_eq!(received, ["one", "two", "three"]);
+}
+
+#[tokio::test]
+async fn a_websocket_with_an_invalid_token_is_refused() {
+    let platform = Platform::start().await;
+    let url = platform.subgraph_urls["content"].replace("http://", "ws://");
+    let mut request = url.as_str().into_client_request().expect("ws request");
+    request.headers_mut().insert("Sec-WebSocket-Protocol", "graphql-transport-ws".parse().expect("header"));
+    let (mut socket, _) = tokio_tungstenite::connect_async(request).await.expect("ws connect");
+    socket
+        .send(Message::text(json!({ "type": "connection_init", "payload": { "authorization": "Bearer garbage" } }).to_string()))
+        .await
+        .expect("init");
+    let answer = tokio::time::timeout(Duration::from_secs(5), socket.next()).await.expect("answer in time");
+    match answer {
+        Some(Ok(Message::Close(Some(frame)))) => assert_eq!(u16::from(frame.code), 4403, "{frame:?}"),
+        other => panic!("expected a close frame, got {other:?}"),
+    }
+}
