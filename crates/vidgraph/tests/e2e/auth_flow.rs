@@ -78,3 +78,48 @@ async fn private_fields_are_hidden_from_others_and_profile_edits_need_a_session(
     let bad_edit = platform.gql(UPDATE, json!({ "input": { "bio": "x".repeat(501) } }), Some(&bob_token)).await;
     assert_eq!(bad_edit.codes(), ["BAD_USER_INPUT"]);
 }
+
+#[tokio::test]
+async fn the_cli_creates_an_admin_who_can_see_private_fields_of_others() {
+    let platform = Platform::start().await;
+    let (ada, _, _) = platform.register("ada").await;
+    vidgraph::db_admin::create_admin(&platform.services.config(), "root@example.com", "root", "r00t-pass-word")
+        .await
+        .expect("create admin");
+
+    let login = platform.gql(LOGIN, json!({ "input": { "login": "root", "password": "r00t-pass-word" } }), None).await.ok();
+    let token = login.data("/login/accessToken").as_str().expect("token").to_owned();
+    let seen = platform.gql("query($id: ID!) { user(id: $id) { email role } }", json!({ "id": ada }), Some(&token)).await.ok();
+    assert_eq!(seen.data("/user/email"), &json!("ada@example.com"));
+    assert_eq!(seen.data("/user/role"), &json!("USER"));
+
+    // Running it again for an existing e-mail promotes instead of failing.
+    vidgraph::db_admin::create_admin(&platform.services.config(), "ada@example.com", "ada", "whatever-1").await.expect("promote");
+    let login = platform.gql(LOGIN, json!({ "input": { "login": "ada", "password": "s3cret-pass" } }), None).await.ok();
+    let token = login.data("/login/accessToken").as_str().expect("token").to_owned();
+    assert_eq!(platform.gql("{ me { role } }", json!({}), Some(&token)).await.ok().data("/me/role"), &json!("ADMIN"));
+}
+
+#[tokio::test]
+async fn every_subgraph_answers_through_the_router_and_exposes_health_and_metrics() {
+    let platform = Platform::start().await;
+    let reply = platform
+        .gql("{ rankingStatus { subgraph postgres redis nats } communityStatus { subgraph } liveStatus { subgraph } assetsStatus { subgraph } regions { slug } }", json!({}), None)
+        .await
+        .ok();
+    assert_eq!(reply.data("/rankingStatus"), &json!({ "subgraph": "ranking", "postgres": true, "redis": true, "nats": true }));
+    for name in ["community", "live", "assets"] {
+        assert_eq!(reply.data(&format!("/{name}Status/subgraph")), &json!(name));
+    }
+    assert_eq!(reply.data("/regions").as_array().map(Vec::len), Some(8));
+
+    let client = reqwest::Client::new();
+    for url in platform.subgraph_urls.values() {
+        let ready = client.get(url.replace("/graphql", "/health/ready")).send().await.expect("ready");
+        assert_eq!(ready.status(), 200);
+    }
+    let metrics = client.get(platform.subgraph_urls["content"].replace("/graphql", "/metrics")).send().await.expect("metrics");
+    let text = metrics.text().await.expect("text");
+    assert!(text.contains("graphql_requests_total"), "{text}");
+    assert!(text.contains("db_statements_total"), "{text}");
+}
