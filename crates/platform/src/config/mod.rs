@@ -66,8 +66,28 @@ impl AppConfig {
             figment = figment.merge(Toml::file_exact(file));
         }
         figment
-            .merge(Env::prefixed("VIDGRAPH_").ignore(&["config"]).split("__"))
+            // Only `SECTION__KEY` variables are configuration; others of the prefix
+            // (`VIDGRAPH_CONFIG`, `VIDGRAPH_ROUTER_BIN`, `VIDGRAPH_ADMIN_PASSWORD`…) belong to tools.
+            .merge(Env::prefixed("VIDGRAPH_").filter(|key| key.as_str().contains("__")).split("__"))
             .extract()
             .map_err(|e| ConfigError(Box::new(e)))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sectioned_variables_configure_and_tool_variables_are_left_alone() {
+        figment::Jail::expect_with(|jail| {
+            jail.set_env("VIDGRAPH_DB__POOL_SIZE", "3");
+            jail.set_env("VIDGRAPH_ROUTER_BIN", "/opt/router");
+            let config = AppConfig::load_from(None).expect("loads");
+            assert_eq!(config.db.pool_size, 3);
+            jail.set_env("VIDGRAPH_DB__POOL_SIZ", "3");
+            assert!(AppConfig::load_from(None).is_err(), "a misspelt key is refused");
+            Ok(())
+        });
     }
 }
