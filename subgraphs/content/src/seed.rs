@@ -66,7 +66,7 @@ pub async fn run(db: &Db) -> Result<SeedReport, ContentError> {
         let authors: Vec<Uuid> = {
             let mut ids = Vec::new();
             for n in 1..=UPLOADERS {
-                if let Some(user) = users::find_by_login(&mut conn, &format!("uploader{n:02}")).await? {
+                if let Some((user, _)) = users::find_by_login(&mut conn, &format!("uploader{n:02}")).await? {
                     ids.push(user.id);
                 }
             }

@@ -70,10 +70,10 @@ impl Identity {
     pub async fn register(&self, registration: Registration) -> Result<Session, ContentError> {
         let Registration { email, username, password } = registration;
         let hash = tokio::task::spawn_blocking(move || password.hash()).await.map_err(ContentError::internal)??;
-        self.create_account(&email, &username, &hash, Role::User).await
+        self.create_account(&email, &username, &hash).await
     }
 
-    async fn create_account(&self, email: &Email, username: &Username, hash: &str, role: Role) -> Result<Session, ContentError> {
+    async fn create_account(&self, email: &Email, username: &Username, hash: &str) -> Result<Session, ContentError> {
         // Registration creates the account and its first session atomically.
         let now = Utc::now();
         let mut conn = self.db.pool.get().await?;
@@ -82,7 +82,7 @@ impl Identity {
             email: email.as_ref(),
             username: username.as_ref(),
             password_hash: hash,
-            role: role.as_str(),
+            role: Role::User.as_str(),
             display_name: username.as_ref(),
         };
         let config = &self.config;
@@ -111,9 +111,12 @@ impl Identity {
         }
 
         let mut conn = self.db.pool.get().await?;
-        let user = users::find_by_login(&mut conn, &account_key).await?;
+        let found = users::find_by_login(&mut conn, &account_key).await?;
         drop(conn);
-        let stored = user.as_ref().map_or_else(|| password::decoy_hash().to_owned(), |u| u.password_hash.clone());
+        let (user, stored) = match found {
+            Some((user, hash)) => (Some(user), hash),
+            None => (None, password::decoy_hash().to_owned()),
+        };
         let matches = tokio::task::spawn_blocking(move || password::verify(&candidate, &stored)).await.map_err(ContentError::internal)?;
         let Some(user) = user.filter(|_| matches) else {
             per_account.hit(&self.redis, &account_key).await.map_err(ContentError::internal)?;
@@ -186,7 +189,7 @@ impl Identity {
         };
         let mut conn = self.db.pool.get().await?;
         let user = users::update_profile(&mut conn, user_id, &update).await?.ok_or(ContentError::NotFound("User"))?;
-        self.events.user_updated(user.id).await;
+        self.events.user_updated(&user).await;
         Ok(user)
     }
 
@@ -206,7 +209,7 @@ impl Identity {
 /// Creates an admin, or promotes the account with this e-mail (the CLI's `create-admin`).
 pub async fn create_admin(db: &Db, registration: Registration) -> Result<Uuid, ContentError> {
     let mut conn = db.pool.get().await?;
-    if let Some(existing) = users::find_by_login(&mut conn, registration.email.as_ref()).await? {
+    if let Some((existing, _)) = users::find_by_login(&mut conn, registration.email.as_ref()).await? {
         users::set_role(&mut conn, existing.id, Role::Admin.as_str()).await?;
         return Ok(existing.id);
     }

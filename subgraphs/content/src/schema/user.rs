@@ -11,7 +11,6 @@ use async_graphql::{Context, ID, InputObject, MaybeUndefined, Object, Subscripti
 use chrono::{DateTime, Utc};
 use futures::{Stream, StreamExt};
 use platform::auth::{Role, SignedIn, viewer};
-use platform::db::Db;
 use platform::error::CodedResultExt;
 
 /// A registered account.
@@ -179,16 +178,8 @@ impl UserSubscription {
     async fn user_updated(&self, ctx: &Context<'_>, id: ID) -> async_graphql::Result<impl Stream<Item = async_graphql::Result<User>> + use<>> {
         let id = parse_id(&id).ok_or_else(|| ContentError::InvalidInput("`id` is not a user id.".into())).coded()?;
         let events = ctx.data::<UserEvents>()?;
-        let db = ctx.data::<Db>()?.clone();
         let changes = events.subscribe_user(id).await.map_err(ContentError::internal).coded()?;
-        Ok(changes.then(move |id| {
-            let db = db.clone();
-            async move { fetch_user(&db, id).await.coded() }
-        }))
+        Ok(changes.map(|user| Ok(User::public(user))))
     }
 }
 
-async fn fetch_user(db: &Db, id: uuid::Uuid) -> Result<User, ContentError> {
-    let mut conn = db.pool.get().await?;
-    users::find(&mut conn, id).await?.map(User::public).ok_or(ContentError::NotFound("User"))
-}

@@ -6,8 +6,9 @@ use diesel::prelude::*;
 use diesel_async::{AsyncPgConnection, RunQueryDsl};
 use uuid::Uuid;
 
-/// A stored account.
-#[derive(Debug, Clone, Queryable, Selectable, Identifiable)]
+/// A stored account, without its password hash (which only login reads, see
+/// [`find_by_login`]), so it can travel in events.
+#[derive(Debug, Clone, Queryable, Selectable, Identifiable, serde::Serialize, serde::Deserialize)]
 #[diesel(table_name = users, check_for_backend(diesel::pg::Pg))]
 pub struct User {
     /// Id.
@@ -16,8 +17,6 @@ pub struct User {
     pub email: String,
     /// Unique username.
     pub username: String,
-    /// argon2id PHC string.
-    pub password_hash: String,
     /// `user` or `admin`.
     pub role: String,
     /// Shown name.
@@ -79,13 +78,13 @@ pub async fn find_many(conn: &mut AsyncPgConnection, ids: &[Uuid]) -> QueryResul
     users::table.filter(users::id.eq_any(ids)).select(User::as_select()).load(conn).await
 }
 
-/// The account whose e-mail or username (case-insensitively) is `login`.
-pub async fn find_by_login(conn: &mut AsyncPgConnection, login: &str) -> QueryResult<Option<User>> {
+/// The account whose e-mail or username (case-insensitively) is `login`, with its password hash.
+pub async fn find_by_login(conn: &mut AsyncPgConnection, login: &str) -> QueryResult<Option<(User, String)>> {
     let login = login.trim().to_lowercase();
     users::table
         .filter(diesel::dsl::sql::<diesel::sql_types::Bool>("lower(email) = ").bind::<diesel::sql_types::Text, _>(login.clone())
             .or(diesel::dsl::sql::<diesel::sql_types::Bool>("lower(username) = ").bind::<diesel::sql_types::Text, _>(login)))
-        .select(User::as_select())
+        .select((User::as_select(), users::password_hash))
         .first(conn)
         .await
         .optional()
