@@ -174,12 +174,25 @@ impl ResponseFormat {
     }
 
     fn respond(self, response: &async_graphql::Response) -> Response {
-        let request_failed = matches!(response.data, async_graphql::Value::Null) && response.is_err();
+        // Failed before execution: no data and no error tied to a field. (A non-null field error
+        // that nulls the whole `data` still has a path, and is an execution result: 200.)
+        let request_failed = matches!(response.data, async_graphql::Value::Null)
+            && response.is_err()
+            && response.errors.iter().all(|error| error.path.is_empty());
         let status = match self {
             ResponseFormat::GraphqlResponseJson if request_failed => StatusCode::BAD_REQUEST,
             _ => StatusCode::OK,
         };
-        let body = serde_json::to_vec(response).unwrap_or_else(|_| br#"{"errors":[{"message":"Internal server error","extensions":{"code":"INTERNAL"}}]}"#.to_vec());
+        let mut body = serde_json::to_value(response).unwrap_or_else(|_| {
+            serde_json::json!({ "errors": [{ "message": "Internal server error", "extensions": { "code": "INTERNAL" } }] })
+        });
+        // GraphQL over HTTP: a request that failed before execution has no `data` entry at all.
+        if request_failed {
+            if let Some(fields) = body.as_object_mut() {
+                fields.remove("data");
+            }
+        }
+        let body = serde_json::to_vec(&body).unwrap_or_default();
         (status, [(header::CONTENT_TYPE, self.content_type())], body).into_response()
     }
 

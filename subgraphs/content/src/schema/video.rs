@@ -3,7 +3,8 @@
 use super::{RegionLoader, User, VideoLoader, parse_id, user::load_user};
 use crate::domain::ContentError;
 use crate::domain::video::{FeedCursor, page_size};
-use crate::store::{regions, videos};
+use crate::store::{regions, users, videos};
+use std::collections::HashMap;
 use async_graphql::connection::{Connection, Edge};
 use async_graphql::dataloader::DataLoader;
 use async_graphql::{Context, ID, Object};
@@ -11,50 +12,72 @@ use chrono::{DateTime, Utc};
 use platform::db::Db;
 use platform::error::CodedResultExt;
 
-/// A published video.
-pub struct Video(videos::Video);
+/// A published video. A feed page preloads the authors and regions of all its videos in one
+/// statement each, so a page costs the same number of statements whatever the timing of the
+/// dataloader's batching window; a single video (or entity) loads them through the loaders.
+pub struct Video {
+    row: videos::Video,
+    preloaded: Option<Preloaded>,
+}
+
+struct Preloaded {
+    author: Option<users::User>,
+    region: Option<regions::Region>,
+}
+
+impl Video {
+    fn single(row: videos::Video) -> Video {
+        Video { row, preloaded: None }
+    }
+}
 
 #[Object(name = "Video")]
 impl Video {
     /// Stable id.
     async fn id(&self) -> ID {
-        ID(self.0.id.to_string())
+        ID(self.row.id.to_string())
     }
 
     /// Title.
     async fn title(&self) -> &str {
-        &self.0.title
+        &self.row.title
     }
 
     /// Description.
     async fn description(&self) -> &str {
-        &self.0.description
+        &self.row.description
     }
 
     /// Cover image URL.
     async fn cover_url(&self) -> Option<&str> {
-        self.0.cover_url.as_deref()
+        self.row.cover_url.as_deref()
     }
 
     /// Length in seconds.
     async fn duration_secs(&self) -> i32 {
-        self.0.duration_secs
+        self.row.duration_secs
     }
 
     /// When it was published.
     async fn published_at(&self) -> Option<DateTime<Utc>> {
-        self.0.published_at
+        self.row.published_at
     }
 
     /// The uploader.
     async fn author(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<User>> {
-        load_user(ctx, self.0.author_id).await
+        match &self.preloaded {
+            Some(preloaded) => Ok(preloaded.author.clone().map(User::public)),
+            None => load_user(ctx, self.row.author_id).await,
+        }
     }
 
     /// The region it is filed under.
     async fn region(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<Region>> {
+        if let Some(preloaded) = &self.preloaded {
+            return Ok(preloaded.region.clone().map(Region));
+        }
         let loader = ctx.data::<DataLoader<RegionLoader>>()?;
-        Ok(loader.load_one(self.0.region_id).await.coded()?.map(Region))
+        Ok(loader.load_one(self.row.region_id).await.coded()?.map(Region))
     }
 }
 
@@ -118,10 +141,21 @@ impl VideoQuery {
             .coded()?;
         let has_next = rows.len() as i64 > limit;
         rows.truncate(usize::try_from(limit).unwrap_or(0));
+        let author_ids: Vec<uuid::Uuid> = rows.iter().map(|video| video.author_id).collect();
+        let authors: HashMap<uuid::Uuid, users::User> = users::find_many(&mut conn, &author_ids)
+            .await
+            .map_err(ContentError::from)
+            .coded()?
+            .into_iter()
+            .map(|user| (user.id, user))
+            .collect();
+        let all_regions: HashMap<i32, regions::Region> =
+            regions::all(&mut conn).await.map_err(ContentError::from).coded()?.into_iter().map(|r| (r.id, r)).collect();
         let mut connection = Connection::new(after.is_some(), has_next);
         connection.edges.extend(rows.into_iter().filter_map(|video| {
             let cursor = FeedCursor { published_at: video.published_at?, id: video.id };
-            Some(Edge::new(cursor.encode(), Video(video)))
+            let preloaded = Preloaded { author: authors.get(&video.author_id).cloned(), region: all_regions.get(&video.region_id).cloned() };
+            Some(Edge::new(cursor.encode(), Video { row: video, preloaded: Some(preloaded) }))
         }));
         Ok(connection)
     }
@@ -137,5 +171,5 @@ impl VideoQuery {
 
 async fn load_video(ctx: &Context<'_>, id: uuid::Uuid) -> async_graphql::Result<Option<Video>> {
     let loader = ctx.data::<DataLoader<VideoLoader>>()?;
-    Ok(loader.load_one(id).await.coded()?.map(Video))
+    Ok(loader.load_one(id).await.coded()?.map(Video::single))
 }
