@@ -6,6 +6,10 @@ use crate::db::Db;
 use crate::nats::Nats;
 use crate::redis::Redis;
 use std::sync::Arc;
+use std::time::Duration;
+
+/// How long one backend probe may take before it counts as down.
+const PROBE_TIMEOUT: Duration = Duration::from_secs(2);
 
 /// Built once at startup and cloned into the schema and the HTTP state.
 #[derive(Clone)]
@@ -56,4 +60,33 @@ impl Deps {
         let nats = Nats::connect(&config.nats).await.map_err(InitError::Nats)?;
         Ok(Deps { config: Arc::new(config), db, redis, nats, verifier: Arc::new(verifier) })
     }
+}
+
+/// One probe of each backend: what `/health/ready` and the `<name>Status` fields report.
+pub struct BackendChecks {
+    /// PostgreSQL answered a round trip.
+    pub postgres: anyhow::Result<()>,
+    /// Redis answered `PING`.
+    pub redis: anyhow::Result<()>,
+    /// The NATS connection is up.
+    pub nats: anyhow::Result<()>,
+}
+
+impl BackendChecks {
+    /// Every backend answered.
+    pub fn all_ok(&self) -> bool {
+        self.postgres.is_ok() && self.redis.is_ok() && self.nats.is_ok()
+    }
+}
+
+impl Deps {
+    /// Probes PostgreSQL and Redis concurrently (each bounded by a timeout) and NATS.
+    pub async fn check_backends(&self) -> BackendChecks {
+        let (postgres, redis) = tokio::join!(bounded(self.db.ping()), bounded(self.redis.ping()));
+        BackendChecks { postgres, redis, nats: self.nats.ping() }
+    }
+}
+
+async fn bounded(probe: impl Future<Output = anyhow::Result<()>>) -> anyhow::Result<()> {
+    tokio::time::timeout(PROBE_TIMEOUT, probe).await.unwrap_or_else(|_| Err(anyhow::anyhow!("timed out")))
 }

@@ -139,19 +139,30 @@ impl<E: std::error::Error + ?Sized> fmt::Display for DisplayChain<'_, E> {
     }
 }
 
+/// Whether the request failed before execution (parse, validation, depth or complexity
+/// limits, refused token): no data and no error tied to a field. A non-null field error that
+/// nulls the whole `data` still has a path: that is an execution result.
+pub fn failed_before_execution(response: &async_graphql::Response) -> bool {
+    matches!(response.data, async_graphql::Value::Null)
+        && response.is_err()
+        && response.errors.iter().all(|error| error.path.is_empty())
+}
+
 /// Ensures every error of a response carries a code, whatever produced it.
 ///
 /// Errors a resolver raised without a code (a bare `?` on a foreign error) are internal: their
-/// message is logged and replaced. Request-level errors (parse, validation, depth and
-/// complexity limits) have no path and no data: they are the client's, `BAD_USER_INPUT`.
+/// message is logged and replaced. Errors of a request that [failed before execution] are the
+/// client's: `BAD_USER_INPUT`.
+///
+/// [failed before execution]: failed_before_execution
 pub fn ensure_error_codes(response: &mut async_graphql::Response) {
-    let request_level = matches!(response.data, async_graphql::Value::Null);
+    let request_level = failed_before_execution(response);
     for error in &mut response.errors {
         let has_code = error.extensions.as_ref().is_some_and(|ext| ext.get("code").is_some());
         if has_code {
             continue;
         }
-        let code = if request_level && error.path.is_empty() {
+        let code = if request_level {
             ErrorCode::BadUserInput
         } else {
             tracing::error!(error = %error.message, path = ?error.path, "resolver error without a code");

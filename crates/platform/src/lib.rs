@@ -18,5 +18,5 @@ pub mod telemetry;
 #[cfg(feature = "testkit")]
 pub mod testkit;
 
-pub use deps::{Deps, InitError};
+pub use deps::{BackendChecks, Deps, InitError};
 pub use server::Application;

@@ -12,16 +12,22 @@ pub const MIGRATIONS_HASH: &str = env!("VIDGRAPH_MIGRATIONS_HASH");
 
 /// Splits `postgres://…/name?opts` into the URL of the `postgres` maintenance database and `name`.
 pub fn maintenance_url(url: &str) -> anyhow::Result<(String, String)> {
-    let (without_query, query) = url.split_once('?').map_or((url, None), |(u, q)| (u, Some(q)));
+    let without_query = url.split_once('?').map_or(url, |(u, _)| u);
     let (base, name) = without_query.rsplit_once('/').ok_or_else(|| anyhow::anyhow!("database URL has no database name"))?;
     if name.is_empty() || base.ends_with('/') {
         anyhow::bail!("database URL has no database name");
     }
-    let admin = match query {
-        Some(query) => format!("{base}/postgres?{query}"),
-        None => format!("{base}/postgres"),
-    };
-    Ok((admin, name.to_owned()))
+    Ok((with_database(url, "postgres"), name.to_owned()))
+}
+
+/// `url` with its database name replaced by `database` (query options kept).
+pub fn with_database(url: &str, database: &str) -> String {
+    let (without_query, query) = url.split_once('?').map_or((url, None), |(u, q)| (u, Some(q)));
+    let base = without_query.rsplit_once('/').map_or(without_query, |(base, _)| base);
+    match query {
+        Some(query) => format!("{base}/{database}?{query}"),
+        None => format!("{base}/{database}"),
+    }
 }
 
 /// Creates the database of `url` if it does not exist.

@@ -22,13 +22,13 @@ pub struct SubgraphStatus {
 impl SubgraphStatus {
     /// Probes the backends of `deps` now.
     pub async fn probe(subgraph: &str, deps: &Deps) -> SubgraphStatus {
-        let (postgres, redis) = tokio::join!(deps.db.ping(), deps.redis.ping());
+        let checks = deps.check_backends().await;
         SubgraphStatus {
             subgraph: subgraph.to_owned(),
             version: env!("CARGO_PKG_VERSION").to_owned(),
-            postgres: postgres.is_ok(),
-            redis: redis.is_ok(),
-            nats: deps.nats.ping().is_ok(),
+            postgres: checks.postgres.is_ok(),
+            redis: checks.redis.is_ok(),
+            nats: checks.nats.is_ok(),
         }
     }
 }

@@ -7,7 +7,7 @@
 
 use crate::auth::KeyPair;
 use crate::config::AppConfig;
-use crate::migrate::{MIGRATIONS_HASH, maintenance_url, run_migrations};
+use crate::migrate::{MIGRATIONS_HASH, maintenance_url, run_migrations, with_database};
 use diesel_async::{AsyncConnection, AsyncPgConnection, RunQueryDsl, SimpleAsyncConnection};
 use secrecy::{ExposeSecret, SecretString};
 use std::path::PathBuf;
@@ -36,7 +36,7 @@ impl TestServices {
         let database = create_database_from(&admin_url, &template).await;
 
         let suffix = uuid::Uuid::new_v4().simple().to_string();
-        config.db.url = SecretString::from(replace_database(&base_url, &database));
+        config.db.url = SecretString::from(with_database(&base_url, &database));
         config.db.pool_size = 8;
         config.redis.key_prefix = format!("vgtest:{suffix}:");
         config.nats.subject_prefix = format!("vgtest_{suffix}");
@@ -128,7 +128,7 @@ async fn ensure_template(admin_url: &str, base_url: &str) -> String {
         let building = format!("{template}_building");
         admin.batch_execute(&format!("DROP DATABASE IF EXISTS {building} WITH (FORCE)")).await.expect("drop stale template");
         admin.batch_execute(&format!("CREATE DATABASE {building}")).await.expect("create template");
-        run_migrations(&replace_database(base_url, &building)).await.expect("migrate template");
+        run_migrations(&with_database(base_url, &building)).await.expect("migrate template");
         // Renamed only once complete, so a killed build never leaves a half-migrated template.
         admin.batch_execute(&format!("ALTER DATABASE {building} RENAME TO {template}")).await.expect("publish template");
     }
@@ -193,15 +193,5 @@ async fn sweep_leaked_databases(admin: &mut AsyncPgConnection) {
         if leaked {
             let _ = admin.batch_execute(&format!("DROP DATABASE IF EXISTS {datname} WITH (FORCE)")).await;
         }
-    }
-}
-
-/// `url` with its database name replaced.
-fn replace_database(url: &str, database: &str) -> String {
-    let (without_query, query) = url.split_once('?').map_or((url, None), |(u, q)| (u, Some(q)));
-    let base = without_query.rsplit_once('/').map_or(without_query, |(base, _)| base);
-    match query {
-        Some(query) => format!("{base}/{database}?{query}"),
-        None => format!("{base}/{database}"),
     }
 }

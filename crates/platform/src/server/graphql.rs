@@ -5,7 +5,7 @@
 
 use super::{ServerState, websocket};
 use crate::auth::{AuthError, Viewer};
-use crate::error::{ErrorCode, ensure_error_codes};
+use crate::error::{ErrorCode, ensure_error_codes, failed_before_execution};
 use crate::request::{ClientAddr, RequestId, bearer_token};
 use async_graphql::http::GraphiQLSource;
 use async_graphql::parser::types::OperationType;
@@ -174,11 +174,7 @@ impl ResponseFormat {
     }
 
     fn respond(self, response: &async_graphql::Response) -> Response {
-        // Failed before execution: no data and no error tied to a field. (A non-null field error
-        // that nulls the whole `data` still has a path, and is an execution result: 200.)
-        let request_failed = matches!(response.data, async_graphql::Value::Null)
-            && response.is_err()
-            && response.errors.iter().all(|error| error.path.is_empty());
+        let request_failed = failed_before_execution(response);
         let status = match self {
             ResponseFormat::GraphqlResponseJson if request_failed => StatusCode::BAD_REQUEST,
             _ => StatusCode::OK,

@@ -6,39 +6,30 @@ use axum::Json;
 use axum::extract::State;
 use axum::http::StatusCode;
 use serde_json::{Value, json};
-use std::time::Duration;
-
-const PROBE_TIMEOUT: Duration = Duration::from_secs(2);
 
 pub(crate) async fn live() -> &'static str {
     "ok"
 }
 
 pub(crate) async fn ready<E: Executor>(State(state): State<ServerState<E>>) -> (StatusCode, Json<Value>) {
-    let deps = &state.deps;
-    let (postgres, redis) = tokio::join!(
-        tokio::time::timeout(PROBE_TIMEOUT, deps.db.ping()),
-        tokio::time::timeout(PROBE_TIMEOUT, deps.redis.ping()),
-    );
-    let checks = [
-        ("postgres", postgres.unwrap_or_else(|_| Err(anyhow::anyhow!("timed out")))),
-        ("redis", redis.unwrap_or_else(|_| Err(anyhow::anyhow!("timed out")))),
-        ("nats", deps.nats.ping()),
-    ];
-    let ready = checks.iter().all(|(_, result)| result.is_ok());
-    let body: serde_json::Map<String, Value> = checks
-        .into_iter()
-        .map(|(name, result)| {
-            let status = match result {
-                Ok(()) => "ok".to_owned(),
-                Err(error) => {
-                    tracing::warn!(backend = name, %error, "readiness check failed");
-                    "unavailable".to_owned()
-                }
-            };
-            (name.to_owned(), Value::String(status))
-        })
-        .collect();
+    let checks = state.deps.check_backends().await;
+    let ready = checks.all_ok();
+    let status_of = |name: &str, result: &anyhow::Result<()>| match result {
+        Ok(()) => "ok",
+        Err(error) => {
+            tracing::warn!(backend = name, %error, "readiness check failed");
+            "unavailable"
+        }
+    };
+    let body = json!({
+        "subgraph": state.subgraph,
+        "ready": ready,
+        "checks": {
+            "postgres": status_of("postgres", &checks.postgres),
+            "redis": status_of("redis", &checks.redis),
+            "nats": status_of("nats", &checks.nats),
+        },
+    });
     let status = if ready { StatusCode::OK } else { StatusCode::SERVICE_UNAVAILABLE };
-    (status, Json(json!({ "subgraph": state.subgraph, "ready": ready, "checks": body })))
+    (status, Json(body))
 }
