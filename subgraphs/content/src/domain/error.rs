@@ -27,9 +27,6 @@ pub enum ContentError {
         /// Seconds until the window resets.
         retry_after_secs: u64,
     },
-    /// Not signed in.
-    #[error("Sign in to do this.")]
-    Unauthenticated,
     /// The thing does not exist.
     #[error("{0} not found.")]
     NotFound(&'static str),
@@ -43,9 +40,7 @@ impl CodedError for ContentError {
         match self {
             ContentError::InvalidInput(_) => ErrorCode::BadUserInput,
             ContentError::EmailTaken | ContentError::UsernameTaken => ErrorCode::Conflict,
-            ContentError::InvalidCredentials | ContentError::InvalidRefreshToken | ContentError::Unauthenticated => {
-                ErrorCode::Unauthenticated
-            }
+            ContentError::InvalidCredentials | ContentError::InvalidRefreshToken => ErrorCode::Unauthenticated,
             ContentError::RateLimited { .. } => ErrorCode::RateLimited,
             ContentError::NotFound(_) => ErrorCode::NotFound,
             ContentError::Internal(_) => ErrorCode::Internal,

@@ -66,29 +66,16 @@ impl Identity {
         Identity { db, redis, signer, config, events }
     }
 
-    /// Creates an account (role `user`) and signs it in.
+    /// Creates an account (role `user`) and signs it in; the account and its first session
+    /// are created atomically.
     pub async fn register(&self, registration: Registration) -> Result<Session, ContentError> {
-        let Registration { email, username, password } = registration;
-        let hash = tokio::task::spawn_blocking(move || password.hash()).await.map_err(ContentError::internal)??;
-        self.create_account(&email, &username, &hash).await
-    }
-
-    async fn create_account(&self, email: &Email, username: &Username, hash: &str) -> Result<Session, ContentError> {
-        // Registration creates the account and its first session atomically.
+        let (email, username, hash) = registration.into_hashed().await?;
         let now = Utc::now();
-        let mut conn = self.db.pool.get().await?;
-        let new_user = users::NewUser {
-            id: Uuid::now_v7(),
-            email: email.as_ref(),
-            username: username.as_ref(),
-            password_hash: hash,
-            role: Role::User.as_str(),
-            display_name: username.as_ref(),
-        };
         let config = &self.config;
+        let mut conn = self.db.pool.get().await?;
         let (user, refresh) = conn
             .transaction(async |conn| {
-                let user = users::insert(conn, &new_user).await.map_err(unique_violation)?;
+                let user = insert_account(conn, &email, &username, &hash, Role::User).await?;
                 let refresh = issue_refresh(conn, user.id, Uuid::now_v7(), now, config).await?;
                 Ok::<_, ContentError>((user, refresh))
             })
@@ -213,17 +200,37 @@ pub async fn create_admin(db: &Db, registration: Registration) -> Result<Uuid, C
         users::set_role(&mut conn, existing.id, Role::Admin.as_str()).await?;
         return Ok(existing.id);
     }
-    let Registration { email, username, password } = registration;
-    let hash = tokio::task::spawn_blocking(move || password.hash()).await.map_err(ContentError::internal)??;
+    let (email, username, hash) = registration.into_hashed().await?;
+    Ok(insert_account(&mut conn, &email, &username, &hash, Role::Admin).await?.id)
+}
+
+impl Registration {
+    /// The parsed fields with the password hashed on a blocking thread (argon2 is deliberately
+    /// slow and must not stall the async workers).
+    async fn into_hashed(self) -> Result<(Email, Username, String), ContentError> {
+        let Registration { email, username, password } = self;
+        let hash = tokio::task::spawn_blocking(move || password.hash()).await.map_err(ContentError::internal)??;
+        Ok((email, username, hash))
+    }
+}
+
+/// Inserts an account whose display name starts as its username.
+async fn insert_account(
+    conn: &mut AsyncPgConnection,
+    email: &Email,
+    username: &Username,
+    password_hash: &str,
+    role: Role,
+) -> Result<users::User, ContentError> {
     let new_user = users::NewUser {
         id: Uuid::now_v7(),
         email: email.as_ref(),
         username: username.as_ref(),
-        password_hash: &hash,
-        role: Role::Admin.as_str(),
+        password_hash,
+        role: role.as_str(),
         display_name: username.as_ref(),
     };
-    Ok(users::insert(&mut conn, &new_user).await.map_err(unique_violation)?.id)
+    users::insert(conn, &new_user).await.map_err(unique_violation)
 }
 
 struct RefreshIssued {
