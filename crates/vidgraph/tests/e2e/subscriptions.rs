@@ -9,6 +9,15 @@ use tokio_tungstenite::tungstenite::client::IntoClientRequest;
 
 type Socket = tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
 
+/// Opens a WebSocket asking for `graphql-transport-ws` and sends `connection_init` with `payload`.
+async fn open_and_init(url: &str, payload: Value) -> Socket {
+    let mut request = url.into_client_request().expect("ws request");
+    request.headers_mut().insert("Sec-WebSocket-Protocol", "graphql-transport-ws".parse().expect("header"));
+    let (mut socket, _) = tokio_tungstenite::connect_async(request).await.expect("ws connect");
+    socket.send(Message::text(json!({ "type": "connection_init", "payload": payload }).to_string())).await.expect("init");
+    socket
+}
+
 /// A minimal `graphql-transport-ws` client.
 pub struct WsClient {
     socket: Socket,
@@ -17,12 +26,8 @@ pub struct WsClient {
 impl WsClient {
     /// Connects and completes `connection_init` → `connection_ack`.
     pub async fn connect(url: &str, token: Option<&str>) -> WsClient {
-        let mut request = url.into_client_request().expect("ws request");
-        request.headers_mut().insert("Sec-WebSocket-Protocol", "graphql-transport-ws".parse().expect("header"));
-        let (mut socket, _) = tokio_tungstenite::connect_async(request).await.expect("ws connect");
         let payload = token.map_or(json!({}), |token| json!({ "Authorization": format!("Bearer {token}") }));
-        socket.send(Message::text(json!({ "type": "connection_init", "payload": payload }).to_string())).await.expect("init");
-        let mut client = WsClient { socket };
+        let mut client = WsClient { socket: open_and_init(url, payload).await };
         let ack = client.next_message().await;
         assert_eq!(ack["type"], "connection_ack", "{ack}");
         client
@@ -102,13 +107,7 @@ async fn a_client_subscribed_through_the_router_receives_profile_updates() {
 async fn a_websocket_with_an_invalid_token_is_refused() {
     let platform = Platform::start().await;
     let url = platform.subgraph_urls["content"].replace("http://", "ws://");
-    let mut request = url.as_str().into_client_request().expect("ws request");
-    request.headers_mut().insert("Sec-WebSocket-Protocol", "graphql-transport-ws".parse().expect("header"));
-    let (mut socket, _) = tokio_tungstenite::connect_async(request).await.expect("ws connect");
-    socket
-        .send(Message::text(json!({ "type": "connection_init", "payload": { "authorization": "Bearer garbage" } }).to_string()))
-        .await
-        .expect("init");
+    let mut socket = open_and_init(&url, json!({ "authorization": "Bearer garbage" })).await;
     let answer = tokio::time::timeout(Duration::from_secs(5), socket.next()).await.expect("answer in time");
     match answer {
         // async-graphql closes a refused `connection_init` with 1002 and the error's message
