@@ -29,6 +29,11 @@ impl Nats {
         format!("{}.{name}", self.prefix)
     }
 
+    /// This deployment's prefix (stream names start with it).
+    pub fn prefix(&self) -> &str {
+        &self.prefix
+    }
+
     /// Readiness probe: the connection is up.
     pub fn ping(&self) -> anyhow::Result<()> {
         match self.client.connection_state() {

@@ -11,6 +11,10 @@ pub mod store;
 use async_graphql::dataloader::DataLoader;
 use async_graphql::{Schema, SchemaBuilder};
 use domain::identity::Identity;
+use events::CatalogueEvents;
+use platform::config::DbConfig;
+use platform::db::Db;
+use platform::events::CONTENT_STREAM;
 use platform::auth::{KeyPair, TokenSigner};
 use platform::{Application, Deps, InitError};
 use schema::{Mutation, Query, RegionLoader, Subscription, UserLoader, VideoLoader};
@@ -33,8 +37,9 @@ pub fn sdl() -> String {
     platform::schema::federation_sdl(&builder(&Default::default()).finish())
 }
 
-/// The schema with its services and loaders, over `deps`.
-pub fn build_schema(deps: &Deps) -> Result<ContentSchema, InitError> {
+/// The schema with its services and loaders, over `deps`; `catalogue` records events into the
+/// outbox whose relay [`build`] runs.
+pub fn build_schema(deps: &Deps, catalogue: CatalogueEvents) -> Result<ContentSchema, InitError> {
     let keys = KeyPair::load(&deps.config.auth.key_dir)?;
     let signer = Arc::new(TokenSigner::new(&keys, &deps.config.auth));
     let events = events::UserEvents::new(deps.nats.clone());
@@ -42,6 +47,8 @@ pub fn build_schema(deps: &Deps) -> Result<ContentSchema, InitError> {
     Ok(builder(&deps.config.limits)
         .data(identity)
         .data(events)
+        .data(catalogue)
+        .data(deps.redis.clone())
         .data(deps.db.clone())
         .data(DataLoader::new(UserLoader(deps.db.clone()), tokio::spawn))
         .data(DataLoader::new(VideoLoader(deps.db.clone()), tokio::spawn))
@@ -49,8 +56,17 @@ pub fn build_schema(deps: &Deps) -> Result<ContentSchema, InitError> {
         .finish())
 }
 
-/// The subgraph, bound and ready to serve.
+/// The subgraph, bound and ready to serve, with its background work: the outbox relay.
 pub async fn build(deps: Deps) -> Result<Application, InitError> {
-    let schema = build_schema(&deps)?;
-    Application::build(NAME, DEFAULT_PORT, deps, schema).await
+    CONTENT_STREAM.ensure(&deps.nats).await.map_err(InitError::Nats)?;
+    let catalogue = CatalogueEvents::new(&deps.nats);
+    let outbox = catalogue.outbox().clone();
+    let schema = build_schema(&deps, catalogue)?;
+    // Background work has its own small pool: it never starves requests, and the request
+    // pool's statement counter measures requests only.
+    let background_db = Db::connect(&DbConfig { pool_size: 2, ..deps.config.db.clone() }, &format!("vidgraph-{NAME}-background"));
+    let nats = deps.nats.clone();
+    let mut application = Application::build(NAME, DEFAULT_PORT, deps, schema).await?;
+    application.spawn_background(outbox.relay(background_db, nats));
+    Ok(application)
 }

@@ -89,6 +89,11 @@ pub async fn run(db: &Db) -> Result<SeedReport, ContentError> {
                     cover_url: Some(format!("https://picsum.photos/seed/vg{n}/640/360")),
                     duration_secs: rng.gen_range(30..3600),
                     published_at: Some(now - Duration::minutes(rng.gen_range(10..90 * 24 * 60))),
+                    state: "published".into(),
+                    tags: Vec::new(),
+                    source_url: None,
+                    asset_ref: None,
+                    upload_id: None,
                 }
             })
             .collect();

@@ -28,6 +28,7 @@ pub struct Application {
     listener: TcpListener,
     router: Router,
     port: u16,
+    background: Vec<tokio::task::JoinHandle<()>>,
 }
 
 impl Application {
@@ -45,7 +46,19 @@ impl Application {
         let listener = TcpListener::bind(&addr).await.map_err(|source| InitError::Bind { addr: addr.clone(), source })?;
         let port = listener.local_addr().map_err(|source| InitError::Bind { addr, source })?.port();
         let router = build_router(ServerState { subgraph, executor, deps });
-        Ok(Application { listener, router, port })
+        Ok(Application { listener, router, port, background: Vec::new() })
+    }
+
+    /// Adds a subgraph's own HTTP routes (uploads…) beside the standard ones.
+    pub fn merge_routes(mut self, routes: Router) -> Application {
+        self.router = self.router.merge(routes);
+        self
+    }
+
+    /// Runs `task` (a relay, a consumer, a sweeper) while the server runs; it is aborted when
+    /// the server stops.
+    pub fn spawn_background(&mut self, task: impl Future<Output = ()> + Send + 'static) {
+        self.background.push(tokio::spawn(task));
     }
 
     /// The bound port.
@@ -60,9 +73,13 @@ impl Application {
 
     /// Serves until `shutdown` completes (tests use a oneshot), then drains.
     pub async fn run_until(self, shutdown: impl Future<Output = ()> + Send + 'static) -> std::io::Result<()> {
-        axum::serve(self.listener, self.router.into_make_service_with_connect_info::<SocketAddr>())
+        let served = axum::serve(self.listener, self.router.into_make_service_with_connect_info::<SocketAddr>())
             .with_graceful_shutdown(shutdown)
-            .await
+            .await;
+        for task in &self.background {
+            task.abort();
+        }
+        served
     }
 }
 

@@ -27,9 +27,23 @@ pub enum ContentError {
         /// Seconds until the window resets.
         retry_after_secs: u64,
     },
-    /// The thing does not exist.
+    /// The thing does not exist (or is hidden from this viewer).
     #[error("{0} not found.")]
     NotFound(&'static str),
+    /// Signed in, but not allowed (the message says what is missing).
+    #[error("{0}")]
+    Forbidden(&'static str),
+    /// The action conflicts with the current state (the message says how).
+    #[error("{0}")]
+    Conflict(String),
+    /// Too many actions of one kind; try later.
+    #[error("{what}; try again in {retry_after_secs} seconds.")]
+    TooFrequent {
+        /// What was limited, for the user.
+        what: &'static str,
+        /// Seconds until the window resets.
+        retry_after_secs: u64,
+    },
     /// Our fault.
     #[error("internal error")]
     Internal(#[source] anyhow::Error),
@@ -41,8 +55,10 @@ impl CodedError for ContentError {
             ContentError::InvalidInput(_) => ErrorCode::BadUserInput,
             ContentError::EmailTaken | ContentError::UsernameTaken => ErrorCode::Conflict,
             ContentError::InvalidCredentials | ContentError::InvalidRefreshToken => ErrorCode::Unauthenticated,
-            ContentError::RateLimited { .. } => ErrorCode::RateLimited,
+            ContentError::RateLimited { .. } | ContentError::TooFrequent { .. } => ErrorCode::RateLimited,
             ContentError::NotFound(_) => ErrorCode::NotFound,
+            ContentError::Forbidden(_) => ErrorCode::Forbidden,
+            ContentError::Conflict(_) => ErrorCode::Conflict,
             ContentError::Internal(_) => ErrorCode::Internal,
         }
     }

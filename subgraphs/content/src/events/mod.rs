@@ -1,51 +1,8 @@
-//! Real-time events of `content` over core NATS: every replica that holds a subscription
-//! receives them, whichever replica caused the change. They are notifications (a missed one
-//! costs a stale screen, not data), so core NATS suffices; lossless work goes through JetStream.
+//! What `content` tells others: real-time account changes over core NATS (`users`) and the
+//! catalogue's stat and lifecycle events through the outbox to JetStream (`catalogue`).
 
-use crate::store::users::User;
-use futures::{Stream, StreamExt};
-use platform::nats::Nats;
-use uuid::Uuid;
+pub mod catalogue;
+pub mod users;
 
-/// Publishes and subscribes to account changes.
-#[derive(Clone)]
-pub struct UserEvents {
-    nats: Nats,
-}
-
-impl UserEvents {
-    /// Over this NATS connection.
-    pub fn new(nats: Nats) -> UserEvents {
-        UserEvents { nats }
-    }
-
-    fn subject(&self, user_id: Uuid) -> String {
-        self.nats.subject(&format!("content.user.updated.{user_id}"))
-    }
-
-    /// Tells every replica the account as it was committed. The event carries the row, so each
-    /// subscriber sees exactly this version (not a later one) and no subscriber queries the
-    /// database. A failed publish is logged, not returned: the change itself is committed.
-    pub async fn user_updated(&self, user: &User) {
-        let published = match serde_json::to_vec(user) {
-            Ok(payload) => self.nats.client.publish(self.subject(user.id), payload.into()).await.map_err(anyhow::Error::from),
-            Err(error) => Err(error.into()),
-        };
-        if let Err(error) = published {
-            tracing::warn!(user.id = %user.id, %error, "could not publish user update");
-        }
-    }
-
-    /// A stream with the account after each change of `user_id`.
-    pub async fn subscribe_user(&self, user_id: Uuid) -> anyhow::Result<impl Stream<Item = User> + use<>> {
-        let subscriber = self.nats.client.subscribe(self.subject(user_id)).await?;
-        // The server has registered the subscription once the flush returns, so an update
-        // published right after this call is not missed.
-        self.nats.client.flush().await?;
-        Ok(subscriber.filter_map(move |message| async move {
-            serde_json::from_slice::<User>(&message.payload)
-                .inspect_err(|error| tracing::warn!(user.id = %user_id, %error, "undecodable user event"))
-                .ok()
-        }))
-    }
-}
+pub use self::catalogue::CatalogueEvents;
+pub use self::users::UserEvents;

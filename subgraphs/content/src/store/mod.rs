@@ -7,5 +7,6 @@
 pub mod schema;
 pub mod refresh_tokens;
 pub mod regions;
+pub mod stats;
 pub mod users;
 pub mod videos;

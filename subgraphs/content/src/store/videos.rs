@@ -28,6 +28,18 @@ pub struct Video {
     pub state: String,
     /// When it went public.
     pub published_at: Option<DateTime<Utc>>,
+    /// Free-form tags.
+    pub tags: Vec<String>,
+    /// Where the media lives when it was not uploaded here.
+    pub source_url: Option<String>,
+    /// A reference to a file in the `assets` subgraph.
+    pub asset_ref: Option<String>,
+    /// The upload that backs it.
+    pub upload_id: Option<Uuid>,
+    /// Last metadata change.
+    pub updated_at: DateTime<Utc>,
+    /// When it was deleted (state `removed`).
+    pub removed_at: Option<DateTime<Utc>>,
 }
 
 /// A video to store (the seed uses it).
@@ -48,8 +60,18 @@ pub struct NewVideo {
     pub cover_url: Option<String>,
     /// Length in seconds.
     pub duration_secs: i32,
-    /// Publication time.
+    /// Publication time (`None` for a draft).
     pub published_at: Option<DateTime<Utc>>,
+    /// `draft` or `published`.
+    pub state: String,
+    /// Tags.
+    pub tags: Vec<String>,
+    /// External media URL.
+    pub source_url: Option<String>,
+    /// `assets` reference.
+    pub asset_ref: Option<String>,
+    /// Backing upload.
+    pub upload_id: Option<Uuid>,
 }
 
 /// Published videos by ids, in one statement.

@@ -1,0 +1,174 @@
+//! Contracts of the events subgraphs exchange over JetStream, defined once so that the
+//! publisher and every consumer agree on subjects, stream settings and payloads.
+//!
+//! Each event carries an `event_id`: publishers set it as the `Nats-Msg-Id` header (JetStream
+//! drops a duplicate inside the stream's window) and consumers de-duplicate on it too, because
+//! delivery is at least once.
+
+use crate::nats::Nats;
+use async_nats::jetstream::stream::{Config, DiscardPolicy, Stream};
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use std::time::Duration;
+use uuid::Uuid;
+
+/// A JetStream stream: its name and the subjects it captures, both under the deployment's prefix.
+#[derive(Debug, Clone, Copy)]
+pub struct StreamSpec {
+    /// Name after the prefix (`<prefix>_<name>`).
+    pub name: &'static str,
+    /// Subject family after the prefix (`<prefix>.<subjects>.>`).
+    pub subjects: &'static str,
+    /// How long messages are kept for late or new consumers.
+    pub max_age: Duration,
+}
+
+/// `content`'s events: stat changes and video lifecycle.
+pub const CONTENT_STREAM: StreamSpec =
+    StreamSpec { name: "CONTENT_EVENTS", subjects: "content.events", max_age: Duration::from_secs(7 * 24 * 3600) };
+/// `community`'s follow-graph changes (consumed by `content` for the following feed).
+pub const FOLLOW_STREAM: StreamSpec =
+    StreamSpec { name: "FOLLOW_EVENTS", subjects: "community.follows", max_age: Duration::from_secs(7 * 24 * 3600) };
+
+/// Window inside which JetStream drops a message whose `Nats-Msg-Id` it has seen.
+const DUPLICATE_WINDOW: Duration = Duration::from_secs(120);
+
+impl StreamSpec {
+    /// The stream name under this deployment's prefix.
+    pub fn stream_name(&self, nats: &Nats) -> String {
+        format!("{}_{}", nats.prefix(), self.name)
+    }
+
+    /// The full subject of one event kind (`kind` like `stats`).
+    pub fn subject(&self, nats: &Nats, kind: &str) -> String {
+        nats.subject(&format!("{}.{kind}", self.subjects))
+    }
+
+    /// Creates the stream if it does not exist (publishers and consumers both call this, so
+    /// neither depends on the other having started first).
+    pub async fn ensure(&self, nats: &Nats) -> anyhow::Result<Stream> {
+        let config = Config {
+            name: self.stream_name(nats),
+            subjects: vec![nats.subject(&format!("{}.>", self.subjects))],
+            max_age: self.max_age,
+            duplicate_window: DUPLICATE_WINDOW,
+            discard: DiscardPolicy::Old,
+            ..Default::default()
+        };
+        nats.jetstream.get_or_create_stream(config).await.map_err(anyhow::Error::from)
+    }
+}
+
+/// Counters of one video. Used both as the totals after a change and as the change itself.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct StatCounts {
+    /// Views.
+    pub views: i64,
+    /// Likes.
+    pub likes: i64,
+    /// Coins given.
+    pub coins: i64,
+    /// Favourites.
+    pub favourites: i64,
+    /// Shares.
+    pub shares: i64,
+    /// Comments (roots and replies).
+    pub comments: i64,
+    /// VOD danmaku.
+    pub danmaku: i64,
+}
+
+/// What a viewer did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum StatAction {
+    /// A counted view.
+    View,
+    /// Like.
+    Like,
+    /// Like withdrawn.
+    Unlike,
+    /// Coins given (1 or 2 in `delta.coins`).
+    Coin,
+    /// Favourite.
+    Favourite,
+    /// Favourite withdrawn.
+    Unfavourite,
+    /// Share.
+    Share,
+    /// A comment or reply was written.
+    Comment,
+    /// A comment was deleted (with its replies).
+    CommentDeleted,
+    /// A VOD danmaku was sent.
+    Danmaku,
+}
+
+/// A video's counters changed (subject `content.events.stats`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct StatEvent {
+    /// De-duplication id.
+    pub event_id: Uuid,
+    /// The video.
+    pub video_id: Uuid,
+    /// Its author (for engagement-by-author).
+    pub author_id: Uuid,
+    /// Its region (for per-region rankings).
+    pub region_id: i32,
+    /// When the video was published (for the new-video boost).
+    pub published_at: Option<DateTime<Utc>>,
+    /// Who did it, when signed in (anonymous views carry none).
+    pub viewer_id: Option<Uuid>,
+    /// What happened.
+    pub action: StatAction,
+    /// The change (negative for unlike, unfavourite, deletions).
+    pub delta: StatCounts,
+    /// The counters after the change, as committed.
+    pub totals: StatCounts,
+    /// Commit time of the change.
+    pub occurred_at: DateTime<Utc>,
+}
+
+/// Subject kind of [`StatEvent`] in [`CONTENT_STREAM`].
+pub const STAT_EVENT_KIND: &str = "stats";
+
+/// A video's visibility changed (subject `content.events.videos`): rankings drop a video that
+/// is no longer published, at once.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct VideoLifecycleEvent {
+    /// De-duplication id.
+    pub event_id: Uuid,
+    /// The video.
+    pub video_id: Uuid,
+    /// Its author.
+    pub author_id: Uuid,
+    /// Its region (after the change).
+    pub region_id: i32,
+    /// `draft`, `published` or `removed`.
+    pub state: String,
+    /// Publication time.
+    pub published_at: Option<DateTime<Utc>>,
+    /// Commit time of the change.
+    pub occurred_at: DateTime<Utc>,
+}
+
+/// Subject kind of [`VideoLifecycleEvent`] in [`CONTENT_STREAM`].
+pub const VIDEO_EVENT_KIND: &str = "videos";
+
+/// A user followed or unfollowed another (subject `community.follows.changed`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct FollowEvent {
+    /// De-duplication id.
+    pub event_id: Uuid,
+    /// Who follows.
+    pub follower_id: Uuid,
+    /// Who is followed.
+    pub followee_id: Uuid,
+    /// `true` after a follow, `false` after an unfollow.
+    pub following: bool,
+    /// When it changed; a consumer keeps the latest change per pair, whatever the delivery order.
+    pub changed_at: DateTime<Utc>,
+}
+
+/// Subject kind of [`FollowEvent`] in [`FOLLOW_STREAM`].
+pub const FOLLOW_EVENT_KIND: &str = "changed";
