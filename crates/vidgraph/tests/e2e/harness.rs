@@ -159,6 +159,40 @@ impl Platform {
     }
 }
 
+impl Platform {
+    /// This test's database, for arranging data the API has no shortcut for.
+    pub fn db(&self) -> platform::db::Db {
+        platform::db::Db::connect(&self.services.config().db, "e2e-arrange")
+    }
+
+    /// Inserts a published video of `author_id` straight into the database, with zero stats;
+    /// returns its id. For tests of features around videos (comments, danmaku, feeds…).
+    pub async fn insert_video(&self, author_id: &str, title: &str) -> String {
+        use content::store::{stats, videos};
+        let db = self.db();
+        let mut conn = db.pool.get().await.expect("connection");
+        let id = uuid::Uuid::now_v7();
+        let row = videos::NewVideo {
+            id,
+            author_id: author_id.parse().expect("author id"),
+            region_id: 1,
+            title: title.into(),
+            description: String::new(),
+            cover_url: None,
+            duration_secs: 600,
+            published_at: Some(chrono::Utc::now()),
+            state: "published".into(),
+            tags: Vec::new(),
+            source_url: None,
+            asset_ref: None,
+            upload_id: None,
+        };
+        videos::insert_many(&mut conn, &[row]).await.expect("insert video");
+        stats::create(&mut conn, id).await.expect("insert stats");
+        id.to_string()
+    }
+}
+
 pub const REGISTER: &str = "mutation($input: RegisterInput!) { register(input: $input) { accessToken refreshToken user { id username } } }";
 pub const LOGIN: &str = "mutation($input: LoginInput!) { login(input: $input) { accessToken refreshToken user { id } } }";
 

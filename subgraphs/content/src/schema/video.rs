@@ -169,7 +169,7 @@ impl VideoQuery {
     }
 }
 
-async fn load_video(ctx: &Context<'_>, id: uuid::Uuid) -> async_graphql::Result<Option<Video>> {
+pub(crate) async fn load_video(ctx: &Context<'_>, id: uuid::Uuid) -> async_graphql::Result<Option<Video>> {
     let loader = ctx.data::<DataLoader<VideoLoader>>()?;
     Ok(loader.load_one(id).await.coded()?.map(Video::single))
 }
