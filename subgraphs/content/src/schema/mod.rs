@@ -1,24 +1,28 @@
 //! The GraphQL surface of `content`: thin resolvers over the domain services.
 
 mod auth;
+mod catalogue;
+mod feed;
+mod interaction;
 mod loaders;
 mod user;
 mod video;
 
 use async_graphql::MergedObject;
 
-pub use self::loaders::{RegionLoader, UserLoader, VideoLoader};
+pub use self::loaders::{StatLoader, UserLoader, VideoLoader, ViewerStateLoader};
 pub use self::user::{User, UserSubscription};
+pub use self::video::Video;
 
 /// Root query.
 #[derive(MergedObject, Default)]
 #[graphql(name = "Query")]
-pub struct Query(user::UserQuery, video::VideoQuery);
+pub struct Query(user::UserQuery, feed::VideoQuery);
 
 /// Root mutation.
 #[derive(MergedObject, Default)]
 #[graphql(name = "Mutation")]
-pub struct Mutation(auth::AuthMutation, user::ProfileMutation);
+pub struct Mutation(auth::AuthMutation, user::ProfileMutation, catalogue::CatalogueMutation, interaction::InteractionMutation);
 
 /// Root subscription.
 pub type Subscription = UserSubscription;

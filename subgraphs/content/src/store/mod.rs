@@ -6,7 +6,11 @@
 #[expect(missing_docs, reason = "generated code")]
 pub mod schema;
 pub mod refresh_tokens;
+pub mod follows;
+pub mod interactions;
 pub mod regions;
+pub mod search;
 pub mod stats;
 pub mod users;
+pub mod video_cache;
 pub mod videos;
