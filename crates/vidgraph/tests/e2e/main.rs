@@ -4,7 +4,10 @@
 mod auth_flow;
 mod bad_input;
 mod entities;
+mod feeds;
 mod harness;
+mod interactions;
 mod replicas;
 mod schema_files;
 mod subscriptions;
+mod videos;
