@@ -58,7 +58,7 @@ const FEED_PAGE: &str = "query($first: Int!, $after: String) { videos(first: $fi
 #[tokio::test]
 async fn a_feed_page_costs_the_same_few_statements_whatever_its_size() {
     let platform = Platform::start().await;
-    content::seed::run(&platform.db(), 300).await.expect("seed");
+    content::seed::run(&platform.db(), content::seed::SeedSize { videos: 300, viewers: 0 }).await.expect("seed");
     let viewer = platform.users("viewer", 1).await.remove(0).1;
     // The region list is read once per process; read it before measuring.
     platform.gql("{ regions { id } }", json!({}), None).await.ok();
@@ -93,7 +93,7 @@ async fn a_feed_page_costs_the_same_few_statements_whatever_its_size() {
 #[tokio::test]
 async fn video_entities_resolve_in_one_batch_and_then_from_the_cache() {
     let platform = Platform::start().await;
-    content::seed::run(&platform.db(), 120).await.expect("seed");
+    content::seed::run(&platform.db(), content::seed::SeedSize { videos: 120, viewers: 0 }).await.expect("seed");
     let page = platform.gql("{ videos(first: 100) { edges { node { id } } } }", json!({}), None).await.ok();
     let ids: Vec<Value> = page.data("/videos/edges").as_array().expect("edges").iter().map(|e| e["node"]["id"].clone()).collect();
     let reps: Vec<Value> = ids.iter().map(|id| json!({ "__typename": "Video", "id": id })).collect();
