@@ -134,13 +134,14 @@ impl VideoQuery {
     }
 
     /// Full-text search over published videos (titles, tags, descriptions; words, parts of
-    /// words and CJK text), optionally in one region. Pages reach at most 1000 results deep.
+    /// words and CJK text), optionally in one region, by relevance unless `sort` says
+    /// otherwise. Pages reach at most 1000 results deep.
     async fn search_videos(
         &self,
         ctx: &Context<'_>,
         query: String,
         region_id: Option<i32>,
-        #[graphql(default)] sort: VideoSearchSort,
+        sort: Option<VideoSearchSort>,
         first: Option<i32>,
         after: Option<String>,
     ) -> async_graphql::Result<Connection<String, Video>> {
@@ -152,7 +153,7 @@ impl VideoQuery {
         let offset = after.as_deref().map(OffsetCursor::decode).transpose().coded()?.map_or(0, |cursor| cursor.0);
         let db = ctx.data::<Db>()?;
         let mut conn = db.pool.get().await.map_err(ContentError::from).coded()?;
-        let rows = search::search(&mut conn, &text, region_id, sort.into(), offset, limit + 1)
+        let rows = search::search(&mut conn, &text, region_id, sort.unwrap_or_default().into(), offset, limit + 1)
             .await
             .map_err(ContentError::from)
             .coded()?;
