@@ -172,3 +172,31 @@ pub struct FollowEvent {
 
 /// Subject kind of [`FollowEvent`] in [`FOLLOW_STREAM`].
 pub const FOLLOW_EVENT_KIND: &str = "changed";
+
+/// `live`'s gift events: every gift sent in a room, consumed by `ranking` for week-star boards.
+/// Kept for a month so a consumer that was down over a week's end can still catch up.
+pub const GIFT_STREAM: StreamSpec =
+    StreamSpec { name: "GIFT_EVENTS", subjects: "live.gifts", max_age: Duration::from_secs(30 * 24 * 3600) };
+
+/// A viewer sent gifts to a streamer in a channel (subject `live.gifts.sent`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct GiftEvent {
+    /// The gift's id: the idempotency key (one id is counted once, however often delivered).
+    pub event_id: Uuid,
+    /// The channel (live room) the gift was sent in.
+    pub channel_id: Uuid,
+    /// The streamer (a user id) who received it.
+    pub streamer_id: Uuid,
+    /// Gift type, as the gift catalogue names it (`rocket`, `flower`…).
+    pub gift_id: String,
+    /// How many of that gift were sent at once (at least 1).
+    pub count: i64,
+    /// Who sent it (a user id).
+    pub sender_id: Uuid,
+    /// When it was sent (commit time in `live`); decides the week it counts for and, on equal
+    /// counts, who reached a score first.
+    pub sent_at: DateTime<Utc>,
+}
+
+/// Subject kind of [`GiftEvent`] in [`GIFT_STREAM`].
+pub const GIFT_EVENT_KIND: &str = "sent";

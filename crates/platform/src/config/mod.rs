@@ -4,6 +4,7 @@
 //! Nested keys use `__` in the environment: `VIDGRAPH_DB__URL` sets `db.url`.
 
 mod auth;
+mod calendar;
 mod db;
 mod http;
 mod limits;
@@ -12,6 +13,7 @@ mod redis;
 mod telemetry;
 
 pub use self::auth::AuthConfig;
+pub use self::calendar::CalendarConfig;
 pub use self::db::DbConfig;
 pub use self::http::HttpConfig;
 pub use self::limits::LimitsConfig;
@@ -45,6 +47,8 @@ pub struct AppConfig {
     pub limits: LimitsConfig,
     /// Logging (`VIDGRAPH_TELEMETRY__*`).
     pub telemetry: TelemetryConfig,
+    /// Time zone of weeks and days (`VIDGRAPH_CALENDAR__*`).
+    pub calendar: CalendarConfig,
 }
 
 /// The configuration could not be read or does not parse.
@@ -87,6 +91,18 @@ mod tests {
             assert_eq!(config.db.pool_size, 3);
             jail.set_env("VIDGRAPH_DB__POOL_SIZ", "3");
             assert!(AppConfig::load_from(None).is_err(), "a misspelt key is refused");
+            Ok(())
+        });
+    }
+
+    #[test]
+    fn the_calendar_time_zone_is_an_iana_name_and_defaults_to_utc() {
+        figment::Jail::expect_with(|jail| {
+            assert_eq!(AppConfig::load_from(None).expect("loads").calendar.time_zone, chrono_tz::Tz::UTC);
+            jail.set_env("VIDGRAPH_CALENDAR__TIME_ZONE", "Asia/Shanghai");
+            assert_eq!(AppConfig::load_from(None).expect("loads").calendar.time_zone, chrono_tz::Asia::Shanghai);
+            jail.set_env("VIDGRAPH_CALENDAR__TIME_ZONE", "Mars/Olympus_Mons");
+            assert!(AppConfig::load_from(None).is_err(), "an unknown zone is refused");
             Ok(())
         });
     }

@@ -1,5 +1,7 @@
 //! Rules of the ranking domain: pure types and the services that apply them.
 
 pub mod error;
+pub mod week;
+pub mod weekstar;
 
 pub use self::error::RankingError;

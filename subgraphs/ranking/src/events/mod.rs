@@ -1,1 +1,3 @@
 //! What `ranking` hears: JetStream consumers of other subgraphs' events.
+
+pub mod gifts;

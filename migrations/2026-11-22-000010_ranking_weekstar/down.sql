@@ -1,0 +1,9 @@
+DROP TABLE ranking.weekstar_settled_entries;
+DROP TABLE ranking.weekstar_settled_boards;
+DROP TABLE ranking.weekstar_settlements;
+DROP TABLE ranking.weekstar_supporter_counts;
+DROP TABLE ranking.weekstar_streamer_counts;
+DROP TABLE ranking.weekstar_processed_gifts;
+DROP TABLE ranking.weekstar_visibility_changes;
+DROP TABLE ranking.weekstar_gift_sets;
+DROP TABLE ranking.weekstar_channels;
