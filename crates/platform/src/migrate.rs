@@ -10,6 +10,25 @@ pub const MIGRATIONS: EmbeddedMigrations = embed_migrations!("../../migrations")
 /// A hash of `migrations/`, changing whenever any migration does.
 pub const MIGRATIONS_HASH: &str = env!("VIDGRAPH_MIGRATIONS_HASH");
 
+/// Names the exact set of migrations this binary embeds: [`MIGRATIONS_HASH`] plus the names of
+/// the embedded migrations, read from the binary itself. Worktrees that share one target
+/// directory build the platform crate as the same cargo unit, so a build can pick up the
+/// build-script output (the hash) of another worktree's `migrations/`; the embedded names are
+/// always this binary's own, so two different sets never share a test template.
+pub fn migrations_fingerprint() -> String {
+    use diesel::migration::MigrationSource;
+    let names: Vec<String> = MigrationSource::<diesel::pg::Pg>::migrations(&MIGRATIONS)
+        .map(|migrations| migrations.iter().map(|m| m.name().to_string()).collect())
+        .unwrap_or_default();
+    // FNV-1a, as in build.rs: stable across toolchains.
+    let mut hash: u64 = 0xcbf2_9ce4_8422_2325;
+    for byte in MIGRATIONS_HASH.bytes().chain(names.join("\n").into_bytes()) {
+        hash ^= u64::from(byte);
+        hash = hash.wrapping_mul(0x0100_0000_01b3);
+    }
+    format!("{hash:016x}")
+}
+
 /// Splits `postgres://…/name?opts` into the URL of the `postgres` maintenance database and `name`.
 pub fn maintenance_url(url: &str) -> anyhow::Result<(String, String)> {
     let without_query = url.split_once('?').map_or(url, |(u, _)| u);

@@ -7,7 +7,7 @@
 
 use crate::auth::KeyPair;
 use crate::config::AppConfig;
-use crate::migrate::{MIGRATIONS_HASH, maintenance_url, run_migrations, with_database};
+use crate::migrate::{maintenance_url, migrations_fingerprint, run_migrations, with_database};
 use diesel_async::{AsyncConnection, AsyncPgConnection, RunQueryDsl, SimpleAsyncConnection};
 use secrecy::{ExposeSecret, SecretString};
 use std::path::PathBuf;
@@ -120,7 +120,7 @@ async fn delete_streams(url: &str, prefix: &str) -> anyhow::Result<()> {
 /// Returns the name of the migrated template for the current migrations, creating it once
 /// (serialised across test processes by an advisory lock).
 async fn ensure_template(admin_url: &str, base_url: &str) -> String {
-    let template = format!("vgtpl_{MIGRATIONS_HASH}");
+    let template = format!("vgtpl_{}", migrations_fingerprint());
     let mut admin = AsyncPgConnection::establish(admin_url).await.expect("connect to the postgres database");
     admin.batch_execute("SELECT pg_advisory_lock(7420001)").await.expect("advisory lock");
     if !database_exists(&mut admin, &template).await {

@@ -17,7 +17,7 @@ use platform::nats::Nats;
 use std::time::Duration;
 
 /// Durable consumer name (one per deployment: replicas share the work).
-const DURABLE: &str = "ranking-weekstar-gifts";
+pub const DURABLE: &str = "ranking-weekstar-gifts";
 /// Deliveries before JetStream gives up on a message that keeps failing.
 const MAX_DELIVER: i64 = 10;
 /// Pause before reconnecting after the consumer failed.
