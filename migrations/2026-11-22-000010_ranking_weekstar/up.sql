@@ -53,10 +53,15 @@ CREATE TABLE ranking.weekstar_streamer_counts (
     streamer_id uuid NOT NULL,
     gift_count  bigint NOT NULL CHECK (gift_count > 0),
     reached_at  timestamptz NOT NULL,
+    -- when a gift was last counted here: settlement waits until a week's boards are quiet
+    updated_at  timestamptz NOT NULL,
     PRIMARY KEY (iso_year, iso_week, channel_id, gift_id, streamer_id)
 );
 
 -- The same per sender, for the best supporter of each board's winner.
+CREATE INDEX weekstar_streamer_counts_board_rank
+    ON ranking.weekstar_streamer_counts (iso_year, iso_week, channel_id, gift_id, gift_count DESC, reached_at);
+
 CREATE TABLE ranking.weekstar_supporter_counts (
     iso_year    int NOT NULL,
     iso_week    int NOT NULL,

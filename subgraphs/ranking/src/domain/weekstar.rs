@@ -421,7 +421,7 @@ impl WeekStars {
                 if !store::mark_processed(conn, event.event_id, now).await? {
                     return Ok(GiftOutcome::Duplicate);
                 }
-                let total = store::add_to_streamer(conn, &key, event.streamer_id, event.count, sent_at).await?;
+                let total = store::add_to_streamer(conn, &key, event.streamer_id, event.count, sent_at, now).await?;
                 store::add_to_supporter(conn, &key, event.streamer_id, event.sender_id, event.count, sent_at).await?;
                 Ok(GiftOutcome::Counted { week, count: total.gift_count })
             })
@@ -558,17 +558,24 @@ impl WeekStars {
         Ok(outcome)
     }
 
-    /// Settles every week that is due at `now`: the week before the current one, and any older
-    /// week with counted gifts that was never settled (the service was down over its end).
+    /// Settles every week that is due at `now` ([`settlement_due`]): normally the week before
+    /// the current one, shortly after it ended; also an older unsettled week with counted gifts
+    /// (the service was down over its end, or a backlog of its gifts was being counted).
     pub async fn settle_due(&self, now: DateTime<Utc>) -> Result<Vec<(IsoWeek, SettlementOutcome)>, RankingError> {
         let last_week = IsoWeek::containing(now, self.zone).previous();
-        let mut due = {
+        let unsettled = {
             let mut conn = self.db.pool.get().await?;
-            settlement::unsettled_weeks_before(&mut conn, last_week).await?
+            settlement::unsettled_weeks_up_to(&mut conn, last_week).await?
         };
-        due.push(last_week);
+        let mut due: Vec<IsoWeek> = unsettled
+            .iter()
+            .filter(|(week, last_counted)| settlement_due(week.ends_at(self.zone), Some(*last_counted), now))
+            .map(|(week, _)| *week)
+            .collect();
+        if !unsettled.iter().any(|(week, _)| *week == last_week) && settlement_due(last_week.ends_at(self.zone), None, now) {
+            due.push(last_week);
+        }
         due.sort();
-        due.dedup();
         let mut settled = Vec::with_capacity(due.len());
         for week in due {
             settled.push((week, self.settle(week, now).await?));
@@ -588,6 +595,18 @@ impl WeekStars {
     fn board_expiry(&self, week: IsoWeek) -> DateTime<Utc> {
         week.ends_at(self.zone) + chrono::Duration::days(14)
     }
+}
+
+/// How long a week's boards must have been quiet (no gift of that week counted) and the week
+/// over before it is settled automatically: gifts sent just before Sunday 24:00 are still
+/// being counted right after it, and a backlog after an outage drains before its week freezes.
+pub const SETTLEMENT_QUIET: chrono::Duration = chrono::Duration::minutes(2);
+
+/// Whether a week that ends at `ends_at`, whose last gift was counted at `last_counted`, is due
+/// for settlement at `now`.
+pub fn settlement_due(ends_at: DateTime<Utc>, last_counted: Option<DateTime<Utc>>, now: DateTime<Utc>) -> bool {
+    let quiet_since = now - SETTLEMENT_QUIET;
+    ends_at <= quiet_since && last_counted.is_none_or(|counted| counted <= quiet_since)
 }
 
 fn truncate_to_millis(at: DateTime<Utc>) -> DateTime<Utc> {
@@ -635,6 +654,15 @@ mod tests {
         let huge = BoardScore::new(BoardScore::MAX_COUNT + 10, start, start);
         assert_eq!(huge.count, BoardScore::MAX_COUNT);
         assert!(huge.encode() <= 9_007_199_254_740_991.0);
+    }
+
+    #[test]
+    fn a_week_is_due_once_it_ended_and_its_boards_went_quiet() {
+        let ends = at("2026-11-30T00:00:00Z");
+        assert!(!settlement_due(ends, None, at("2026-11-30T00:01:59Z")), "just ended");
+        assert!(settlement_due(ends, None, at("2026-11-30T00:02:00Z")));
+        assert!(!settlement_due(ends, Some(at("2026-11-30T00:01:00Z")), at("2026-11-30T00:02:00Z")), "still counting");
+        assert!(settlement_due(ends, Some(at("2026-11-30T00:01:00Z")), at("2026-11-30T00:03:00Z")));
     }
 
     #[test]

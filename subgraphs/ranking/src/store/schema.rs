@@ -74,6 +74,7 @@ pub mod ranking {
             streamer_id -> Uuid,
             gift_count -> Int8,
             reached_at -> Timestamptz,
+            updated_at -> Timestamptz,
         }
     }
 

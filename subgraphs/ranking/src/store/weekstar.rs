@@ -263,21 +263,24 @@ pub struct StreamerTotal {
     pub reached_at: DateTime<Utc>,
 }
 
-/// Adds `count` gifts sent at `sent_at` to a streamer's total; returns the new total. The
-/// total is reached at the latest send time among its gifts, whatever order they arrive in.
+/// Adds `count` gifts sent at `sent_at` to a streamer's total (counted at `now`); returns the
+/// new total. The total is reached at the latest send time among its gifts, whatever order they
+/// arrive in.
 pub async fn add_to_streamer(
     conn: &mut AsyncPgConnection,
     key: &BoardKey,
     streamer_id: Uuid,
     count: i64,
     sent_at: DateTime<Utc>,
+    now: DateTime<Utc>,
 ) -> QueryResult<StreamerTotal> {
     let (year, week) = year_week(key.week);
     diesel::sql_query(
-        "INSERT INTO ranking.weekstar_streamer_counts AS c (iso_year, iso_week, channel_id, gift_id, streamer_id, gift_count, reached_at) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7) \
+        "INSERT INTO ranking.weekstar_streamer_counts AS c (iso_year, iso_week, channel_id, gift_id, streamer_id, gift_count, reached_at, updated_at) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8) \
          ON CONFLICT (iso_year, iso_week, channel_id, gift_id, streamer_id) DO UPDATE \
-         SET gift_count = c.gift_count + EXCLUDED.gift_count, reached_at = GREATEST(c.reached_at, EXCLUDED.reached_at) \
+         SET gift_count = c.gift_count + EXCLUDED.gift_count, reached_at = GREATEST(c.reached_at, EXCLUDED.reached_at), \
+             updated_at = EXCLUDED.updated_at \
          RETURNING streamer_id, gift_count, reached_at",
     )
     .bind::<Int4, _>(year)
@@ -287,6 +290,7 @@ pub async fn add_to_streamer(
     .bind::<SqlUuid, _>(streamer_id)
     .bind::<Int8, _>(count)
     .bind::<Timestamptz, _>(sent_at)
+    .bind::<Timestamptz, _>(now)
     .get_result(conn)
     .await
 }

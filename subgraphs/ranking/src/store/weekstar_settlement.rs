@@ -131,20 +131,24 @@ pub async fn is_settled(conn: &mut AsyncPgConnection, week: IsoWeek) -> QueryRes
 }
 
 #[derive(QueryableByName)]
-struct YearWeek {
+struct UnsettledWeek {
     #[diesel(sql_type = Int4)]
     iso_year: i32,
     #[diesel(sql_type = Int4)]
     iso_week: i32,
+    #[diesel(sql_type = Timestamptz)]
+    last_counted: DateTime<Utc>,
 }
 
-/// Weeks before `before` with counted gifts that were never settled.
-pub async fn unsettled_weeks_before(conn: &mut AsyncPgConnection, before: IsoWeek) -> QueryResult<Vec<IsoWeek>> {
-    let (year, week) = year_week(before);
-    let rows: Vec<YearWeek> = diesel::sql_query(
-        "SELECT DISTINCT c.iso_year, c.iso_week FROM ranking.weekstar_streamer_counts c \
-         WHERE (c.iso_year, c.iso_week) < ($1, $2) AND NOT EXISTS ( \
-           SELECT 1 FROM ranking.weekstar_settlements s WHERE s.iso_year = c.iso_year AND s.iso_week = c.iso_week)",
+/// Weeks up to `last` with counted gifts that were never settled, each with when its last gift
+/// was counted.
+pub async fn unsettled_weeks_up_to(conn: &mut AsyncPgConnection, last: IsoWeek) -> QueryResult<Vec<(IsoWeek, DateTime<Utc>)>> {
+    let (year, week) = year_week(last);
+    let rows: Vec<UnsettledWeek> = diesel::sql_query(
+        "SELECT c.iso_year, c.iso_week, max(c.updated_at) AS last_counted FROM ranking.weekstar_streamer_counts c \
+         WHERE (c.iso_year, c.iso_week) <= ($1, $2) AND NOT EXISTS ( \
+           SELECT 1 FROM ranking.weekstar_settlements s WHERE s.iso_year = c.iso_year AND s.iso_week = c.iso_week) \
+         GROUP BY c.iso_year, c.iso_week",
     )
     .bind::<Int4, _>(year)
     .bind::<Int4, _>(week)
@@ -152,7 +156,7 @@ pub async fn unsettled_weeks_before(conn: &mut AsyncPgConnection, before: IsoWee
     .await?;
     Ok(rows
         .into_iter()
-        .filter_map(|row| IsoWeek::new(row.iso_year, u32::try_from(row.iso_week).ok()?).ok())
+        .filter_map(|row| Some((IsoWeek::new(row.iso_year, u32::try_from(row.iso_week).ok()?).ok()?, row.last_counted)))
         .collect())
 }
 

@@ -38,7 +38,7 @@ async fn equal_counts_rank_who_reached_them_first_for_streamers_and_best_support
     assert_eq!(boards[0].entries[1].reached_at, at("2026-11-25T10:05:00.001Z"));
     assert_eq!(boards[0].week, week(2026, 48));
 
-    world.clock.set(at("2026-11-30T00:00:01Z"));
+    world.clock.set(at("2026-11-30T00:02:00Z"));
     SettlementJob::new(world.stars.clone(), world.clock.clone()).tick().await;
     let settled = world.stars.settled_boards(channel, week(2026, 48), 10).await.expect("read").expect("settled");
     assert_eq!(settled.len(), 1);
@@ -164,6 +164,9 @@ async fn settlement_crosses_the_year_boundary_on_the_local_calendar_once_and_rer
 
     world.clock.set(at("2027-01-03T16:00:00Z"));
     assert_eq!(world.stars.current_week(), week(2027, 1));
+    job.tick().await;
+    assert!(world.stars.settled_boards(channel, week(2026, 53), 10).await.expect("read").is_none(), "gifts may still be arriving");
+    world.clock.set(at("2027-01-03T16:02:00Z"));
     let due = world.stars.settle_due(world.clock_now()).await.expect("settle");
     assert!(due.contains(&(week(2026, 53), SettlementOutcome::Settled { boards: 1 })), "{due:?}");
     let settled = world.stars.settled_boards(channel, week(2026, 53), 10).await.expect("read").expect("settled");
