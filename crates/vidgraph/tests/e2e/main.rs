@@ -11,3 +11,4 @@ mod replicas;
 mod schema_files;
 mod subscriptions;
 mod videos;
+mod weekstar;
