@@ -7,6 +7,7 @@ mod entities;
 mod feeds;
 mod harness;
 mod interactions;
+mod rankings;
 mod replicas;
 mod schema_files;
 mod subscriptions;
