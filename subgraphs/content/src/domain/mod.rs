@@ -1,6 +1,8 @@
 //! Rules of the content domain: pure types and the services that apply them.
 
 pub mod account;
+pub mod comment;
+pub mod danmaku;
 pub mod error;
 pub mod identity;
 pub mod password;

@@ -1,6 +1,8 @@
 //! The GraphQL surface of `content`: thin resolvers over the domain services.
 
 mod auth;
+mod comment;
+mod danmaku;
 mod loaders;
 mod user;
 mod video;
@@ -13,12 +15,12 @@ pub use self::user::{User, UserSubscription};
 /// Root query.
 #[derive(MergedObject, Default)]
 #[graphql(name = "Query")]
-pub struct Query(user::UserQuery, video::VideoQuery);
+pub struct Query(user::UserQuery, video::VideoQuery, comment::CommentQuery, danmaku::DanmakuQuery);
 
 /// Root mutation.
 #[derive(MergedObject, Default)]
 #[graphql(name = "Mutation")]
-pub struct Mutation(auth::AuthMutation, user::ProfileMutation);
+pub struct Mutation(auth::AuthMutation, user::ProfileMutation, comment::CommentMutation, danmaku::DanmakuMutation);
 
 /// Root subscription.
 pub type Subscription = UserSubscription;
