@@ -1,26 +1,30 @@
 //! The GraphQL surface of `content`: thin resolvers over the domain services.
 
 mod auth;
+mod catalogue;
 mod comment;
 mod danmaku;
+mod feed;
+mod interaction;
 mod loaders;
 mod user;
 mod video;
 
 use async_graphql::MergedObject;
 
-pub use self::loaders::{RegionLoader, UserLoader, VideoLoader};
+pub use self::loaders::{StatLoader, UserLoader, VideoLoader, ViewerStateLoader};
 pub use self::user::{User, UserSubscription};
+pub use self::video::Video;
 
 /// Root query.
 #[derive(MergedObject, Default)]
 #[graphql(name = "Query")]
-pub struct Query(user::UserQuery, video::VideoQuery, comment::CommentQuery, danmaku::DanmakuQuery);
+pub struct Query(user::UserQuery, feed::VideoQuery, comment::CommentQuery, danmaku::DanmakuQuery);
 
 /// Root mutation.
 #[derive(MergedObject, Default)]
 #[graphql(name = "Mutation")]
-pub struct Mutation(auth::AuthMutation, user::ProfileMutation, comment::CommentMutation, danmaku::DanmakuMutation);
+pub struct Mutation(auth::AuthMutation, user::ProfileMutation, catalogue::CatalogueMutation, interaction::InteractionMutation, comment::CommentMutation, danmaku::DanmakuMutation);
 
 /// Root subscription.
 pub type Subscription = UserSubscription;
