@@ -339,7 +339,6 @@ async fn a_page_with_authors_likes_and_reply_previews_costs_the_same_statements_
         let liked = nodes.iter().filter(|n| n["viewerHasLiked"] == json!(true)).count();
         assert!(liked > 0 && liked < nodes.len(), "the viewer liked some comments of the page");
     }
-    assert_eq!(costs[0], costs[1], "statements for 10 and for 50 comments: {costs:?}");
-    // video check + page + previews + authors + likes
-    assert!(costs[1] <= 5, "a page costs at most 5 statements: {costs:?}");
+    // video check + page + reply previews + authors + the viewer's likes, whatever the size
+    assert_eq!(costs, [5, 5], "statements for 10 and for 50 comments");
 }

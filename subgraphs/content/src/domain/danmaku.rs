@@ -16,6 +16,8 @@ use uuid::Uuid;
 pub const MAX_TEXT_CHARS: usize = 100;
 /// Widest playback window one listing may cover (10 minutes).
 pub const MAX_WINDOW_MS: i32 = 10 * 60 * 1000;
+/// Danmaku a listing returns when the client does not say.
+pub const DEFAULT_LIST_LIMIT: i32 = 1000;
 /// Most danmaku one listing may return.
 pub const MAX_LIST_LIMIT: i32 = 5000;
 /// Each user may send this many danmaku per window, on all replicas together.

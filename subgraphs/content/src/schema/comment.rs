@@ -152,8 +152,10 @@ impl CommentQuery {
         video_id: ID,
         first: Option<i32>,
         after: Option<String>,
-        #[graphql(default)] order: CommentOrder,
+        #[graphql(default_with = "Some(CommentOrder::Newest)")] order: Option<CommentOrder>,
     ) -> async_graphql::Result<Connection<String, Comment>> {
+        // An explicit `null` means the default too.
+        let order = order.unwrap_or_default();
         let video_id = parse_id(&video_id).ok_or_else(|| ContentError::InvalidInput("`videoId` is not a video id.".into())).coded()?;
         let limit = page_size(first, 20).coded()?;
         let kind = CursorKind::Roots(order.into());

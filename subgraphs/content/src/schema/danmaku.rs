@@ -2,7 +2,7 @@
 
 use super::parse_id;
 use crate::domain::ContentError;
-use crate::domain::danmaku::{self, DanmakuColor, DanmakuService, DanmakuText, NewDanmaku, OffsetMs, PlaybackWindow};
+use crate::domain::danmaku::{self, DEFAULT_LIST_LIMIT, DanmakuColor, DanmakuService, DanmakuText, NewDanmaku, OffsetMs, PlaybackWindow};
 use crate::events::CatalogueEvents;
 use crate::store;
 use async_graphql::{Context, Enum, ID, InputObject, Object};
@@ -96,12 +96,12 @@ pub struct SendDanmakuInput {
     offset_ms: i32,
     /// 1–100 characters on one line.
     text: String,
-    /// `#RRGGBB`.
-    #[graphql(default_with = "String::from(\"#FFFFFF\")")]
-    color: String,
-    /// How it moves.
-    #[graphql(default)]
-    mode: DanmakuMode,
+    /// `#RRGGBB` (`null` is white).
+    #[graphql(default_with = "Some(String::from(\"#FFFFFF\"))")]
+    color: Option<String>,
+    /// How it moves (`null` scrolls).
+    #[graphql(default_with = "Some(DanmakuMode::Scroll)")]
+    mode: Option<DanmakuMode>,
 }
 
 impl TryFrom<SendDanmakuInput> for NewDanmaku {
@@ -112,8 +112,8 @@ impl TryFrom<SendDanmakuInput> for NewDanmaku {
             video_id: parse_id(&input.video_id).ok_or_else(|| ContentError::InvalidInput("`videoId` is not a video id.".into()))?,
             offset: OffsetMs::parse(input.offset_ms)?,
             text: DanmakuText::parse(&input.text)?,
-            color: DanmakuColor::parse(&input.color)?,
-            mode: input.mode.into(),
+            color: input.color.as_deref().map(DanmakuColor::parse).transpose()?.unwrap_or(DanmakuColor::WHITE),
+            mode: input.mode.unwrap_or_default().into(),
         })
     }
 }
@@ -137,10 +137,11 @@ impl DanmakuQuery {
         video_id: ID,
         from_ms: i32,
         to_ms: i32,
-        #[graphql(default = 1000)] limit: i32,
+        #[graphql(default_with = "Some(DEFAULT_LIST_LIMIT)")] limit: Option<i32>,
     ) -> async_graphql::Result<Vec<Danmaku>> {
         let video_id = parse_id(&video_id).ok_or_else(|| ContentError::InvalidInput("`videoId` is not a video id.".into())).coded()?;
-        let window = PlaybackWindow::parse(from_ms, to_ms, limit).coded()?;
+        // An explicit `null` means the default too.
+        let window = PlaybackWindow::parse(from_ms, to_ms, limit.unwrap_or(DEFAULT_LIST_LIMIT)).coded()?;
         let rows = service(ctx)?.list(video_id, window).await.coded()?;
         Ok(rows.into_iter().map(Danmaku).collect())
     }
