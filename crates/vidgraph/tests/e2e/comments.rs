@@ -267,7 +267,7 @@ async fn only_the_author_the_video_owner_or_an_admin_deletes_and_counters_and_ev
 
     let left = platform.gql(PAGE, json!({ "video": video }), None).await.ok();
     let left: Vec<String> = left.data("/comments/edges").as_array().expect("edges").iter().map(|e| e["node"]["id"].as_str().expect("id").to_owned()).collect();
-    assert_eq!(left, [lone.clone()]);
+    assert_eq!(left, [lone]);
     assert_code(&platform.gql(REPLIES, json!({ "id": root }), None).await, "NOT_FOUND");
     assert_code(&post(&platform, &bob_token, &video, "too late", Some(&reply_a)).await, "BAD_USER_INPUT");
     assert_code(&platform.gql(LIKE, json!({ "id": root }), Some(&bob_token)).await, "NOT_FOUND");
@@ -341,4 +341,61 @@ async fn a_page_with_authors_likes_and_reply_previews_costs_the_same_statements_
     }
     // video check + page + reply previews + authors + the viewer's likes, whatever the size
     assert_eq!(costs, [5, 5], "statements for 10 and for 50 comments");
+}
+
+#[derive(diesel::QueryableByName)]
+struct Consistency {
+    #[diesel(sql_type = diesel::sql_types::BigInt)]
+    live: i64,
+    #[diesel(sql_type = diesel::sql_types::BigInt)]
+    orphans: i64,
+    #[diesel(sql_type = diesel::sql_types::BigInt)]
+    counted: i64,
+}
+
+#[tokio::test]
+async fn replies_and_deletions_racing_on_one_thread_keep_counters_exact_and_never_deadlock() {
+    let platform = Platform::start().await;
+    let (owner, owner_token, _) = platform.register("owner").await;
+    let video = platform.insert_video(&owner, "race").await;
+    let fans = platform.users("fan", 10).await;
+
+    for round in 0..5 {
+        let root = post_ok(&platform, &owner_token, &video, &format!("thread {round}"), None).await;
+        let mut existing = Vec::new();
+        for (_, token) in fans.iter().take(3) {
+            existing.push(post_ok(&platform, token, &video, "early", Some(&root)).await);
+        }
+        // New replies, the deletion of a reply by its author and of the root by its author,
+        // all at once.
+        let replies = fans.iter().map(|(_, token)| post(&platform, token, &video, "late", Some(&root)));
+        let (replies, delete_reply, delete_root) = tokio::join!(
+            futures::future::join_all(replies),
+            platform.gql(DELETE, json!({ "id": existing[0] }), Some(&fans[0].1)),
+            platform.gql(DELETE, json!({ "id": root }), Some(&owner_token)),
+        );
+        for reply in &replies {
+            assert!(reply.codes().is_empty() || reply.codes() == ["BAD_USER_INPUT"], "a reply races the deletion: {}", reply.body);
+        }
+        let delete_reply = delete_reply.ok();
+        assert!(delete_reply.data("/deleteComment").is_boolean());
+        assert_eq!(delete_root.ok().data("/deleteComment"), &json!(true));
+    }
+
+    let db = platform.db();
+    let mut conn = db.pool.get().await.expect("connection");
+    let check: Consistency = diesel::sql_query(
+        "SELECT \
+           (SELECT count(*) FROM content.comments WHERE video_id = $1 AND deleted_at IS NULL) AS live, \
+           (SELECT count(*) FROM content.comments r JOIN content.comments root ON root.id = r.root_id \
+              WHERE r.video_id = $1 AND r.deleted_at IS NULL AND root.deleted_at IS NOT NULL) AS orphans, \
+           (SELECT comments FROM content.video_stats WHERE video_id = $1) AS counted",
+    )
+    .bind::<diesel::sql_types::Uuid, _>(video.parse::<uuid::Uuid>().expect("video id"))
+    .get_result(&mut conn)
+    .await
+    .expect("consistency");
+    assert_eq!(check.orphans, 0, "no live reply under a deleted root");
+    assert_eq!(check.live, 0, "every thread was deleted with all its replies");
+    assert_eq!(check.counted, check.live, "the counter equals the live comments");
 }
