@@ -2,11 +2,10 @@
 //! deletion rights, the video's counters and stat events, and the cost of a page.
 
 use crate::harness::{Platform, Reply};
-use diesel_async::RunQueryDsl;
-use platform::events::{CONTENT_STREAM, STAT_EVENT_KIND, StatAction, StatEvent};
+use content::store::comments;
+use platform::events::{STAT_EVENT_KIND, StatAction, StatEvent};
 use serde_json::{Value, json};
 use std::collections::HashSet;
-use std::time::{Duration, Instant};
 
 const POST: &str = "mutation($input: PostCommentInput!) { postComment(input: $input) { id body rootId replyToId replyCount likeCount viewerHasLiked author { username } video { id } } }";
 const DELETE: &str = "mutation($id: ID!) { deleteComment(id: $id) }";
@@ -59,33 +58,10 @@ pub(crate) async fn stat_counts(platform: &Platform, video: &str) -> (i64, i64) 
     (stat.comments, stat.danmaku)
 }
 
-/// The stat events of `video` on the JetStream stream, once at least `expected` arrived (the
-/// outbox relay publishes them after commit) or after 10 s.
-pub(crate) async fn stat_events(platform: &Platform, video: &str, expected: usize) -> Vec<StatEvent> {
-    let nats = platform::nats::Nats::connect(&platform.services.config().nats).await.expect("nats");
-    let stream = CONTENT_STREAM.ensure(&nats).await.expect("content stream");
-    let subject = CONTENT_STREAM.subject(&nats, STAT_EVENT_KIND);
-    let deadline = Instant::now() + Duration::from_secs(10);
-    loop {
-        let info = stream.get_info().await.expect("stream info");
-        let mut events = Vec::new();
-        if info.state.messages > 0 {
-            for sequence in info.state.first_sequence..=info.state.last_sequence {
-                let message = stream.get_raw_message(sequence).await.expect("stream message");
-                if message.subject.as_str() != subject {
-                    continue;
-                }
-                let event: StatEvent = serde_json::from_slice(&message.payload).expect("stat event");
-                if event.video_id.to_string() == video {
-                    events.push(event);
-                }
-            }
-        }
-        if events.len() >= expected || Instant::now() > deadline {
-            return events;
-        }
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
+/// The first `count` stat events on JetStream (each test has its own stream), decoded.
+pub(crate) async fn stat_events(platform: &Platform, count: usize) -> Vec<StatEvent> {
+    let events = platform.content_events(STAT_EVENT_KIND, count).await;
+    events.into_iter().map(|event| serde_json::from_value(event).expect("stat event")).collect()
 }
 
 #[tokio::test]
@@ -273,12 +249,19 @@ async fn only_the_author_the_video_owner_or_an_admin_deletes_and_counters_and_ev
     assert_code(&platform.gql(LIKE, json!({ "id": root }), Some(&bob_token)).await, "NOT_FOUND");
 
     // Six posts, then deletions of 1, 1 and 3 live comments, as stat events on JetStream.
-    let events = stat_events(&platform, &video, 9).await;
+    let events = stat_events(&platform, 9).await;
+    assert!(events.iter().all(|e| e.video_id.to_string() == video));
     let summary: Vec<(StatAction, i64)> = events.iter().map(|e| (e.action, e.delta.comments)).collect();
     let mut expected = vec![(StatAction::Comment, 1); 6];
     expected.extend([(StatAction::CommentDeleted, -1), (StatAction::CommentDeleted, -1), (StatAction::CommentDeleted, -3)]);
     assert_eq!(summary, expected);
     assert_eq!(events.last().map(|e| e.totals.comments), Some(1));
+}
+
+/// Inserts a comment (a reply answers its root) straight into the store; returns its id.
+async fn insert_comment(conn: &mut platform::db::DbConn<'_>, video_id: uuid::Uuid, author_id: uuid::Uuid, root_id: Option<uuid::Uuid>, body: &str) -> uuid::Uuid {
+    let row = comments::NewComment { id: uuid::Uuid::now_v7(), video_id, author_id, root_id, reply_to_id: root_id, body };
+    comments::insert(conn, &row).await.expect("insert comment").id
 }
 
 #[tokio::test]
@@ -291,40 +274,27 @@ async fn a_page_with_authors_likes_and_reply_previews_costs_the_same_statements_
     let authors: Vec<uuid::Uuid> = people.iter().map(|(id, _)| id.parse().expect("id")).collect();
 
     // 60 roots with 4 replies each, by rotating authors; the viewer liked every third root and
-    // the second reply of every thread.
+    // the second reply of every thread. Inserted through the store: 300 posts through the
+    // API would only slow the test down.
     let db = platform.db();
     let mut conn = db.pool.get().await.expect("connection");
     let video_id: uuid::Uuid = video.parse().expect("video id");
-    diesel::sql_query(
-        "INSERT INTO content.comments (id, video_id, author_id, body, created_at, reply_count) \
-         SELECT gen_random_uuid(), $1, ($2::uuid[])[1 + n % 4], 'root ' || n, now() - n * interval '1 minute', 4 \
-         FROM generate_series(1, 60) AS n",
-    )
-    .bind::<diesel::sql_types::Uuid, _>(video_id)
-    .bind::<diesel::sql_types::Array<diesel::sql_types::Uuid>, _>(&authors)
-    .execute(&mut conn)
-    .await
-    .expect("roots");
-    diesel::sql_query(
-        "INSERT INTO content.comments (id, video_id, author_id, root_id, reply_to_id, body, created_at) \
-         SELECT gen_random_uuid(), c.video_id, ($2::uuid[])[1 + r], c.id, c.id, 'reply ' || r, c.created_at + r * interval '1 second' \
-         FROM content.comments c CROSS JOIN generate_series(0, 3) AS r WHERE c.video_id = $1",
-    )
-    .bind::<diesel::sql_types::Uuid, _>(video_id)
-    .bind::<diesel::sql_types::Array<diesel::sql_types::Uuid>, _>(&authors)
-    .execute(&mut conn)
-    .await
-    .expect("replies");
-    diesel::sql_query(
-        "INSERT INTO content.comment_likes (comment_id, user_id) \
-         SELECT id, $2 FROM content.comments \
-         WHERE video_id = $1 AND (body = 'reply 1' OR (root_id IS NULL AND substring(body FROM 6)::int % 3 = 0))",
-    )
-    .bind::<diesel::sql_types::Uuid, _>(video_id)
-    .bind::<diesel::sql_types::Uuid, _>(viewer.parse::<uuid::Uuid>().expect("viewer id"))
-    .execute(&mut conn)
-    .await
-    .expect("likes");
+    let viewer_id: uuid::Uuid = viewer.parse().expect("viewer id");
+    for n in 0..60 {
+        let root = insert_comment(&mut conn, video_id, authors[n % 4], None, &format!("root {n}")).await;
+        for r in 0..4 {
+            let reply = insert_comment(&mut conn, video_id, authors[r], Some(root), &format!("reply {r}")).await;
+            if r == 1 {
+                comments::insert_like(&mut conn, reply, viewer_id).await.expect("like");
+                comments::add_likes(&mut conn, reply, 1).await.expect("count like");
+            }
+        }
+        comments::add_replies_to_live(&mut conn, root, 4).await.expect("reply count");
+        if n % 3 == 0 {
+            comments::insert_like(&mut conn, root, viewer_id).await.expect("like");
+            comments::add_likes(&mut conn, root, 1).await.expect("count like");
+        }
+    }
 
     let mut costs = Vec::new();
     for first in [10, 50] {
@@ -343,16 +313,6 @@ async fn a_page_with_authors_likes_and_reply_previews_costs_the_same_statements_
     assert_eq!(costs, [5, 5], "statements for 10 and for 50 comments");
 }
 
-#[derive(diesel::QueryableByName)]
-struct Consistency {
-    #[diesel(sql_type = diesel::sql_types::BigInt)]
-    live: i64,
-    #[diesel(sql_type = diesel::sql_types::BigInt)]
-    orphans: i64,
-    #[diesel(sql_type = diesel::sql_types::BigInt)]
-    counted: i64,
-}
-
 #[tokio::test]
 async fn replies_and_deletions_racing_on_one_thread_keep_counters_exact_and_never_deadlock() {
     let platform = Platform::start().await;
@@ -360,12 +320,15 @@ async fn replies_and_deletions_racing_on_one_thread_keep_counters_exact_and_neve
     let video = platform.insert_video(&owner, "race").await;
     let fans = platform.users("fan", 10).await;
 
+    let mut posted = Vec::new();
     for round in 0..5 {
         let root = post_ok(&platform, &owner_token, &video, &format!("thread {round}"), None).await;
         let mut existing = Vec::new();
         for (_, token) in fans.iter().take(3) {
             existing.push(post_ok(&platform, token, &video, "early", Some(&root)).await);
         }
+        posted.push(root.clone());
+        posted.extend(existing.iter().cloned());
         // New replies, the deletion of a reply by its author and of the root by its author,
         // all at once.
         let replies = fans.iter().map(|(_, token)| post(&platform, token, &video, "late", Some(&root)));
@@ -376,26 +339,20 @@ async fn replies_and_deletions_racing_on_one_thread_keep_counters_exact_and_neve
         );
         for reply in &replies {
             assert!(reply.codes().is_empty() || reply.codes() == ["BAD_USER_INPUT"], "a reply races the deletion: {}", reply.body);
+            posted.extend(reply.data("/postComment/id").as_str().map(str::to_owned));
         }
         let delete_reply = delete_reply.ok();
         assert!(delete_reply.data("/deleteComment").is_boolean());
         assert_eq!(delete_root.ok().data("/deleteComment"), &json!(true));
     }
 
+    // Every thread was deleted, so every comment that was ever posted must be deleted too
+    // (a reply that slipped in after its root's deletion would stay live, and be counted).
     let db = platform.db();
     let mut conn = db.pool.get().await.expect("connection");
-    let check: Consistency = diesel::sql_query(
-        "SELECT \
-           (SELECT count(*) FROM content.comments WHERE video_id = $1 AND deleted_at IS NULL) AS live, \
-           (SELECT count(*) FROM content.comments r JOIN content.comments root ON root.id = r.root_id \
-              WHERE r.video_id = $1 AND r.deleted_at IS NULL AND root.deleted_at IS NOT NULL) AS orphans, \
-           (SELECT comments FROM content.video_stats WHERE video_id = $1) AS counted",
-    )
-    .bind::<diesel::sql_types::Uuid, _>(video.parse::<uuid::Uuid>().expect("video id"))
-    .get_result(&mut conn)
-    .await
-    .expect("consistency");
-    assert_eq!(check.orphans, 0, "no live reply under a deleted root");
-    assert_eq!(check.live, 0, "every thread was deleted with all its replies");
-    assert_eq!(check.counted, check.live, "the counter equals the live comments");
+    for id in &posted {
+        let comment = comments::find(&mut conn, id.parse().expect("id")).await.expect("find").expect("comment exists");
+        assert!(comment.deleted_at.is_some(), "comment {id} outlived its thread");
+    }
+    assert_eq!(stat_counts(&platform, &video).await, (0, 0), "the counter equals the live comments");
 }

@@ -53,7 +53,7 @@ async fn sending_checks_the_session_offset_text_colour_and_video() {
     assert_eq!(styled.data("/sendDanmaku/mode"), &json!("TOP"));
 
     assert_eq!(stat_counts(&platform, &video).await, (0, 2));
-    let events = stat_events(&platform, &video, 2).await;
+    let events = stat_events(&platform, 2).await;
     let summary: Vec<(StatAction, i64)> = events.iter().map(|e| (e.action, e.delta.danmaku)).collect();
     assert_eq!(summary, [(StatAction::Danmaku, 1), (StatAction::Danmaku, 1)]);
     assert_eq!(events.last().map(|e| e.totals.danmaku), Some(2));
@@ -101,7 +101,7 @@ async fn a_playback_window_lists_exactly_its_danmaku_in_order() {
     assert_code(&platform.gql(WINDOW, unknown, None).await, "NOT_FOUND");
 
     assert_eq!(stat_counts(&platform, &video).await, (0, 7));
-    assert_eq!(stat_events(&platform, &video, 7).await.len(), 7);
+    assert!(stat_events(&platform, 7).await.iter().all(|e| e.action == StatAction::Danmaku && e.video_id.to_string() == video));
 }
 
 #[tokio::test]
