@@ -282,8 +282,8 @@ async fn a_page_with_authors_likes_and_reply_previews_costs_the_same_statements_
     let viewer_id: uuid::Uuid = viewer.parse().expect("viewer id");
     for n in 0..60 {
         let root = insert_comment(&mut conn, video_id, authors[n % 4], None, &format!("root {n}")).await;
-        for r in 0..4 {
-            let reply = insert_comment(&mut conn, video_id, authors[r], Some(root), &format!("reply {r}")).await;
+        for (r, author) in authors.iter().enumerate() {
+            let reply = insert_comment(&mut conn, video_id, *author, Some(root), &format!("reply {r}")).await;
             if r == 1 {
                 comments::insert_like(&mut conn, reply, viewer_id).await.expect("like");
                 comments::add_likes(&mut conn, reply, 1).await.expect("count like");
