@@ -8,6 +8,7 @@ mod db;
 mod http;
 mod limits;
 mod nats;
+mod ranking;
 mod redis;
 mod telemetry;
 
@@ -16,6 +17,7 @@ pub use self::db::DbConfig;
 pub use self::http::HttpConfig;
 pub use self::limits::LimitsConfig;
 pub use self::nats::NatsConfig;
+pub use self::ranking::RankingConfig;
 pub use self::redis::RedisConfig;
 pub use self::telemetry::{LogFormat, TelemetryConfig};
 
@@ -45,6 +47,8 @@ pub struct AppConfig {
     pub limits: LimitsConfig,
     /// Logging (`VIDGRAPH_TELEMETRY__*`).
     pub telemetry: TelemetryConfig,
+    /// The ranking subgraph's jobs (`VIDGRAPH_RANKING__*`).
+    pub ranking: RankingConfig,
 }
 
 /// The configuration could not be read or does not parse.
