@@ -3,6 +3,8 @@
 
 mod auth_flow;
 mod bad_input;
+mod comments;
+mod danmaku;
 mod entities;
 mod feeds;
 mod harness;
