@@ -239,3 +239,38 @@ async fn a_flushed_redis_is_rebuilt_from_postgres_on_the_next_read() {
     let _: () = redis::cmd("DEL").arg(&keys).query_async(&mut *conn).await.expect("flush");
     assert_eq!(ids(&world, TimeRange::All, None).await, [video], "rebuilt on read");
 }
+
+#[tokio::test]
+async fn recommendations_follow_the_viewers_taste_skip_what_they_watched_and_fall_back_to_hot() {
+    let world = world().await;
+    let now = world.clock.now();
+    let viewer = Uuid::now_v7();
+    let (loved_author, other_author) = (Uuid::now_v7(), Uuid::now_v7());
+    let old = now - Duration::days(5);
+    let video = |author: Uuid, region: i32, likes_count: i64, viewer: Option<Uuid>, action: StatAction| {
+        let id = Uuid::now_v7();
+        let mut event = stat(id, region, old, now - Duration::hours(1), likes(likes_count), likes(likes_count));
+        event.author_id = author;
+        event.viewer_id = viewer;
+        event.action = action;
+        (id, event)
+    };
+    // the viewer liked one video of `loved_author` (region 4) and watched another
+    let (liked, liked_event) = video(loved_author, 4, 1, Some(viewer), StatAction::Like);
+    let (seen, seen_event) = video(loved_author, 4, 1, Some(viewer), StatAction::View);
+    // one more of that author they have not met, and popular videos of someone else
+    let (unseen, unseen_event) = video(loved_author, 4, 1, None, StatAction::Like);
+    let (popular, popular_event) = video(other_author, 1, 500, None, StatAction::Like);
+    for event in [&liked_event, &seen_event, &unseen_event, &popular_event] {
+        world.rankings.apply_stat_event(event).await.expect("event");
+    }
+    rebuild(&world).await;
+
+    let for_viewer = world.rankings.recommended(Some(viewer), 0, 10).await.expect("recommend");
+    assert!(for_viewer[..2].contains(&unseen) && for_viewer[..2].contains(&liked), "the loved author's videos first: {for_viewer:?}");
+    assert!(!for_viewer.contains(&seen), "never what they watched");
+    assert!(for_viewer.contains(&popular));
+    let anonymous = world.rankings.recommended(None, 0, 10).await.expect("hot list");
+    assert_eq!(anonymous.first(), Some(&popular), "anonymous: the hot list");
+    assert!(anonymous.contains(&seen));
+}

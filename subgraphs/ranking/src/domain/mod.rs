@@ -3,6 +3,7 @@
 pub mod error;
 pub mod hot;
 pub mod rankings;
+pub mod recommend;
 pub mod recompute;
 
 pub use self::error::RankingError;

@@ -3,19 +3,24 @@
 
 use super::RankingError;
 use super::hot::{HotWeights, TimeRange, page_bounds};
+use super::recommend::{Candidate, FRESH_FOR_HOURS, engagement_points, recommend};
 use super::recompute::RecomputeJob;
 use crate::store::hot_boards::{GLOBAL, HotBoards, VideoScores};
+use crate::store::taste;
 use crate::store::videos::{self, VideoSums, counts};
 use crate::store::weights::{self, WeightsRow};
 use chrono::{DateTime, Utc};
 use diesel_async::AsyncConnection;
 use platform::clock::SharedClock;
 use platform::db::Db;
-use platform::events::{StatEvent, VideoLifecycleEvent};
+use platform::events::{StatAction, StatEvent, VideoLifecycleEvent};
 use std::sync::Arc;
 use std::time::Duration;
 use tokio::sync::RwLock;
 use uuid::Uuid;
+
+/// How many of the week's hottest videos recommendations start from.
+const RECOMMEND_POOL: isize = 200;
 
 /// How long a reader waits for the first build of an empty Redis before getting an empty page.
 const FIRST_BUILD_WAIT: Duration = Duration::from_secs(10);
@@ -88,6 +93,9 @@ impl HotRankings {
         conn.transaction::<_, RankingError, _>(async |conn| {
             if videos::mark_processed(conn, event.event_id).await? {
                 videos::apply_stats(conn, event).await?;
+                if let Some(viewer) = event.viewer_id {
+                    learn_taste(conn, viewer, event).await?;
+                }
             }
             Ok(())
         })
@@ -161,10 +169,48 @@ impl HotRankings {
         Ok(())
     }
 
+    /// Up to `limit` recommended video ids for `viewer` from place `offset` (see
+    /// `domain::recommend` for the scoring); anonymous viewers get the week's hot list.
+    pub async fn recommended(&self, viewer: Option<Uuid>, offset: usize, limit: usize) -> Result<Vec<Uuid>, RankingError> {
+        if !self.boards.is_built().await.map_err(RankingError::internal)? {
+            self.rebuild_empty_redis().await?;
+        }
+        let (hot, _) = self.boards.page(TimeRange::Week, GLOBAL, 0, RECOMMEND_POOL - 1).await.map_err(RankingError::internal)?;
+        let hot_ids: Vec<Uuid> = hot.iter().map(|(id, _)| *id).collect();
+        let Some(viewer) = viewer else {
+            return Ok(hot_ids.into_iter().skip(offset).take(limit).collect());
+        };
+        let now = self.clock.now();
+        let mut conn = self.db.pool.get().await?;
+        let taste = taste::taste(&mut conn, viewer).await?;
+        let fresh_since = now - chrono::Duration::hours(FRESH_FOR_HOURS);
+        let rows = taste::candidates(&mut conn, &hot_ids, &taste, fresh_since, 100).await?;
+        let weights = self.weights.get().await.weights();
+        let candidates: Vec<Candidate> = rows
+            .into_iter()
+            .map(|(candidate, totals)| Candidate { hot: weights.hot_value(&counts(&totals), candidate.published_at, now), ..candidate })
+            .collect();
+        let ids: Vec<Uuid> = candidates.iter().map(|c| c.video_id).collect();
+        let watched = taste::watched_among(&mut conn, viewer, &ids).await?;
+        Ok(recommend(&candidates, &taste, &watched, now).into_iter().skip(offset).take(limit).collect())
+    }
+
     /// The all-time global hot value and rank of each video (`None` when not ranked).
     pub async fn positions(&self, ids: &[Uuid]) -> Result<Vec<Option<(i64, u64)>>, RankingError> {
         self.boards.positions(ids).await.map_err(RankingError::internal)
     }
+}
+
+/// What a signed-in viewer's action says about their taste (and what they watched).
+async fn learn_taste(conn: &mut diesel_async::AsyncPgConnection, viewer: Uuid, event: &StatEvent) -> Result<(), RankingError> {
+    let points = engagement_points(event.action, &event.delta);
+    if points != 0 {
+        taste::add_points(conn, viewer, event.author_id, event.region_id, points, event.occurred_at).await?;
+    }
+    if event.action == StatAction::View {
+        taste::watched(conn, viewer, event.video_id, event.occurred_at).await?;
+    }
+    Ok(())
 }
 
 /// A video's hot value in every range, as of `as_of`.

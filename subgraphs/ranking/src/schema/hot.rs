@@ -106,6 +106,20 @@ pub struct HotRankingPage {
     page_size: i32,
 }
 
+/// A page of recommendations.
+#[derive(SimpleObject)]
+pub struct RecommendationPage {
+    /// The videos, best first (resolved by `content` through the router).
+    videos: Vec<Video>,
+    /// Pass as `after` for the next page.
+    end_cursor: Option<String>,
+    /// Whether another page follows.
+    has_next_page: bool,
+}
+
+/// Most recommendations a viewer can page through.
+const MAX_RECOMMENDATIONS: usize = 200;
+
 /// The weights of the hot value.
 #[derive(SimpleObject)]
 pub struct HotWeightsVersion {
@@ -251,6 +265,33 @@ impl HotQuery {
             })
             .collect();
         Ok(HotRankingPage { items, total: ranking.total, page, page_size })
+    }
+
+    /// Videos for the signed-in viewer: from the authors and regions they engage with, hot
+    /// videos and a share of fresh ones, never one they watched; anonymous viewers get the
+    /// week's hot list. `first` is 1–50 (default 20).
+    async fn recommended_videos(&self, ctx: &Context<'_>, first: Option<i32>, after: Option<String>) -> async_graphql::Result<RecommendationPage> {
+        let first = usize::try_from(first.unwrap_or(20)).ok().filter(|n| (1..=50).contains(n));
+        let first = first.ok_or_else(|| RankingError::InvalidInput("`first` must be between 1 and 50.".into())).coded()?;
+        let offset = match after.as_deref() {
+            None => 0,
+            Some(cursor) => cursor
+                .strip_prefix("rec:")
+                .and_then(|n| n.parse::<usize>().ok())
+                .filter(|n| *n <= MAX_RECOMMENDATIONS)
+                .ok_or_else(|| RankingError::InvalidInput("The `after` cursor is not one this API returned.".into()))
+                .coded()?,
+        };
+        let rankings = ctx.data::<HotRankings>()?;
+        let mut ids = rankings.recommended(viewer(ctx).user_id(), offset, first + 1).await.coded()?;
+        let has_next_page = ids.len() > first && offset + first < MAX_RECOMMENDATIONS;
+        ids.truncate(first);
+        let end = offset + ids.len();
+        Ok(RecommendationPage {
+            videos: ids.into_iter().map(|id| Video { id: ID(id.to_string()) }).collect(),
+            end_cursor: (end > offset).then(|| format!("rec:{end}")),
+            has_next_page,
+        })
     }
 
     /// Adds the ranking fields to `Video` references.

@@ -7,5 +7,6 @@
 pub mod schema;
 pub mod hot_boards;
 pub mod runs;
+pub mod taste;
 pub mod videos;
 pub mod weights;
