@@ -7,10 +7,12 @@ pub mod events;
 pub mod schema;
 pub mod seed;
 pub mod store;
+pub mod uploads_http;
 
 use async_graphql::dataloader::DataLoader;
 use async_graphql::{Schema, SchemaBuilder};
 use domain::identity::Identity;
+use domain::upload::Uploads;
 use events::CatalogueEvents;
 use platform::config::DbConfig;
 use platform::db::Db;
@@ -46,6 +48,7 @@ pub fn build_schema(deps: &Deps, catalogue: CatalogueEvents) -> Result<ContentSc
     let identity = Identity::new(deps.db.clone(), deps.redis.clone(), signer, deps.config.auth.clone(), events.clone());
     Ok(builder(&deps.config.limits)
         .data(identity)
+        .data(Uploads::from_config(deps.db.clone(), &deps.config)?)
         .data(events)
         .data(catalogue)
         .data(deps.redis.clone())
@@ -56,7 +59,8 @@ pub fn build_schema(deps: &Deps, catalogue: CatalogueEvents) -> Result<ContentSc
         .finish())
 }
 
-/// The subgraph, bound and ready to serve, with its background work: the outbox relay.
+/// The subgraph, bound and ready to serve, with its upload route and its background work: the
+/// outbox relay and the upload sweeper.
 pub async fn build(deps: Deps) -> Result<Application, InitError> {
     CONTENT_STREAM.ensure(&deps.nats).await.map_err(InitError::Nats)?;
     let catalogue = CatalogueEvents::new(&deps.nats);
@@ -66,7 +70,9 @@ pub async fn build(deps: Deps) -> Result<Application, InitError> {
     // pool's statement counter measures requests only.
     let background_db = Db::connect(&DbConfig { pool_size: 2, ..deps.config.db.clone() }, &format!("vidgraph-{NAME}-background"));
     let nats = deps.nats.clone();
-    let mut application = Application::build(NAME, DEFAULT_PORT, deps, schema).await?;
+    let uploads = Uploads::from_config(deps.db.clone(), &deps.config)?;
+    let mut application = Application::build(NAME, DEFAULT_PORT, deps, schema).await?.merge_routes(uploads_http::routes(uploads.clone()));
+    application.spawn_background(uploads.with_db(background_db.clone()).run_sweeper());
     application.spawn_background(outbox.relay(background_db, nats));
     Ok(application)
 }

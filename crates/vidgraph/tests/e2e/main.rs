@@ -8,3 +8,4 @@ mod harness;
 mod replicas;
 mod schema_files;
 mod subscriptions;
+mod uploads;

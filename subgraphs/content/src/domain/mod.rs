@@ -5,6 +5,8 @@ pub mod error;
 pub mod identity;
 pub mod password;
 pub mod refresh;
+pub mod upload;
+pub mod upload_url;
 pub mod video;
 
 pub use self::error::ContentError;

@@ -2,6 +2,7 @@
 
 mod auth;
 mod loaders;
+mod upload;
 mod user;
 mod video;
 
@@ -13,12 +14,12 @@ pub use self::user::{User, UserSubscription};
 /// Root query.
 #[derive(MergedObject, Default)]
 #[graphql(name = "Query")]
-pub struct Query(user::UserQuery, video::VideoQuery);
+pub struct Query(user::UserQuery, video::VideoQuery, upload::UploadQuery);
 
 /// Root mutation.
 #[derive(MergedObject, Default)]
 #[graphql(name = "Mutation")]
-pub struct Mutation(auth::AuthMutation, user::ProfileMutation);
+pub struct Mutation(auth::AuthMutation, user::ProfileMutation, upload::UploadMutation);
 
 /// Root subscription.
 pub type Subscription = UserSubscription;

@@ -5,8 +5,10 @@
 #[rustfmt::skip]
 #[expect(missing_docs, reason = "generated code")]
 pub mod schema;
+pub mod objects;
 pub mod refresh_tokens;
 pub mod regions;
 pub mod stats;
+pub mod uploads;
 pub mod users;
 pub mod videos;
