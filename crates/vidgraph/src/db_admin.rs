@@ -19,11 +19,14 @@ pub async fn migrate(config: &AppConfig) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// Inserts the demo data that is missing.
-pub async fn seed(config: &AppConfig) -> anyhow::Result<()> {
+/// Inserts the demo data that is missing; the catalogue is topped up to `videos` videos.
+pub async fn seed(config: &AppConfig, videos: i64) -> anyhow::Result<()> {
     let db = platform::db::Db::connect(&config.db, "vidgraph-seed");
-    let report = content::seed::run(&db).await.map_err(|e| anyhow::anyhow!("seed content: {e:?}"))?;
-    println!("seed: {} users, {} videos added", report.users, report.videos);
+    let report = content::seed::run(&db, videos).await.map_err(|e| anyhow::anyhow!("seed content: {e:?}"))?;
+    println!(
+        "seed: {} users, {} videos, {} comments, {} danmaku added",
+        report.users, report.videos, report.comments, report.danmaku
+    );
     Ok(())
 }
 

@@ -18,7 +18,11 @@ enum Command {
     /// Create the database if needed and apply pending migrations.
     Migrate,
     /// Insert the demo data that is missing (idempotent).
-    Seed,
+    Seed {
+        /// Top the catalogue up to this many videos (benchmarks use 100000 or more).
+        #[arg(long, default_value_t = content::seed::DEFAULT_VIDEOS)]
+        videos: i64,
+    },
     /// Write schema/<subgraph>.graphql and compose schema/supergraph.graphql.
     Schema {
         /// Only check that the checked-in files are current; exit 1 if not.
@@ -70,7 +74,7 @@ async fn run(command: Command, config: AppConfig) -> anyhow::Result<()> {
     match command {
         Command::Dev => vidgraph::dev::run(config).await,
         Command::Migrate => vidgraph::db_admin::migrate(&config).await,
-        Command::Seed => vidgraph::db_admin::seed(&config).await,
+        Command::Seed { videos } => vidgraph::db_admin::seed(&config, videos).await,
         Command::Schema { check } => {
             let root = vidgraph::paths::repo_root();
             if check {

@@ -1,4 +1,5 @@
-//! The `content` subgraph: accounts and auth, profiles, and the video catalogue.
+//! The `content` subgraph: accounts and auth, profiles, the video catalogue (publishing,
+//! feeds, search, interactions and their counters).
 //!
 //! `schema` (GraphQL, thin) → `domain` (rules and services) → `store` (diesel) / `events` (NATS).
 
@@ -19,7 +20,11 @@ use platform::db::Db;
 use platform::events::CONTENT_STREAM;
 use platform::auth::{KeyPair, TokenSigner};
 use platform::{Application, Deps, InitError};
-use schema::{Mutation, Query, RegionLoader, Subscription, UserLoader, VideoLoader};
+use domain::catalogue::Catalogue;
+use domain::interaction::Interactions;
+use domain::regions::RegionCatalog;
+use schema::{Mutation, Query, StatLoader, Subscription, UserLoader, VideoLoader, ViewerStateLoader};
+use store::video_cache::VideoCache;
 use std::sync::Arc;
 
 /// Subgraph name (in `supergraph.yaml` and logs).
@@ -39,33 +44,40 @@ pub fn sdl() -> String {
     platform::schema::federation_sdl(&builder(&Default::default()).finish())
 }
 
-/// The schema with its services and loaders, over `deps`; `catalogue` records events into the
-/// outbox whose relay [`build`] runs.
-pub fn build_schema(deps: &Deps, catalogue: CatalogueEvents) -> Result<ContentSchema, InitError> {
+/// The schema with its services and loaders, over `deps`; `catalogue_events` records events into
+/// the outbox whose relay [`build`] runs.
+pub fn build_schema(deps: &Deps, catalogue_events: CatalogueEvents) -> Result<ContentSchema, InitError> {
     let keys = KeyPair::load(&deps.config.auth.key_dir)?;
     let signer = Arc::new(TokenSigner::new(&keys, &deps.config.auth));
     let events = events::UserEvents::new(deps.nats.clone());
     let identity = Identity::new(deps.db.clone(), deps.redis.clone(), signer, deps.config.auth.clone(), events.clone());
+    let db = deps.db.clone();
+    let cache = VideoCache::new(deps.redis.clone());
+    let regions = RegionCatalog::new(db.clone());
     Ok(builder(&deps.config.limits)
         .data(identity)
         .data(Uploads::from_config(deps.db.clone(), &deps.config)?)
         .data(events)
-        .data(catalogue)
+        .data(Catalogue::new(db.clone(), catalogue_events.clone(), cache.clone(), regions.clone()))
+        .data(Interactions::new(db.clone(), catalogue_events.clone()))
+        .data(catalogue_events)
+        .data(regions)
         .data(deps.redis.clone())
-        .data(deps.db.clone())
-        .data(DataLoader::new(UserLoader(deps.db.clone()), tokio::spawn))
-        .data(DataLoader::new(VideoLoader(deps.db.clone()), tokio::spawn))
-        .data(DataLoader::new(RegionLoader(deps.db.clone()), tokio::spawn))
+        .data(db.clone())
+        .data(DataLoader::new(UserLoader(db.clone()), tokio::spawn))
+        .data(DataLoader::new(VideoLoader { db: db.clone(), cache }, tokio::spawn))
+        .data(DataLoader::new(StatLoader(db.clone()), tokio::spawn))
+        .data(DataLoader::new(ViewerStateLoader(db), tokio::spawn))
         .finish())
 }
 
 /// The subgraph, bound and ready to serve, with its upload route and its background work: the
-/// outbox relay and the upload sweeper.
+/// outbox relay, the follow projection and the upload sweeper.
 pub async fn build(deps: Deps) -> Result<Application, InitError> {
     CONTENT_STREAM.ensure(&deps.nats).await.map_err(InitError::Nats)?;
-    let catalogue = CatalogueEvents::new(&deps.nats);
-    let outbox = catalogue.outbox().clone();
-    let schema = build_schema(&deps, catalogue)?;
+    let catalogue_events = CatalogueEvents::new(&deps.nats);
+    let outbox = catalogue_events.outbox().clone();
+    let schema = build_schema(&deps, catalogue_events)?;
     // Background work has its own small pool: it never starves requests, and the request
     // pool's statement counter measures requests only.
     let background_db = Db::connect(&DbConfig { pool_size: 2, ..deps.config.db.clone() }, &format!("vidgraph-{NAME}-background"));
@@ -73,6 +85,7 @@ pub async fn build(deps: Deps) -> Result<Application, InitError> {
     let uploads = Uploads::from_config(deps.db.clone(), &deps.config)?;
     let mut application = Application::build(NAME, DEFAULT_PORT, deps, schema).await?.merge_routes(uploads_http::routes(uploads.clone()));
     application.spawn_background(uploads.with_db(background_db.clone()).run_sweeper());
-    application.spawn_background(outbox.relay(background_db, nats));
+    application.spawn_background(outbox.relay(background_db.clone(), nats.clone()));
+    application.spawn_background(events::follows::run_follow_projection(background_db, nats));
     Ok(application)
 }

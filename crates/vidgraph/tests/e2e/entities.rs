@@ -3,7 +3,7 @@
 use crate::harness::Platform;
 use diesel_async::{AsyncConnection, AsyncPgConnection, RunQueryDsl};
 use secrecy::ExposeSecret;
-use serde_json::json;
+use serde_json::{Value, json};
 
 const ENTITIES: &str = "query($reps: [_Any!]!) { _entities(representations: $reps) { ... on User { id username } } }";
 
@@ -51,32 +51,62 @@ async fn unknown_and_malformed_references_resolve_to_null() {
     assert_eq!(reply.data("/_entities"), &json!([null, null]));
 }
 
+const FEED_PAGE: &str = "query($first: Int!, $after: String) { videos(first: $first, after: $after) { \
+    edges { node { id title author { username } region { slug } stat { views likes coins } viewerState { liked coins } } } \
+    pageInfo { hasNextPage endCursor } } }";
+
 #[tokio::test]
-async fn a_feed_page_resolves_authors_through_one_batched_statement() {
+async fn a_feed_page_costs_the_same_few_statements_whatever_its_size() {
     let platform = Platform::start().await;
-    let db = platform::db::Db::connect(&platform.services.config().db, "seed");
-    content::seed::run(&db).await.expect("seed");
+    content::seed::run(&platform.db(), 300).await.expect("seed");
+    let viewer = platform.users("viewer", 1).await.remove(0).1;
+    // The region list is read once per process; read it before measuring.
+    platform.gql("{ regions { id } }", json!({}), None).await.ok();
 
-    let before = platform.content_statements.get();
-    let reply = platform
-        .gql("{ videos(first: 50) { edges { node { id title author { username } region { slug } } } pageInfo { hasNextPage endCursor } } }", json!({}), None)
-        .await
-        .ok();
-    let statements = platform.content_statements.get() - before;
-    let edges = reply.data("/videos/edges").as_array().expect("edges");
-    assert_eq!(edges.len(), 50);
-    assert!(edges.iter().all(|edge| edge["node"]["author"]["username"].is_string()));
-    assert_eq!(reply.data("/videos/pageInfo/hasNextPage"), &json!(true));
-    // page + authors + regions, whatever the page size
-    assert_eq!(statements, 3, "a page costs a constant number of statements");
+    let mut costs = Vec::new();
+    for first in [50, 100] {
+        let before = platform.content_statements.get();
+        let reply = platform.gql(FEED_PAGE, json!({ "first": first }), Some(&viewer)).await.ok();
+        costs.push(platform.content_statements.get() - before);
+        let edges = reply.data("/videos/edges").as_array().expect("edges");
+        assert_eq!(edges.len(), first);
+        assert!(edges.iter().all(|edge| edge["node"]["author"]["username"].is_string() && edge["node"]["stat"]["views"].is_i64()));
+        assert!(edges.iter().all(|edge| edge["node"]["viewerState"]["liked"] == json!(false)));
+    }
+    // page + authors + counters + the viewer's state, for 50 as for 100
+    assert_eq!(costs, [4, 4], "a page costs a constant number of statements");
 
+    let anonymous_before = platform.content_statements.get();
+    let reply = platform.gql(FEED_PAGE, json!({ "first": 50 }), None).await.ok();
+    assert_eq!(platform.content_statements.get() - anonymous_before, 3, "anonymous: no viewer-state statement");
+    assert_eq!(reply.data("/videos/edges/0/node/viewerState"), &json!(null));
+
+    let edges = reply.data("/videos/edges").as_array().expect("edges").clone();
     let cursor = reply.data("/videos/pageInfo/endCursor").as_str().expect("cursor").to_owned();
-    let next = platform
-        .gql("query($after: String) { videos(first: 50, after: $after) { edges { node { id } } } }", json!({ "after": cursor }), None)
-        .await
-        .ok();
+    let next = platform.gql(FEED_PAGE, json!({ "first": 50, "after": cursor }), None).await.ok();
     let first_ids: Vec<_> = edges.iter().map(|e| e["node"]["id"].clone()).collect();
     let next_edges = next.data("/videos/edges").as_array().expect("edges");
     assert_eq!(next_edges.len(), 50);
     assert!(next_edges.iter().all(|e| !first_ids.contains(&e["node"]["id"])), "pages do not overlap");
+}
+
+#[tokio::test]
+async fn video_entities_resolve_in_one_batch_and_then_from_the_cache() {
+    let platform = Platform::start().await;
+    content::seed::run(&platform.db(), 120).await.expect("seed");
+    let page = platform.gql("{ videos(first: 100) { edges { node { id } } } }", json!({}), None).await.ok();
+    let ids: Vec<Value> = page.data("/videos/edges").as_array().expect("edges").iter().map(|e| e["node"]["id"].clone()).collect();
+    let reps: Vec<Value> = ids.iter().map(|id| json!({ "__typename": "Video", "id": id })).collect();
+    let query = "query($reps: [_Any!]!) { _entities(representations: $reps) { ... on Video { id title stat { likes } } } }";
+
+    let mut costs = Vec::new();
+    for _ in 0..2 {
+        let before = platform.content_statements.get();
+        let reply = platform.post(&platform.subgraph_urls["content"], query, json!({ "reps": reps }), None).await.ok();
+        costs.push(platform.content_statements.get() - before);
+        let resolved = reply.data("/_entities").as_array().expect("entities");
+        assert_eq!(resolved.iter().map(|v| v["id"].clone()).collect::<Vec<_>>(), ids);
+    }
+    // cold: videos + counters; warm: the videos come from Redis, only the counters are read
+    assert_eq!(costs, [2, 1]);
 }

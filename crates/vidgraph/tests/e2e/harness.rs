@@ -165,6 +165,49 @@ impl Platform {
         platform::db::Db::connect(&self.services.config().db, "e2e-arrange")
     }
 
+    /// An admin: a registered account promoted in the database, with a token carrying the role.
+    /// Returns (user id, access token).
+    pub async fn admin(&self, username: &str) -> (String, String) {
+        let (id, _, _) = self.register(username).await;
+        let user_id: uuid::Uuid = id.parse().expect("user id");
+        let db = self.db();
+        let mut conn = db.pool.get().await.expect("connection");
+        content::store::users::set_role(&mut conn, user_id, "admin").await.expect("promote");
+        (id, self.token_for(user_id, platform::auth::Role::Admin))
+    }
+
+    /// `count` plain accounts inserted straight into the database (no password hashing, so
+    /// hundreds take milliseconds), each with an access token. Returns (user id, token) pairs.
+    pub async fn users(&self, prefix: &str, count: usize) -> Vec<(String, String)> {
+        let db = self.db();
+        let mut conn = db.pool.get().await.expect("connection");
+        let mut accounts = Vec::with_capacity(count);
+        for n in 0..count {
+            let username = format!("{prefix}{n}");
+            let email = format!("{username}@example.com");
+            let user = content::store::users::insert(
+                &mut conn,
+                &content::store::users::NewUser {
+                    id: uuid::Uuid::now_v7(),
+                    email: &email,
+                    username: &username,
+                    password_hash: "not-a-hash",
+                    role: "user",
+                    display_name: &username,
+                },
+            )
+            .await
+            .expect("insert user");
+            accounts.push((user.id.to_string(), self.token_for(user.id, platform::auth::Role::User)));
+        }
+        accounts
+    }
+
+    /// A valid access token for this account and role.
+    pub fn token_for(&self, id: uuid::Uuid, role: platform::auth::Role) -> String {
+        self.signer().sign(&platform::auth::AuthUser { id, role }, chrono::Utc::now()).expect("sign token")
+    }
+
     /// Inserts a published video of `author_id` straight into the database, with zero stats;
     /// returns its id. For tests of features around videos (comments, danmaku, feeds…).
     pub async fn insert_video(&self, author_id: &str, title: &str) -> String {

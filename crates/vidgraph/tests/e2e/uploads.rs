@@ -104,7 +104,7 @@ async fn creating_an_upload_needs_a_signed_in_user_an_allowed_type_and_a_size_wi
     let over = i64::try_from(platform.services.config().storage.max_upload_bytes).expect("max") + 1;
     assert_code(&platform.gql(CREATE, input("video/mp4", Some(over)), Some(&token)).await, "BAD_USER_INPUT");
 
-    let created = create(&platform, &token, "Video/WebM").await;
+    let created = create(&platform, &token, "Video/WebM", None).await;
     assert_eq!(created["state"], "PENDING");
     assert_eq!(created["method"], "PUT");
     assert_eq!(created["contentType"], "video/webm");
@@ -120,7 +120,7 @@ async fn a_file_put_to_the_signed_url_completes_the_upload_exactly_once() {
     let platform = Platform::start().await;
     let (_, token, _) = platform.register("ada").await;
     let (_, other, _) = platform.register("bob").await;
-    let created = create(&platform, &token, "video/mp4").await;
+    let created = create(&platform, &token, "video/mp4", None).await;
     let id = created["id"].as_str().expect("id").to_owned();
     let url = created["uploadUrl"].as_str().expect("url").to_owned();
     let file: Vec<u8> = (0..300_000u32).map(|n| (n % 251) as u8).collect();
@@ -201,7 +201,7 @@ async fn bad_puts_get_their_status_and_leave_the_upload_pending_with_nothing_on_
 async fn of_concurrent_puts_to_one_upload_exactly_one_wins() {
     let platform = Platform::start().await;
     let (_, token, _) = platform.register("ada").await;
-    let created = create(&platform, &token, "video/mp4").await;
+    let created = create(&platform, &token, "video/mp4", None).await;
     let id = created["id"].as_str().expect("id").to_owned();
     let url = reqwest::Url::parse(created["uploadUrl"].as_str().expect("url")).expect("url");
     let query: std::collections::HashMap<_, _> = url.query_pairs().into_owned().collect();
@@ -251,11 +251,11 @@ async fn of_concurrent_puts_to_one_upload_exactly_one_wins() {
 async fn sweeping_later_removes_expired_uploads_with_their_files_but_keeps_attached_ones() {
     let platform = Platform::start().await;
     let (_, token, _) = platform.register("ada").await;
-    let pending = create(&platform, &token, "video/mp4").await;
+    let pending = create(&platform, &token, "video/mp4", None).await;
     let pending_id = pending["id"].as_str().expect("id").to_owned();
-    let complete = create(&platform, &token, "video/mp4").await;
+    let complete = create(&platform, &token, "video/mp4", None).await;
     let complete_id = complete["id"].as_str().expect("id").to_owned();
-    let attached = create(&platform, &token, "video/mp4").await;
+    let attached = create(&platform, &token, "video/mp4", None).await;
     let attached_id = attached["id"].as_str().expect("id").to_owned();
     for upload in [&complete, &attached] {
         let (status, body) = put(upload["uploadUrl"].as_str().expect("url"), "video/mp4", b"video bytes".to_vec()).await;
@@ -307,7 +307,7 @@ async fn attach_needs_the_owner_and_a_finished_file_and_works_once() {
     let (ada, token, _) = platform.register("ada").await;
     let (bob, _, _) = platform.register("bob").await;
     let (ada, bob): (uuid::Uuid, uuid::Uuid) = (ada.parse().expect("uuid"), bob.parse().expect("uuid"));
-    let created = create(&platform, &token, "video/mp4").await;
+    let created = create(&platform, &token, "video/mp4", None).await;
     let id: uuid::Uuid = created["id"].as_str().expect("id").parse().expect("uuid");
     let db = platform.db();
     let mut conn = db.pool.get().await.expect("connection");

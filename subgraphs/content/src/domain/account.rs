@@ -105,19 +105,25 @@ pub struct AvatarUrl(String);
 impl AvatarUrl {
     /// Checks the rule above.
     pub fn parse(raw: &str) -> Result<AvatarUrl, ContentError> {
-        let url = raw.trim();
-        let scheme_ok = url.starts_with("https://") || url.starts_with("http://");
-        if scheme_ok && url.len() <= 2048 && !url.chars().any(char::is_whitespace) {
-            Ok(AvatarUrl(url.to_owned()))
-        } else {
-            Err(invalid("An avatar URL is an http(s) URL of at most 2048 characters."))
-        }
+        web_url(raw, "An avatar URL").map(AvatarUrl)
     }
 }
 
 impl AsRef<str> for AvatarUrl {
     fn as_ref(&self) -> &str {
         &self.0
+    }
+}
+
+/// Checks that `raw` is an http(s) URL of at most 2048 characters without spaces; `what` names
+/// the field in the error.
+pub(crate) fn web_url(raw: &str, what: &str) -> Result<String, ContentError> {
+    let url = raw.trim();
+    let scheme_ok = url.starts_with("https://") || url.starts_with("http://");
+    if scheme_ok && url.len() <= 2048 && !url.chars().any(char::is_whitespace) {
+        Ok(url.to_owned())
+    } else {
+        Err(invalid(format!("{what} is an http(s) URL of at most 2048 characters.")))
     }
 }
 

@@ -1,10 +1,13 @@
 //! Rules of the content domain: pure types and the services that apply them.
 
 pub mod account;
+pub mod catalogue;
 pub mod error;
 pub mod identity;
+pub mod interaction;
 pub mod password;
 pub mod refresh;
+pub mod regions;
 pub mod upload;
 pub mod upload_url;
 pub mod video;

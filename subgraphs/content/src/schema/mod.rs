@@ -1,6 +1,9 @@
 //! The GraphQL surface of `content`: thin resolvers over the domain services.
 
 mod auth;
+mod catalogue;
+mod feed;
+mod interaction;
 mod loaders;
 mod upload;
 mod user;
@@ -8,18 +11,19 @@ mod video;
 
 use async_graphql::MergedObject;
 
-pub use self::loaders::{RegionLoader, UserLoader, VideoLoader};
+pub use self::loaders::{StatLoader, UserLoader, VideoLoader, ViewerStateLoader};
 pub use self::user::{User, UserSubscription};
+pub use self::video::Video;
 
 /// Root query.
 #[derive(MergedObject, Default)]
 #[graphql(name = "Query")]
-pub struct Query(user::UserQuery, video::VideoQuery, upload::UploadQuery);
+pub struct Query(user::UserQuery, feed::VideoQuery, upload::UploadQuery);
 
 /// Root mutation.
 #[derive(MergedObject, Default)]
 #[graphql(name = "Mutation")]
-pub struct Mutation(auth::AuthMutation, user::ProfileMutation, upload::UploadMutation);
+pub struct Mutation(auth::AuthMutation, user::ProfileMutation, catalogue::CatalogueMutation, interaction::InteractionMutation, upload::UploadMutation);
 
 /// Root subscription.
 pub type Subscription = UserSubscription;

@@ -1,33 +1,101 @@
-//! `Video` (entity), `video(id)`, `videos` (newest first), `regions`.
+//! The `Video` entity and its parts: `Region`, `VideoStat`, `VideoViewerState`.
+//!
+//! A page of videos (feeds, search, a user's videos) preloads what its items show in one
+//! statement per kind for the whole page: authors, counters and, for a signed-in viewer, what
+//! they did. So a page costs the same number of statements whatever its size, and whatever the
+//! timing of the dataloaders' batching windows. A single video (or an entity fetched by the
+//! router) resolves the same fields through the dataloaders instead.
 
-use super::{RegionLoader, User, VideoLoader, parse_id, user::load_user};
+use super::loaders::{StatLoader, VideoLoader, ViewerStateLoader};
+use super::{User, user::load_user};
 use crate::domain::ContentError;
-use crate::domain::video::{FeedCursor, page_size};
+use crate::domain::regions::RegionCatalog;
+use crate::store::interactions::{self, ViewerState};
+use crate::store::stats::{self, VideoStat};
 use crate::store::{regions, users, videos};
-use std::collections::HashMap;
-use async_graphql::connection::{Connection, Edge};
 use async_graphql::dataloader::DataLoader;
-use async_graphql::{Context, ID, Object};
+use async_graphql::{Context, Enum, ID, Object, SimpleObject};
 use chrono::{DateTime, Utc};
-use platform::db::Db;
+use platform::auth::viewer;
+use platform::db::DbConn;
 use platform::error::CodedResultExt;
+use std::collections::HashMap;
+use std::sync::Arc;
+use uuid::Uuid;
 
-/// A published video. A feed page preloads the authors and regions of all its videos in one
-/// statement each, so a page costs the same number of statements whatever the timing of the
-/// dataloader's batching window; a single video (or entity) loads them through the loaders.
+/// A video.
 pub struct Video {
     row: videos::Video,
-    preloaded: Option<Preloaded>,
+    page: Option<Arc<PagePreload>>,
+    /// Counters known from the action that produced this value (interactions return them).
+    fresh_stat: Option<VideoStat>,
 }
 
-struct Preloaded {
-    author: Option<users::User>,
-    region: Option<regions::Region>,
+/// What a page of videos loaded for all its items at once.
+#[derive(Default)]
+pub(crate) struct PagePreload {
+    authors: HashMap<Uuid, users::User>,
+    stats: HashMap<Uuid, VideoStat>,
+    /// `None` for an anonymous viewer.
+    viewer_states: Option<HashMap<Uuid, ViewerState>>,
 }
 
 impl Video {
-    fn single(row: videos::Video) -> Video {
-        Video { row, preloaded: None }
+    /// A video resolved on its own (through the loaders).
+    pub(crate) fn single(row: videos::Video) -> Video {
+        Video { row, page: None, fresh_stat: None }
+    }
+
+    /// A video with the counters an action just committed.
+    pub(crate) fn with_stat(row: videos::Video, stat: VideoStat) -> Video {
+        Video { row, page: None, fresh_stat: Some(stat) }
+    }
+
+    /// Turns a page of rows into videos, preloading authors, counters and the viewer's state
+    /// with one statement each.
+    pub(crate) async fn page(
+        conn: &mut DbConn<'_>,
+        viewer_id: Option<Uuid>,
+        rows: Vec<videos::Video>,
+    ) -> Result<Vec<Video>, ContentError> {
+        if rows.is_empty() {
+            return Ok(Vec::new());
+        }
+        let ids: Vec<Uuid> = rows.iter().map(|video| video.id).collect();
+        let mut author_ids: Vec<Uuid> = rows.iter().map(|video| video.author_id).collect();
+        author_ids.sort_unstable();
+        author_ids.dedup();
+        let authors = users::find_many(conn, &author_ids).await?.into_iter().map(|user| (user.id, user)).collect();
+        let stats = stats::find_many(conn, &ids).await?.into_iter().map(|stat| (stat.video_id, stat)).collect();
+        let viewer_states = match viewer_id {
+            Some(viewer_id) => Some(
+                interactions::viewer_states(conn, viewer_id, &ids).await?.into_iter().map(|state| (state.video_id, state)).collect(),
+            ),
+            None => None,
+        };
+        let page = Arc::new(PagePreload { authors, stats, viewer_states });
+        Ok(rows.into_iter().map(|row| Video { row, page: Some(page.clone()), fresh_stat: None }).collect())
+    }
+}
+
+/// Where a video stands.
+#[derive(Enum, Clone, Copy, PartialEq, Eq)]
+pub enum VideoState {
+    /// Only its author (and admins) see it.
+    Draft,
+    /// Public.
+    Published,
+    /// Deleted; nobody sees it.
+    Removed,
+}
+
+impl VideoState {
+    fn from_stored(state: &str) -> VideoState {
+        match state {
+            videos::STATE_DRAFT => VideoState::Draft,
+            videos::STATE_PUBLISHED => VideoState::Published,
+            _ => VideoState::Removed,
+        }
     }
 }
 
@@ -58,31 +126,142 @@ impl Video {
         self.row.duration_secs
     }
 
-    /// When it was published.
+    /// Tags.
+    async fn tags(&self) -> &[String] {
+        &self.row.tags
+    }
+
+    /// Draft, published or removed.
+    async fn state(&self) -> VideoState {
+        VideoState::from_stored(&self.row.state)
+    }
+
+    /// When it was published (`null` for a draft).
     async fn published_at(&self) -> Option<DateTime<Utc>> {
         self.row.published_at
     }
 
+    /// Last change of its metadata.
+    async fn updated_at(&self) -> DateTime<Utc> {
+        self.row.updated_at
+    }
+
+    /// Media hosted elsewhere, when that is where it lives.
+    async fn source_url(&self) -> Option<&str> {
+        self.row.source_url.as_deref()
+    }
+
+    /// The `assets` file backing it, when that is where it lives.
+    async fn asset_ref(&self) -> Option<&str> {
+        self.row.asset_ref.as_deref()
+    }
+
+    /// The upload backing it, when it was uploaded here.
+    async fn upload_id(&self) -> Option<ID> {
+        self.row.upload_id.map(|id| ID(id.to_string()))
+    }
+
     /// The uploader.
     async fn author(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<User>> {
-        match &self.preloaded {
-            Some(preloaded) => Ok(preloaded.author.clone().map(User::public)),
+        match &self.page {
+            Some(page) => Ok(page.authors.get(&self.row.author_id).cloned().map(User::public)),
             None => load_user(ctx, self.row.author_id).await,
         }
     }
 
     /// The region it is filed under.
     async fn region(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<Region>> {
-        if let Some(preloaded) = &self.preloaded {
-            return Ok(preloaded.region.clone().map(Region));
+        let regions = ctx.data::<RegionCatalog>()?;
+        Ok(regions.find(self.row.region_id).await.coded()?.map(Region))
+    }
+
+    /// Views, likes, coins, favourites, shares, comments and danmaku.
+    async fn stat(&self, ctx: &Context<'_>) -> async_graphql::Result<Stat> {
+        let id = self.row.id;
+        let stat = match (&self.fresh_stat, &self.page) {
+            (Some(stat), _) => Some(*stat),
+            (None, Some(page)) => page.stats.get(&id).copied(),
+            (None, None) => ctx.data::<DataLoader<StatLoader>>()?.load_one(id).await.coded()?,
+        };
+        Ok(Stat(stat.unwrap_or_else(|| VideoStat::zero(id))))
+    }
+
+    /// What the signed-in viewer already did to this video; `null` when anonymous.
+    async fn viewer_state(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<VideoViewerState>> {
+        let Some(viewer_id) = viewer(ctx).user_id() else { return Ok(None) };
+        let id = self.row.id;
+        let state = match self.page.as_ref().and_then(|page| page.viewer_states.as_ref()) {
+            Some(states) => states.get(&id).copied(),
+            None => ctx.data::<DataLoader<ViewerStateLoader>>()?.load_one((viewer_id, id)).await.coded()?,
+        };
+        Ok(Some(state.map_or_else(VideoViewerState::default, VideoViewerState::from)))
+    }
+}
+
+/// The counters of a video.
+pub struct Stat(VideoStat);
+
+#[Object(name = "VideoStat")]
+impl Stat {
+    /// Counted views (one per viewer per 30 minutes).
+    async fn views(&self) -> i64 {
+        self.0.views
+    }
+    /// Likes.
+    async fn likes(&self) -> i64 {
+        self.0.likes
+    }
+    /// Coins given.
+    async fn coins(&self) -> i64 {
+        self.0.coins
+    }
+    /// Favourites.
+    async fn favourites(&self) -> i64 {
+        self.0.favourites
+    }
+    /// Shares.
+    async fn shares(&self) -> i64 {
+        self.0.shares
+    }
+    /// Comments and replies.
+    async fn comments(&self) -> i64 {
+        self.0.comments
+    }
+    /// VOD danmaku.
+    async fn danmaku(&self) -> i64 {
+        self.0.danmaku
+    }
+}
+
+/// What the signed-in viewer did to a video.
+#[derive(SimpleObject, Default)]
+pub struct VideoViewerState {
+    /// Liked it.
+    liked: bool,
+    /// Coins given (0–2).
+    coins: i32,
+    /// Favourited it.
+    favourited: bool,
+    /// Shared it.
+    shared: bool,
+    /// Watched it (a counted view).
+    watched: bool,
+}
+
+impl From<ViewerState> for VideoViewerState {
+    fn from(state: ViewerState) -> Self {
+        VideoViewerState {
+            liked: state.liked,
+            coins: i32::from(state.coins),
+            favourited: state.favourited,
+            shared: state.shared,
+            watched: state.watched,
         }
-        let loader = ctx.data::<DataLoader<RegionLoader>>()?;
-        Ok(loader.load_one(self.row.region_id).await.coded()?.map(Region))
     }
 }
 
 /// A video region (animation, music, gaming…).
-pub struct Region(regions::Region);
+pub struct Region(pub(crate) regions::Region);
 
 #[Object(name = "Region")]
 impl Region {
@@ -102,74 +281,8 @@ impl Region {
     }
 }
 
-/// Video queries and the `Video` entity resolver.
-#[derive(Default)]
-pub struct VideoQuery;
-
-#[Object]
-impl VideoQuery {
-    /// A published video by id, or `null`.
-    async fn video(&self, ctx: &Context<'_>, id: ID) -> async_graphql::Result<Option<Video>> {
-        let id = parse_id(&id).ok_or_else(|| ContentError::InvalidInput("`id` is not a video id.".into())).coded()?;
-        load_video(ctx, id).await
-    }
-
-    /// Resolves `Video` references from other subgraphs; batched through the loader.
-    #[graphql(entity)]
-    async fn find_video_by_id(&self, ctx: &Context<'_>, id: ID) -> async_graphql::Result<Option<Video>> {
-        match parse_id(&id) {
-            Some(id) => load_video(ctx, id).await,
-            None => Ok(None),
-        }
-    }
-
-    /// Published videos, newest first, optionally in one region. `first` is 1–100 (default 20).
-    async fn videos(
-        &self,
-        ctx: &Context<'_>,
-        first: Option<i32>,
-        after: Option<String>,
-        region_id: Option<i32>,
-    ) -> async_graphql::Result<Connection<String, Video>> {
-        let limit = page_size(first, 20).coded()?;
-        let after = after.as_deref().map(FeedCursor::decode).transpose().coded()?;
-        let db = ctx.data::<Db>()?;
-        let mut conn = db.pool.get().await.map_err(ContentError::from).coded()?;
-        let mut rows = videos::newest(&mut conn, region_id, after.map(|c| (c.published_at, c.id)), limit + 1)
-            .await
-            .map_err(ContentError::from)
-            .coded()?;
-        let has_next = rows.len() as i64 > limit;
-        rows.truncate(usize::try_from(limit).unwrap_or(0));
-        let author_ids: Vec<uuid::Uuid> = rows.iter().map(|video| video.author_id).collect();
-        let authors: HashMap<uuid::Uuid, users::User> = users::find_many(&mut conn, &author_ids)
-            .await
-            .map_err(ContentError::from)
-            .coded()?
-            .into_iter()
-            .map(|user| (user.id, user))
-            .collect();
-        let all_regions: HashMap<i32, regions::Region> =
-            regions::all(&mut conn).await.map_err(ContentError::from).coded()?.into_iter().map(|r| (r.id, r)).collect();
-        let mut connection = Connection::new(after.is_some(), has_next);
-        connection.edges.extend(rows.into_iter().filter_map(|video| {
-            let cursor = FeedCursor { published_at: video.published_at?, id: video.id };
-            let preloaded = Preloaded { author: authors.get(&video.author_id).cloned(), region: all_regions.get(&video.region_id).cloned() };
-            Some(Edge::new(cursor.encode(), Video { row: video, preloaded: Some(preloaded) }))
-        }));
-        Ok(connection)
-    }
-
-    /// All regions.
-    async fn regions(&self, ctx: &Context<'_>) -> async_graphql::Result<Vec<Region>> {
-        let db = ctx.data::<Db>()?;
-        let mut conn = db.pool.get().await.map_err(ContentError::from).coded()?;
-        let rows = regions::all(&mut conn).await.map_err(ContentError::from).coded()?;
-        Ok(rows.into_iter().map(Region).collect())
-    }
-}
-
-pub(crate) async fn load_video(ctx: &Context<'_>, id: uuid::Uuid) -> async_graphql::Result<Option<Video>> {
+/// A published video by id through the loader (and its cache), or `None`.
+pub(crate) async fn load_video(ctx: &Context<'_>, id: Uuid) -> async_graphql::Result<Option<Video>> {
     let loader = ctx.data::<DataLoader<VideoLoader>>()?;
     Ok(loader.load_one(id).await.coded()?.map(Video::single))
 }

@@ -20,3 +20,4 @@ pub struct Region {
 pub async fn all(conn: &mut AsyncPgConnection) -> QueryResult<Vec<Region>> {
     regions::table.order(regions::id).select(Region::as_select()).load(conn).await
 }
+

@@ -55,7 +55,6 @@ pub mod content {
             upload_id -> Nullable<Uuid>,
             updated_at -> Timestamptz,
             removed_at -> Nullable<Timestamptz>,
-            search_text -> Text,
         }
     }
 

@@ -1,0 +1,84 @@
+//! Full-text search over published videos: the weighted `search_doc` tsvector (GIN) finds
+//! whole words; the trigram index on `search_text` finds parts of words and CJK text, which
+//! has no spaces for the tsvector parser to split on. A video matches either way.
+
+use super::schema::content::{video_stats, videos};
+use super::videos::{STATE_PUBLISHED, Video};
+use diesel::dsl::sql;
+use diesel::prelude::*;
+use diesel::sql_types::{Bool, Float, Text};
+use diesel_async::{AsyncPgConnection, RunQueryDsl};
+
+/// How results are ordered.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SearchOrder {
+    /// Best match first: word rank (title over tags over description) plus how closely the
+    /// text contains the query (which is what ranks CJK and partial matches).
+    Relevance,
+    /// Newest first.
+    Newest,
+    /// Most viewed first.
+    MostViewed,
+}
+
+/// One page of matches for `text` (already trimmed, non-empty): `limit` rows from `offset`.
+pub async fn search(
+    conn: &mut AsyncPgConnection,
+    text: &str,
+    region_id: Option<i32>,
+    order: SearchOrder,
+    offset: i64,
+    limit: i64,
+) -> QueryResult<Vec<Video>> {
+    let lowered = text.to_lowercase();
+    let pattern = format!("%{}%", escape_like(&lowered));
+    let matches = sql::<Bool>("(videos.search_doc @@ websearch_to_tsquery('simple', ")
+        .bind::<Text, _>(lowered.clone())
+        .sql(") OR videos.search_text LIKE ")
+        .bind::<Text, _>(pattern)
+        .sql(")");
+    let mut query = videos::table
+        .inner_join(video_stats::table)
+        .filter(videos::state.eq(STATE_PUBLISHED))
+        .filter(matches)
+        .select(Video::as_select())
+        .offset(offset)
+        .limit(limit)
+        .into_boxed();
+    if let Some(region_id) = region_id {
+        query = query.filter(videos::region_id.eq(region_id));
+    }
+    query = match order {
+        SearchOrder::Relevance => {
+            let rank = sql::<Float>("ts_rank(videos.search_doc, websearch_to_tsquery('simple', ")
+                .bind::<Text, _>(lowered.clone())
+                .sql(")) + word_similarity(")
+                .bind::<Text, _>(lowered)
+                .sql(", videos.search_text)");
+            query.order((rank.desc(), videos::id.desc()))
+        }
+        SearchOrder::Newest => query.order((videos::published_at.desc(), videos::id.desc())),
+        SearchOrder::MostViewed => query.order((video_stats::views.desc(), videos::id.desc())),
+    };
+    query.load(conn).await
+}
+
+/// Makes `%`, `_` and `\` in user text match themselves in a LIKE pattern.
+fn escape_like(text: &str) -> String {
+    let mut escaped = String::with_capacity(text.len());
+    for c in text.chars() {
+        if matches!(c, '%' | '_' | '\\') {
+            escaped.push('\\');
+        }
+        escaped.push(c);
+    }
+    escaped
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn like_wildcards_in_user_text_are_escaped() {
+        assert_eq!(super::escape_like("100%_a\\b"), "100\\%\\_a\\\\b");
+    }
+}
