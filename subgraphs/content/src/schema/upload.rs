@@ -23,12 +23,13 @@ pub enum UploadStateGql {
     Attached,
 }
 
-/// An upload slot of the signed-in user.
+/// An upload slot as the API shows it: the row and, while pending, its signed URL.
 pub struct VideoUpload {
     row: Upload,
     upload_url: Option<String>,
 }
 
+/// An upload slot of the signed-in user: where to PUT one video file, and what became of it.
 #[Object(name = "VideoUpload")]
 impl VideoUpload {
     /// Stable id (give it to `publishVideo`).
