@@ -48,6 +48,10 @@ pub struct HttpArgs {
     /// Bearer tokens, one per line; virtual user i uses token i % n.
     #[arg(long)]
     pub tokens_file: Option<PathBuf>,
+    /// Each request takes the next token of the file instead (wrapping around), so that many
+    /// distinct accounts act once each (e.g. likes of one video by distinct users).
+    #[arg(long, requires = "tokens_file")]
+    pub token_per_request: bool,
     /// Extra request header `Name: value`, repeatable.
     #[arg(long = "header")]
     pub headers: Vec<String>,
@@ -61,8 +65,11 @@ struct Plan {
     url: String,
     /// Serialised once: every request sends the same bytes.
     body: Vec<u8>,
-    /// Headers per virtual user (they differ only by token).
+    /// Headers per virtual user, or per token with `--token-per-request` (they differ only
+    /// by token).
     headers: Vec<HeaderMap>,
+    /// The next token's index, with `--token-per-request`.
+    next_token: Option<std::sync::atomic::AtomicUsize>,
 }
 
 /// What one virtual user measured.
@@ -164,7 +171,8 @@ fn prepare(args: &HttpArgs, concurrency: usize) -> Result<Plan> {
         Some(path) => cli::read_tokens(path)?,
         None => Vec::new(),
     };
-    let headers = (0..concurrency)
+    let header_sets = if args.token_per_request { tokens.len() } else { concurrency };
+    let headers = (0..header_sets)
         .map(|i| {
             let mut headers = common.clone();
             if let Some(token) = cli::token_for(&tokens, i) {
@@ -184,6 +192,7 @@ fn prepare(args: &HttpArgs, concurrency: usize) -> Result<Plan> {
         url: args.url.clone(),
         body,
         headers,
+        next_token: args.token_per_request.then(|| std::sync::atomic::AtomicUsize::new(0)),
     })
 }
 
@@ -195,16 +204,23 @@ async fn virtual_user(
     end: Instant,
 ) -> UserOutcome {
     let mut outcome = UserOutcome::default();
-    let headers = plan.headers.get(index).cloned().unwrap_or_default();
+    let own_headers = plan.headers.get(index).cloned().unwrap_or_default();
     let deadline = tokio::time::Instant::from_std(end);
     loop {
         let started = Instant::now();
         if started >= end {
             break;
         }
+        let headers = match &plan.next_token {
+            Some(next) => {
+                let i = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed) % plan.headers.len().max(1);
+                plan.headers.get(i).cloned().unwrap_or_default()
+            }
+            None => own_headers.clone(),
+        };
         let request = client
             .post(&plan.url)
-            .headers(headers.clone())
+            .headers(headers)
             .body(plan.body.clone());
         let result = tokio::select! {
             result = graphql::execute(request) => result,

@@ -2,13 +2,14 @@
 //!
 //! `http` measures request throughput and latency of one operation;
 //! `subscribe` measures how fast a mutation's event reaches N WebSocket
-//! subscribers. See `bench/README.md`.
+//! subscribers; `stream` counts (and waits for) JetStream messages. See `bench/README.md`.
 
 mod cli;
 mod graphql;
 mod http_load;
 mod report;
 mod stats;
+mod stream_wait;
 mod subscribe_load;
 
 use anyhow::Result;
@@ -30,12 +31,15 @@ enum Command {
     Http(http_load::HttpArgs),
     /// Subscription delivery latency over graphql-transport-ws.
     Subscribe(subscribe_load::SubscribeArgs),
+    /// Message count of a JetStream stream, optionally waiting for a count.
+    Stream(stream_wait::StreamArgs),
 }
 
 #[tokio::main]
 async fn main() -> Result<()> {
     let cli = Cli::parse();
     let (text, json) = match &cli.command {
+        Command::Stream(args) => (stream_wait::run(args).await?, None),
         Command::Http(args) => {
             let report = http_load::run(args).await?;
             (

@@ -148,6 +148,13 @@ pub fn failed_before_execution(response: &async_graphql::Response) -> bool {
         && response.errors.iter().all(|error| error.path.is_empty())
 }
 
+/// Whether async-graphql raised this while coercing a field's argument at resolve time (a
+/// variable it could not convert, e.g. `null` for an argument that only has a default): the
+/// client's input, not our fault. The texts are async-graphql's `InputValueError` messages.
+fn is_argument_coercion_error(message: &str) -> bool {
+    message.starts_with("Failed to parse \"") || message.starts_with("Expected input type \"")
+}
+
 /// Ensures every error of a response carries a code, whatever produced it.
 ///
 /// Errors a resolver raised without a code (a bare `?` on a foreign error) are internal: their
@@ -162,7 +169,7 @@ pub fn ensure_error_codes(response: &mut async_graphql::Response) {
         if has_code {
             continue;
         }
-        let code = if request_level {
+        let code = if request_level || is_argument_coercion_error(&error.message) {
             ErrorCode::BadUserInput
         } else {
             tracing::error!(error = %error.message, path = ?error.path, "resolver error without a code");
@@ -203,5 +210,13 @@ mod tests {
         let code = validation.errors[0].extensions.as_ref().and_then(|e| e.get("code")).cloned();
         assert_eq!(code, Some(async_graphql::Value::from("BAD_USER_INPUT")));
         assert_eq!(validation.errors[0].message, "Query is nested too deep.");
+
+        let mut coercion = async_graphql::Response::new(async_graphql::value!({ "search": null }));
+        let mut null_argument = ServerError::new("Expected input type \"Sort\", found null.", None);
+        null_argument.path = vec![async_graphql::PathSegment::Field("search".into())];
+        coercion.errors.push(null_argument);
+        ensure_error_codes(&mut coercion);
+        let code = coercion.errors[0].extensions.as_ref().and_then(|e| e.get("code")).cloned();
+        assert_eq!(code, Some(async_graphql::Value::from("BAD_USER_INPUT")), "an argument the client sent wrong");
     }
 }

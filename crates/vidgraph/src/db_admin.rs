@@ -19,10 +19,10 @@ pub async fn migrate(config: &AppConfig) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// Inserts the demo data that is missing; the catalogue is topped up to `videos` videos.
-pub async fn seed(config: &AppConfig, videos: i64) -> anyhow::Result<()> {
+/// Inserts the demo data that is missing, up to `size`.
+pub async fn seed(config: &AppConfig, size: content::seed::SeedSize) -> anyhow::Result<()> {
     let db = platform::db::Db::connect(&config.db, "vidgraph-seed");
-    let report = content::seed::run(&db, videos).await.map_err(|e| anyhow::anyhow!("seed content: {e:?}"))?;
+    let report = content::seed::run(&db, size).await.map_err(|e| anyhow::anyhow!("seed content: {e:?}"))?;
     println!(
         "seed: {} users, {} videos, {} comments, {} danmaku added",
         report.users, report.videos, report.comments, report.danmaku
@@ -40,5 +40,24 @@ pub async fn create_admin(config: &AppConfig, email: &str, username: &str, passw
     let db = platform::db::Db::connect(&config.db, "vidgraph-cli");
     let id = content::domain::identity::create_admin(&db, registration).await.map_err(|e| anyhow::anyhow!("{e}"))?;
     println!("admin: {id}");
+    Ok(())
+}
+
+/// Prints access tokens for up to `count` accounts whose username starts with `prefix`, one per
+/// line, signed with this deployment's key (load tests act as many distinct users).
+pub async fn mint_tokens(config: &AppConfig, prefix: &str, count: i64) -> anyhow::Result<()> {
+    let keys = platform::auth::KeyPair::load(&config.auth.key_dir)?;
+    let signer = platform::auth::TokenSigner::new(&keys, &config.auth);
+    let db = platform::db::Db::connect(&config.db, "vidgraph-cli");
+    let mut conn = db.pool.get().await?;
+    let accounts = content::store::users::find_by_username_prefix(&mut conn, prefix, count).await?;
+    let now = chrono::Utc::now();
+    let mut out = String::new();
+    for account in accounts {
+        let user = platform::auth::AuthUser { id: account.id, role: platform::auth::Role::from_stored(&account.role) };
+        out.push_str(&signer.sign(&user, now)?);
+        out.push('\n');
+    }
+    print!("{out}");
     Ok(())
 }

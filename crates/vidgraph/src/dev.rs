@@ -21,7 +21,7 @@ pub async fn run(config: AppConfig) -> anyhow::Result<()> {
 
     let keys = KeyPair::load_or_create(&config.auth.key_dir).context("signing keys")?;
     db_admin::migrate(&config).await?;
-    db_admin::seed(&config, content::seed::DEFAULT_VIDEOS).await?;
+    db_admin::seed(&config, content::seed::SeedSize::default()).await?;
 
     let exe = std::env::current_exe()?;
     let mut children: Vec<(String, Child)> = Vec::new();

@@ -22,6 +22,18 @@ enum Command {
         /// Top the catalogue up to this many videos (benchmarks use 100000 or more).
         #[arg(long, default_value_t = content::seed::DEFAULT_VIDEOS)]
         videos: i64,
+        /// Top the plain viewer accounts (viewer00001…) up to this many (load tests).
+        #[arg(long, default_value_t = 0)]
+        viewers: i64,
+    },
+    /// Print access tokens of accounts whose username starts with a prefix (load tests).
+    MintTokens {
+        /// Username prefix, e.g. `viewer`.
+        #[arg(long)]
+        prefix: String,
+        /// At most this many.
+        #[arg(long, default_value_t = 1000)]
+        count: i64,
     },
     /// Write schema/<subgraph>.graphql and compose schema/supergraph.graphql.
     Schema {
@@ -74,7 +86,8 @@ async fn run(command: Command, config: AppConfig) -> anyhow::Result<()> {
     match command {
         Command::Dev => vidgraph::dev::run(config).await,
         Command::Migrate => vidgraph::db_admin::migrate(&config).await,
-        Command::Seed { videos } => vidgraph::db_admin::seed(&config, videos).await,
+        Command::Seed { videos, viewers } => vidgraph::db_admin::seed(&config, content::seed::SeedSize { videos, viewers }).await,
+        Command::MintTokens { prefix, count } => vidgraph::db_admin::mint_tokens(&config, &prefix, count).await,
         Command::Schema { check } => {
             let root = vidgraph::paths::repo_root();
             if check {

@@ -43,12 +43,42 @@ pub struct SeedReport {
     pub danmaku: usize,
 }
 
-/// Inserts the demo data that is missing, topping the catalogue up to `target_videos`.
-pub async fn run(db: &Db, target_videos: i64) -> Result<SeedReport, ContentError> {
+/// How big the demo data should be.
+#[derive(Debug, Clone, Copy)]
+pub struct SeedSize {
+    /// Videos in the catalogue.
+    pub videos: i64,
+    /// Plain viewer accounts `viewer00001`… (password [`VIEWER_PASSWORD`]), for load tests.
+    pub viewers: i64,
+}
+
+impl Default for SeedSize {
+    fn default() -> Self {
+        SeedSize { videos: DEFAULT_VIDEOS, viewers: 0 }
+    }
+}
+
+/// Password of the generated viewers.
+pub const VIEWER_PASSWORD: &str = "viewer-pass-1";
+
+/// Inserts the demo data that is missing, topping the catalogue and the viewers up to `size`.
+pub async fn run(db: &Db, size: SeedSize) -> Result<SeedReport, ContentError> {
+    let target_videos = size.videos;
     let mut conn = db.pool.get().await?;
     let mut report = SeedReport::default();
     if users::find_by_login(&mut conn, "demo").await?.is_none() {
         report.users = insert_accounts(&mut conn).await?;
+    }
+    let viewers = count(&mut conn, "SELECT count(*) AS n FROM content.users WHERE username LIKE 'viewer%'").await?;
+    if viewers < size.viewers {
+        let hash = Password::parse(VIEWER_PASSWORD)?.hash()?;
+        diesel::sql_query(INSERT_VIEWERS)
+            .bind::<BigInt, _>(viewers + 1)
+            .bind::<BigInt, _>(size.viewers)
+            .bind::<diesel::sql_types::Text, _>(hash)
+            .execute(&mut conn)
+            .await?;
+        report.users += usize::try_from(size.viewers - viewers).unwrap_or(0);
     }
     let existing = videos::count(&mut conn).await?;
     if existing < target_videos {
@@ -111,6 +141,14 @@ struct Count {
 async fn count(conn: &mut AsyncPgConnection, sql: &str) -> Result<i64, ContentError> {
     Ok(diesel::sql_query(sql).get_result::<Count>(conn).await?.n)
 }
+
+/// Viewers number `$1`..=`$2`, all with the password hash `$3`.
+const INSERT_VIEWERS: &str = "
+INSERT INTO content.users (id, email, username, password_hash, display_name)
+SELECT gen_random_uuid(), 'viewer' || lpad(g::text, 5, '0') || '@vidgraph.local', 'viewer' || lpad(g::text, 5, '0'), $3,
+       'viewer' || lpad(g::text, 5, '0')
+FROM generate_series($1::bigint, $2::bigint) AS g
+ON CONFLICT DO NOTHING";
 
 /// Videos number `$1`..=`$2`: a topic (title, tags, region) per number, a random uploader,
 /// a length from 30 s to an hour, published in the last 120 days.

@@ -1,34 +1,15 @@
-//! `_entities` for many users costs one SQL statement (the dataloader batches them).
+//! Batching: `_entities` for many users or videos, and pages of videos, cost a constant number
+//! of SQL statements whatever their size.
 
 use crate::harness::Platform;
-use diesel_async::{AsyncConnection, AsyncPgConnection, RunQueryDsl};
-use secrecy::ExposeSecret;
 use serde_json::{Value, json};
 
 const ENTITIES: &str = "query($reps: [_Any!]!) { _entities(representations: $reps) { ... on User { id username } } }";
 
-async fn insert_users(platform: &Platform, count: usize) -> Vec<uuid::Uuid> {
-    let url = platform.services.config().db.url.expose_secret().to_owned();
-    let mut conn = AsyncPgConnection::establish(&url).await.expect("connect");
-    let ids: Vec<uuid::Uuid> = (0..count).map(|_| uuid::Uuid::now_v7()).collect();
-    for (n, id) in ids.iter().enumerate() {
-        diesel::sql_query(
-            "INSERT INTO content.users (id, email, username, password_hash, display_name) VALUES ($1, $2, $3, 'x', $3)",
-        )
-        .bind::<diesel::sql_types::Uuid, _>(id)
-        .bind::<diesel::sql_types::Text, _>(format!("bulk{n}@example.com"))
-        .bind::<diesel::sql_types::Text, _>(format!("bulk{n}"))
-        .execute(&mut conn)
-        .await
-        .expect("insert user");
-    }
-    ids
-}
-
 #[tokio::test]
 async fn resolving_100_user_references_runs_exactly_one_sql_statement() {
     let platform = Platform::start().await;
-    let ids = insert_users(&platform, 100).await;
+    let ids: Vec<String> = platform.users("bulk", 100).await.into_iter().map(|(id, _)| id).collect();
     let representations: Vec<_> = ids.iter().map(|id| json!({ "__typename": "User", "id": id })).collect();
 
     let before = platform.content_statements.get();
@@ -38,7 +19,7 @@ async fn resolving_100_user_references_runs_exactly_one_sql_statement() {
     let resolved = reply.data("/_entities").as_array().expect("entities");
     assert_eq!(resolved.len(), 100);
     for (entity, id) in resolved.iter().zip(&ids) {
-        assert_eq!(entity["id"], json!(id.to_string()), "entities come back in representation order");
+        assert_eq!(entity["id"], json!(id), "entities come back in representation order");
     }
     assert_eq!(statements, 1, "100 representations must cost one statement");
 }
@@ -58,7 +39,7 @@ const FEED_PAGE: &str = "query($first: Int!, $after: String) { videos(first: $fi
 #[tokio::test]
 async fn a_feed_page_costs_the_same_few_statements_whatever_its_size() {
     let platform = Platform::start().await;
-    content::seed::run(&platform.db(), 300).await.expect("seed");
+    content::seed::run(&platform.db(), content::seed::SeedSize { videos: 300, viewers: 0 }).await.expect("seed");
     let viewer = platform.users("viewer", 1).await.remove(0).1;
     // The region list is read once per process; read it before measuring.
     platform.gql("{ regions { id } }", json!({}), None).await.ok();
@@ -93,7 +74,7 @@ async fn a_feed_page_costs_the_same_few_statements_whatever_its_size() {
 #[tokio::test]
 async fn video_entities_resolve_in_one_batch_and_then_from_the_cache() {
     let platform = Platform::start().await;
-    content::seed::run(&platform.db(), 120).await.expect("seed");
+    content::seed::run(&platform.db(), content::seed::SeedSize { videos: 120, viewers: 0 }).await.expect("seed");
     let page = platform.gql("{ videos(first: 100) { edges { node { id } } } }", json!({}), None).await.ok();
     let ids: Vec<Value> = page.data("/videos/edges").as_array().expect("edges").iter().map(|e| e["node"]["id"].clone()).collect();
     let reps: Vec<Value> = ids.iter().map(|id| json!({ "__typename": "Video", "id": id })).collect();

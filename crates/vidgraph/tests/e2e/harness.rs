@@ -43,6 +43,14 @@ impl Reply {
             .unwrap_or_default()
     }
 
+    /// The ids of the nodes of the connection at `data.<field>`, in order.
+    pub fn node_ids(&self, field: &str) -> Vec<String> {
+        self.data(&format!("/{field}/edges"))
+            .as_array()
+            .map(|edges| edges.iter().filter_map(|edge| edge["node"]["id"].as_str().map(str::to_owned)).collect())
+            .unwrap_or_default()
+    }
+
     /// Panics unless the reply has no errors.
     pub fn ok(self) -> Reply {
         assert!(self.body.get("errors").is_none_or(Value::is_null), "unexpected errors: {}", self.body);
@@ -201,6 +209,38 @@ impl Platform {
             accounts.push((user.id.to_string(), self.token_for(user.id, platform::auth::Role::User)));
         }
         accounts
+    }
+
+    /// This test's NATS connection (its own subject prefix).
+    pub async fn nats(&self) -> platform::nats::Nats {
+        platform::nats::Nats::connect(&self.services.config().nats).await.expect("nats")
+    }
+
+    /// The first `count` events `content` published to JetStream with this subject kind
+    /// (`stats`, `videos`), in stream order; waits for them (up to 10 s) instead of sleeping.
+    pub async fn content_events(&self, kind: &str, count: usize) -> Vec<Value> {
+        use async_nats::jetstream::consumer::{DeliverPolicy, pull};
+        use futures::StreamExt;
+        let nats = self.nats().await;
+        let spec = platform::events::CONTENT_STREAM;
+        let stream = spec.ensure(&nats).await.expect("stream");
+        let consumer = stream
+            .create_consumer(pull::Config {
+                filter_subject: spec.subject(&nats, kind),
+                deliver_policy: DeliverPolicy::All,
+                ..Default::default()
+            })
+            .await
+            .expect("consumer");
+        let mut messages = consumer.messages().await.expect("messages");
+        let mut events = Vec::with_capacity(count);
+        while events.len() < count {
+            let next = tokio::time::timeout(Duration::from_secs(10), messages.next()).await;
+            let Ok(Some(Ok(message))) = next else { panic!("only {} of {count} `{kind}` events arrived: {events:?}", events.len()) };
+            events.push(serde_json::from_slice(&message.payload).expect("event JSON"));
+            message.ack().await.expect("ack");
+        }
+        events
     }
 
     /// A valid access token for this account and role.

@@ -4,8 +4,11 @@
 mod auth_flow;
 mod bad_input;
 mod entities;
+mod feeds;
 mod harness;
+mod interactions;
 mod replicas;
 mod schema_files;
 mod subscriptions;
 mod uploads;
+mod videos;

@@ -117,30 +117,20 @@ impl VideoQuery {
         after: Option<String>,
     ) -> async_graphql::Result<Connection<String, Video>> {
         let user = viewer(ctx).require_user().coded()?;
-        let limit = page_size(first, DEFAULT_PAGE).coded()?;
-        let after = after.as_deref().map(FeedCursor::decode).transpose().coded()?;
-        let db = ctx.data::<Db>()?;
-        let mut conn = db.pool.get().await.map_err(ContentError::from).coded()?;
-        let rows = videos::own(&mut conn, user.id, after.map(|c| (c.published_at, c.id)), limit + 1)
-            .await
-            .map_err(ContentError::from)
-            .coded()?;
-        // The cursor of this list is the change time (the same shape as a feed cursor).
-        page_connection(&mut conn, Some(user.id), rows, limit, after.is_some(), |video| {
-            Some(FeedCursor { published_at: video.updated_at, id: video.id }.encode())
-        })
-        .await
-        .coded()
+        // Ordered by change time (drafts have no publication time); the cursor has the same shape.
+        let position = |video: &videos::Video| Some((video.updated_at, video.id));
+        keyset_feed(ctx, first, after, position, async |conn, after, limit| videos::own(conn, user.id, after, limit).await).await
     }
 
     /// Full-text search over published videos (titles, tags, descriptions; words, parts of
-    /// words and CJK text), optionally in one region. Pages reach at most 1000 results deep.
+    /// words and CJK text), optionally in one region, by relevance unless `sort` says
+    /// otherwise. Pages reach at most 1000 results deep.
     async fn search_videos(
         &self,
         ctx: &Context<'_>,
         query: String,
         region_id: Option<i32>,
-        #[graphql(default)] sort: VideoSearchSort,
+        sort: Option<VideoSearchSort>,
         first: Option<i32>,
         after: Option<String>,
     ) -> async_graphql::Result<Connection<String, Video>> {
@@ -152,7 +142,7 @@ impl VideoQuery {
         let offset = after.as_deref().map(OffsetCursor::decode).transpose().coded()?.map_or(0, |cursor| cursor.0);
         let db = ctx.data::<Db>()?;
         let mut conn = db.pool.get().await.map_err(ContentError::from).coded()?;
-        let rows = search::search(&mut conn, &text, region_id, sort.into(), offset, limit + 1)
+        let rows = search::search(&mut conn, &text, region_id, sort.unwrap_or_default().into(), offset, limit + 1)
             .await
             .map_err(ContentError::from)
             .coded()?;
@@ -172,11 +162,24 @@ impl VideoQuery {
     }
 }
 
-/// A newest-first feed page: `load` fetches `limit` rows after the position.
+/// A newest-first feed page, positioned by publication time.
 async fn newest_feed(
     ctx: &Context<'_>,
     first: Option<i32>,
     after: Option<String>,
+    load: impl AsyncFnOnce(&mut DbConn<'_>, Option<FeedPosition>, i64) -> diesel::QueryResult<Vec<videos::Video>>,
+) -> async_graphql::Result<Connection<String, Video>> {
+    let position = |video: &videos::Video| Some((video.published_at?, video.id));
+    keyset_feed(ctx, first, after, position, load).await
+}
+
+/// A page of a keyset-paged list: `load` fetches `limit` rows strictly after the cursor's
+/// position, and `position` gives each row's position for its cursor.
+async fn keyset_feed(
+    ctx: &Context<'_>,
+    first: Option<i32>,
+    after: Option<String>,
+    position: impl Fn(&videos::Video) -> Option<FeedPosition>,
     load: impl AsyncFnOnce(&mut DbConn<'_>, Option<FeedPosition>, i64) -> diesel::QueryResult<Vec<videos::Video>>,
 ) -> async_graphql::Result<Connection<String, Video>> {
     let limit = page_size(first, DEFAULT_PAGE).coded()?;
@@ -185,7 +188,7 @@ async fn newest_feed(
     let mut conn = db.pool.get().await.map_err(ContentError::from).coded()?;
     let rows = load(&mut conn, after.map(|c| (c.published_at, c.id)), limit + 1).await.map_err(ContentError::from).coded()?;
     page_connection(&mut conn, viewer(ctx).user_id(), rows, limit, after.is_some(), |video| {
-        Some(FeedCursor { published_at: video.published_at?, id: video.id }.encode())
+        position(video).map(|(published_at, id)| FeedCursor { published_at, id }.encode())
     })
     .await
     .coded()

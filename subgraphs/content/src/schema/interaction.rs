@@ -38,10 +38,11 @@ impl InteractionMutation {
         act(ctx, &id, Interaction::Unlike).await
     }
 
-    /// Gives 1 or 2 coins; a viewer gives a video at most 2 coins in all, and none to their own.
+    /// Gives 1 (the default) or 2 coins; a viewer gives a video at most 2 coins in all, and
+    /// none to their own.
     #[graphql(guard = "SignedIn")]
-    async fn coin_video(&self, ctx: &Context<'_>, id: ID, #[graphql(default = 1)] coins: i32) -> async_graphql::Result<Video> {
-        let coins = coin_count(coins).coded()?;
+    async fn coin_video(&self, ctx: &Context<'_>, id: ID, coins: Option<i32>) -> async_graphql::Result<Video> {
+        let coins = coin_count(coins.unwrap_or(1)).coded()?;
         act(ctx, &id, Interaction::Coin(coins)).await
     }
 

@@ -78,6 +78,17 @@ pub async fn find_many(conn: &mut AsyncPgConnection, ids: &[Uuid]) -> QueryResul
     users::table.filter(users::id.eq_any(ids)).select(User::as_select()).load(conn).await
 }
 
+/// Up to `limit` accounts whose username starts with `prefix`, by username (load-test tooling).
+pub async fn find_by_username_prefix(conn: &mut AsyncPgConnection, prefix: &str, limit: i64) -> QueryResult<Vec<User>> {
+    users::table
+        .filter(users::username.like(format!("{}%", prefix.replace('%', "\\%").replace('_', "\\_"))))
+        .order(users::username)
+        .limit(limit)
+        .select(User::as_select())
+        .load(conn)
+        .await
+}
+
 /// The account whose e-mail or username (case-insensitively) is `login`, with its password hash.
 pub async fn find_by_login(conn: &mut AsyncPgConnection, login: &str) -> QueryResult<Option<(User, String)>> {
     let login = login.trim().to_lowercase();

@@ -1,0 +1,5 @@
+//! Rules of the ranking domain: pure types and the services that apply them.
+
+pub mod error;
+
+pub use self::error::RankingError;

@@ -1,0 +1,1 @@
+//! What `ranking` hears: JetStream consumers of other subgraphs' events.
