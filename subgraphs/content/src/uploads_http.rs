@@ -2,9 +2,10 @@
 //! file to, at the signed URL `createVideoUpload` returned.
 //!
 //! The body is streamed to storage (never buffered whole), so axum's default body limit is
-//! off on this route and the upload's own cap is enforced while streaming. Every answer is
-//! JSON: `{id, sizeBytes, sha256}` with 201 on success, otherwise
-//! `{"error": {"code", "message"}}` with the same codes as GraphQL errors.
+//! off on this route and the upload's own cap is enforced while streaming. The handler always
+//! answers JSON: `{id, sizeBytes, sha256}` with 201 on success, otherwise
+//! `{"error": {"code", "message"}}` with the same codes as GraphQL errors. (axum's router still
+//! answers a wrong method with a bare 405.)
 
 use crate::domain::upload::{IncomingFile, ReceiveError, Uploads};
 use crate::store::uploads::Upload;
