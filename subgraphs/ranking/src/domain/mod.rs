@@ -1,5 +1,6 @@
 //! Rules of the ranking domain: pure types and the services that apply them.
 
 pub mod error;
+pub mod hot;
 
 pub use self::error::RankingError;
