@@ -8,9 +8,14 @@ pub mod events;
 pub mod schema;
 pub mod store;
 
-use async_graphql::{EmptyMutation, EmptySubscription, Schema, SchemaBuilder};
+use async_graphql::dataloader::DataLoader;
+use async_graphql::{EmptySubscription, Schema, SchemaBuilder};
+use domain::rankings::{HotRankings, WeightsInForce};
+use domain::recompute::RecomputeJob;
+use platform::clock::{SharedClock, SystemClock};
 use platform::{Application, Deps, InitError};
-use schema::Query;
+use schema::{HotPositionLoader, Mutation, Query};
+use store::hot_boards::HotBoards;
 
 /// Subgraph name (in `supergraph.yaml` and logs).
 pub const NAME: &str = "ranking";
@@ -18,10 +23,10 @@ pub const NAME: &str = "ranking";
 pub const DEFAULT_PORT: u16 = 4002;
 
 /// The executable schema.
-pub type RankingSchema = Schema<Query, EmptyMutation, EmptySubscription>;
+pub type RankingSchema = Schema<Query, Mutation, EmptySubscription>;
 
-fn builder(limits: &platform::config::LimitsConfig) -> SchemaBuilder<Query, EmptyMutation, EmptySubscription> {
-    platform::schema::federated(Schema::build(Query::default(), EmptyMutation, EmptySubscription), limits)
+fn builder(limits: &platform::config::LimitsConfig) -> SchemaBuilder<Query, Mutation, EmptySubscription> {
+    platform::schema::federated(Schema::build(Query::default(), Mutation::default(), EmptySubscription), limits)
 }
 
 /// The SDL composition reads.
@@ -29,8 +34,32 @@ pub fn sdl() -> String {
     platform::schema::federation_sdl(&builder(&Default::default()).finish())
 }
 
-/// The subgraph, bound and ready to serve.
+/// The hot rankings service over `deps` (and the clock tests control).
+pub async fn hot_rankings(deps: &Deps, clock: SharedClock) -> Result<HotRankings, InitError> {
+    let boards = HotBoards::new(deps.redis.clone());
+    let holder = format!("{NAME}-{}", uuid::Uuid::new_v4().simple());
+    let job = RecomputeJob::new(deps.db.clone(), boards.clone(), clock.clone(), holder)
+        .with_batch_size(deps.config.ranking.recompute_batch_size);
+    let weights = WeightsInForce::load(&deps.db).await.map_err(|e| InitError::Subgraph(e.into()))?;
+    Ok(HotRankings::new(deps.db.clone(), boards, weights, clock, job))
+}
+
+/// The subgraph, bound and ready to serve, with its background work: the content event
+/// consumer, the weights reloader and the recompute schedule.
 pub async fn build(deps: Deps) -> Result<Application, InitError> {
-    let schema = builder(&deps.config.limits).data(deps.clone()).finish();
-    Application::build(NAME, DEFAULT_PORT, deps, schema).await
+    let rankings = hot_rankings(&deps, SystemClock::shared()).await?;
+    let interval = chrono::Duration::seconds(i64::try_from(deps.config.ranking.recompute_interval_secs).unwrap_or(3600));
+    let schema = builder(&deps.config.limits)
+        .data(deps.clone())
+        .data(deps.db.clone())
+        .data(deps.nats.clone())
+        .data(rankings.clone())
+        .data(DataLoader::new(HotPositionLoader(rankings.clone()), tokio::spawn))
+        .finish();
+    let (db, nats) = (deps.db.clone(), deps.nats.clone());
+    let mut application = Application::build(NAME, DEFAULT_PORT, deps, schema).await?;
+    application.spawn_background(events::content::run_content_consumer(rankings.clone(), nats.clone()));
+    application.spawn_background(events::weights::run_weights_reloader(rankings.weights().clone(), db, nats));
+    application.spawn_background(rankings.job().clone().run_schedule(interval));
+    Ok(application)
 }

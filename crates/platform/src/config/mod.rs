@@ -8,6 +8,7 @@ mod db;
 mod http;
 mod limits;
 mod nats;
+mod ranking;
 mod redis;
 mod storage;
 mod telemetry;
@@ -17,6 +18,7 @@ pub use self::db::DbConfig;
 pub use self::http::HttpConfig;
 pub use self::limits::LimitsConfig;
 pub use self::nats::NatsConfig;
+pub use self::ranking::RankingConfig;
 pub use self::redis::RedisConfig;
 pub use self::storage::StorageConfig;
 pub use self::telemetry::{LogFormat, TelemetryConfig};
@@ -49,6 +51,8 @@ pub struct AppConfig {
     pub telemetry: TelemetryConfig,
     /// Upload storage (`VIDGRAPH_STORAGE__*`).
     pub storage: StorageConfig,
+    /// The ranking subgraph's jobs (`VIDGRAPH_RANKING__*`).
+    pub ranking: RankingConfig,
 }
 
 /// The configuration could not be read or does not parse.

@@ -32,7 +32,7 @@ pub struct VideoUpload {
 /// An upload slot of the signed-in user: where to PUT one video file, and what became of it.
 #[Object(name = "VideoUpload")]
 impl VideoUpload {
-    /// Stable id (give it to `publishVideo`).
+    /// Stable id: give it to `createVideo` as `uploadId` once the upload is `COMPLETE`.
     async fn id(&self) -> ID {
         ID(self.row.id.to_string())
     }

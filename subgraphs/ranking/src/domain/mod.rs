@@ -2,5 +2,7 @@
 
 pub mod error;
 pub mod hot;
+pub mod rankings;
+pub mod recompute;
 
 pub use self::error::RankingError;

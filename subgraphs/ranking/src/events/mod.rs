@@ -1,1 +1,4 @@
-//! What `ranking` hears: JetStream consumers of other subgraphs' events.
+//! What `ranking` hears: content's events (JetStream) and weight announcements (core NATS).
+
+pub mod content;
+pub mod weights;

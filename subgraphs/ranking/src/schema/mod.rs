@@ -1,10 +1,18 @@
 //! The GraphQL surface of `ranking`: thin resolvers over the domain.
 
+mod hot;
 mod status;
 
 use async_graphql::MergedObject;
 
+pub use self::hot::HotPositionLoader;
+
 /// Root query.
 #[derive(MergedObject, Default)]
 #[graphql(name = "Query")]
-pub struct Query(status::StatusQuery);
+pub struct Query(status::StatusQuery, hot::HotQuery);
+
+/// Root mutation.
+#[derive(MergedObject, Default)]
+#[graphql(name = "Mutation")]
+pub struct Mutation(hot::HotMutation);
