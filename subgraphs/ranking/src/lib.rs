@@ -6,6 +6,7 @@
 pub mod domain;
 pub mod events;
 pub mod schema;
+pub mod seed;
 pub mod store;
 
 use async_graphql::dataloader::DataLoader;

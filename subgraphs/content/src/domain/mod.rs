@@ -2,6 +2,8 @@
 
 pub mod account;
 pub mod catalogue;
+pub mod comment;
+pub mod danmaku;
 pub mod error;
 pub mod identity;
 pub mod interaction;

@@ -5,6 +5,8 @@
 #[rustfmt::skip]
 #[expect(missing_docs, reason = "generated code")]
 pub mod schema;
+pub mod comments;
+pub mod danmaku;
 pub mod objects;
 pub mod refresh_tokens;
 pub mod follows;

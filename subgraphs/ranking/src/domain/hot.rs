@@ -72,8 +72,10 @@ impl HotWeights {
         boosted.min(MAX_HOT_VALUE)
     }
 
+    /// A video published after `now` (a ranking as of a moment before its publication, like a
+    /// rebuild that started just before) is new too.
     fn is_new(&self, published_at: DateTime<Utc>, now: DateTime<Utc>) -> bool {
-        published_at <= now && now - published_at < Duration::hours(self.new_boost_hours)
+        now - published_at < Duration::hours(self.new_boost_hours)
     }
 }
 
@@ -144,6 +146,7 @@ mod tests {
         assert_eq!(weights().hot_value(&counts, Some(now - Duration::hours(23)), now), plain * 150 / 100);
         assert_eq!(weights().hot_value(&counts, Some(now - Duration::hours(24)), now), plain, "24 h old is no longer new");
         assert_eq!(weights().hot_value(&counts, None, now), plain);
+        assert_eq!(weights().hot_value(&counts, Some(now + Duration::minutes(1)), now), plain * 150 / 100, "published after `now`");
         let unliked = StatCounts { likes: -3, ..StatCounts::default() };
         assert_eq!(weights().hot_value(&unliked, None, now), 0, "negative growth counts as zero");
         let huge = StatCounts { views: i64::MAX, ..StatCounts::default() };
