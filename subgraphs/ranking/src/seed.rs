@@ -27,6 +27,17 @@ pub struct SeedVideo {
     pub totals: StatCounts,
 }
 
+#[derive(diesel::QueryableByName)]
+struct Count {
+    #[diesel(sql_type = BigInt)]
+    n: i64,
+}
+
+/// How many videos ranking knows.
+pub async fn known_videos(conn: &mut AsyncPgConnection) -> QueryResult<i64> {
+    Ok(diesel::sql_query("SELECT count(*) AS n FROM ranking.videos").get_result::<Count>(conn).await?.n)
+}
+
 /// Inserts the videos ranking does not know yet; returns how many were new.
 pub async fn import(conn: &mut AsyncPgConnection, videos: &[SeedVideo]) -> QueryResult<usize> {
     let column = |f: fn(&StatCounts) -> i64| videos.iter().map(|v| f(&v.totals)).collect::<Vec<i64>>();

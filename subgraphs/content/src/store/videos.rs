@@ -244,6 +244,11 @@ pub async fn insert_many(conn: &mut AsyncPgConnection, rows: &[NewVideo]) -> Que
     Ok(inserted)
 }
 
+/// How many videos are published.
+pub async fn count_published(conn: &mut AsyncPgConnection) -> QueryResult<i64> {
+    videos::table.filter(videos::state.eq(STATE_PUBLISHED)).count().get_result(conn).await
+}
+
 /// How many videos exist (the seed is idempotent on it).
 pub async fn count(conn: &mut AsyncPgConnection) -> QueryResult<i64> {
     videos::table.count().get_result(conn).await
