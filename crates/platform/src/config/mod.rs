@@ -10,6 +10,7 @@ mod limits;
 mod nats;
 mod ranking;
 mod redis;
+mod storage;
 mod telemetry;
 
 pub use self::auth::AuthConfig;
@@ -19,6 +20,7 @@ pub use self::limits::LimitsConfig;
 pub use self::nats::NatsConfig;
 pub use self::ranking::RankingConfig;
 pub use self::redis::RedisConfig;
+pub use self::storage::StorageConfig;
 pub use self::telemetry::{LogFormat, TelemetryConfig};
 
 use figment::Figment;
@@ -47,6 +49,8 @@ pub struct AppConfig {
     pub limits: LimitsConfig,
     /// Logging (`VIDGRAPH_TELEMETRY__*`).
     pub telemetry: TelemetryConfig,
+    /// Upload storage (`VIDGRAPH_STORAGE__*`).
+    pub storage: StorageConfig,
     /// The ranking subgraph's jobs (`VIDGRAPH_RANKING__*`).
     pub ranking: RankingConfig,
 }
@@ -91,6 +95,23 @@ mod tests {
             assert_eq!(config.db.pool_size, 3);
             jail.set_env("VIDGRAPH_DB__POOL_SIZ", "3");
             assert!(AppConfig::load_from(None).is_err(), "a misspelt key is refused");
+            Ok(())
+        });
+    }
+
+    #[test]
+    fn storage_lists_and_optional_urls_come_from_the_environment() {
+        figment::Jail::expect_with(|jail| {
+            let config = AppConfig::load_from(None).expect("loads");
+            assert_eq!(config.storage.allowed_content_types.len(), 4);
+            assert_eq!(config.storage.public_url, None);
+            jail.set_env("VIDGRAPH_STORAGE__ALLOWED_CONTENT_TYPES", "[video/mp4, video/webm]");
+            jail.set_env("VIDGRAPH_STORAGE__PUBLIC_URL", "https://upload.example.com");
+            jail.set_env("VIDGRAPH_STORAGE__MAX_UPLOAD_BYTES", "1048576");
+            let config = AppConfig::load_from(None).expect("loads");
+            assert_eq!(config.storage.allowed_content_types, ["video/mp4", "video/webm"]);
+            assert_eq!(config.storage.public_url.as_deref(), Some("https://upload.example.com"));
+            assert_eq!(config.storage.max_upload_bytes, 1_048_576);
             Ok(())
         });
     }

@@ -13,4 +13,5 @@ mod rankings;
 mod replicas;
 mod schema_files;
 mod subscriptions;
+mod uploads;
 mod videos;

@@ -11,6 +11,7 @@ pub mod password;
 pub mod refresh;
 pub mod regions;
 pub mod upload;
+pub mod upload_url;
 pub mod video;
 
 pub use self::error::ContentError;
