@@ -30,7 +30,7 @@ RUN apt-get update \
  && apt-get install -y --no-install-recommends ca-certificates curl \
  && rm -rf /var/lib/apt/lists/* \
  && useradd --system --uid 10001 --home-dir /var/lib/vidgraph vidgraph \
- && mkdir -p /var/lib/vidgraph/keys \
+ && mkdir -p /var/lib/vidgraph/keys /var/lib/vidgraph/storage \
  && chown -R vidgraph /var/lib/vidgraph
 COPY --from=builder /usr/local/bin/vidgraph /usr/local/bin/vidgraph
 # A fresh named volume mounted on /var/lib/vidgraph/keys inherits this ownership, so

@@ -7,6 +7,7 @@
 mod cli;
 mod graphql;
 mod http_load;
+mod like_rank;
 mod report;
 mod stats;
 mod stream_wait;
@@ -33,6 +34,8 @@ enum Command {
     Subscribe(subscribe_load::SubscribeArgs),
     /// Message count of a JetStream stream, optionally waiting for a count.
     Stream(stream_wait::StreamArgs),
+    /// Latency from a like to the video's new hot value being visible.
+    LikeRank(like_rank::LikeRankArgs),
 }
 
 #[tokio::main]
@@ -40,6 +43,7 @@ async fn main() -> Result<()> {
     let cli = Cli::parse();
     let (text, json) = match &cli.command {
         Command::Stream(args) => (stream_wait::run(args).await?, None),
+        Command::LikeRank(args) => (like_rank::run(args).await?, None),
         Command::Http(args) => {
             let report = http_load::run(args).await?;
             (

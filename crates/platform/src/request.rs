@@ -38,6 +38,24 @@ impl RequestId {
     }
 }
 
+/// The `Host` header of a GraphQL request: the authority the caller used to reach this
+/// subgraph (behind the router, the subgraph address the router called). Subgraphs build
+/// links back to themselves from it when no public URL is configured. Only present when the
+/// header is a plausible `host[:port]`, so it can be pasted into a URL as is.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RequestHost(pub String);
+
+impl RequestHost {
+    /// Reads and checks the header.
+    pub fn from_headers(headers: &HeaderMap) -> Option<RequestHost> {
+        let host = headers.get(axum::http::header::HOST)?.to_str().ok()?.trim();
+        let plausible = !host.is_empty()
+            && host.len() <= 255
+            && host.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | ':' | '[' | ']'));
+        plausible.then(|| RequestHost(host.to_owned()))
+    }
+}
+
 /// The bearer token of an `Authorization` value, if it is one.
 pub fn bearer_token(authorization: &str) -> Option<&str> {
     let (scheme, token) = authorization.trim().split_once(' ')?;
@@ -55,6 +73,16 @@ mod tests {
         assert_eq!(ClientAddr::from_request(&headers, peer).0, peer.ip());
         headers.insert("x-forwarded-for", "203.0.113.7, 10.0.0.1".parse().expect("header"));
         assert_eq!(ClientAddr::from_request(&headers, peer).0.to_string(), "203.0.113.7");
+    }
+
+    #[test]
+    fn only_plausible_hosts_are_kept() {
+        let mut headers = HeaderMap::new();
+        assert_eq!(RequestHost::from_headers(&headers), None);
+        headers.insert("host", "127.0.0.1:4001".parse().expect("header"));
+        assert_eq!(RequestHost::from_headers(&headers), Some(RequestHost("127.0.0.1:4001".into())));
+        headers.insert("host", "evil.example/path?x=".parse().expect("header"));
+        assert_eq!(RequestHost::from_headers(&headers), None);
     }
 
     #[test]

@@ -2,7 +2,7 @@
 //!
 //! Each test gets its own PostgreSQL database cloned from a template migrated once per
 //! migration hash (cloning is much faster than migrating), its own Redis key prefix, its own
-//! NATS subject prefix and its own signing keys. Everything is removed when the
+//! NATS subject prefix, its own signing keys and its own storage directory. Everything is removed when the
 //! [`TestServices`] is dropped; databases leaked by killed test processes are swept later.
 
 use crate::auth::KeyPair;
@@ -22,6 +22,7 @@ pub struct TestServices {
     admin_url: String,
     database: String,
     key_dir: PathBuf,
+    storage_root: PathBuf,
     keys: KeyPair,
 }
 
@@ -46,7 +47,10 @@ impl TestServices {
         let keys = KeyPair::generate().expect("test keys");
         keys.save(&key_dir).expect("write test keys");
         config.auth.key_dir = key_dir.clone();
-        TestServices { config, admin_url, database, key_dir, keys }
+        // Uploads of one test never meet another's; the directories are created by `content`.
+        let storage_root = std::env::temp_dir().join(format!("vidgraph-test-storage-{suffix}"));
+        config.storage.root = storage_root.clone();
+        TestServices { config, admin_url, database, key_dir, storage_root, keys }
     }
 
     /// The configuration pointing at this test's backends (subgraphs listen on port 0).
@@ -63,6 +67,11 @@ impl TestServices {
     pub fn key_dir(&self) -> &std::path::Path {
         &self.key_dir
     }
+
+    /// This test's upload storage directory (`storage.root`), removed on drop.
+    pub fn storage_root(&self) -> &std::path::Path {
+        &self.storage_root
+    }
 }
 
 impl Drop for TestServices {
@@ -74,6 +83,7 @@ impl Drop for TestServices {
         let nats_url = self.config.nats.url.clone();
         let nats_prefix = self.config.nats.subject_prefix.clone();
         let _ = std::fs::remove_dir_all(&self.key_dir);
+        let _ = std::fs::remove_dir_all(&self.storage_root);
         // Drop runs inside (or outside) a runtime; a dedicated thread with its own runtime works in both.
         let cleanup = std::thread::spawn(move || {
             let Ok(runtime) = tokio::runtime::Builder::new_current_thread().enable_all().build() else { return };

@@ -27,7 +27,41 @@ pub async fn seed(config: &AppConfig, size: content::seed::SeedSize) -> anyhow::
         "seed: {} users, {} videos, {} comments, {} danmaku added",
         report.users, report.videos, report.comments, report.danmaku
     );
+    let (imported, buckets) = seed_rankings(&db).await?;
+    println!("seed: ranking learned {imported} videos, {buckets} growth buckets");
     Ok(())
+}
+
+/// Hands ranking the published videos it has never heard of (seeded ones produced no events),
+/// batch by batch, and lets it invent their recent growth. The CLI reads content's store and
+/// writes ranking's: neither subgraph reads the other's schema.
+async fn seed_rankings(db: &platform::db::Db) -> anyhow::Result<(usize, usize)> {
+    const BATCH: i64 = 5000;
+    let mut conn = db.pool.get().await?;
+    // Nothing to hand over once ranking knows as many videos as content published (the usual
+    // case on every `dev` start): skip the walk over the whole catalogue.
+    if ranking::seed::known_videos(&mut conn).await? >= content::store::videos::count_published(&mut conn).await? {
+        return Ok((0, 0));
+    }
+    let (mut imported, mut after) = (0, None);
+    loop {
+        let rows = content::store::videos::published_with_stats(&mut conn, after, BATCH).await?;
+        let Some((last, _)) = rows.last() else { break };
+        after = Some(last.id);
+        let videos: Vec<ranking::seed::SeedVideo> = rows
+            .iter()
+            .map(|(video, stat)| ranking::seed::SeedVideo {
+                video_id: video.id,
+                author_id: video.author_id,
+                region_id: video.region_id,
+                published_at: video.published_at,
+                totals: stat.counts(),
+            })
+            .collect();
+        imported += ranking::seed::import(&mut conn, &videos).await?;
+    }
+    let buckets = ranking::seed::synthesize_growth(&mut conn).await?;
+    Ok((imported, buckets))
 }
 
 /// Creates an admin account, or promotes the account with this e-mail.
@@ -60,4 +94,27 @@ pub async fn mint_tokens(config: &AppConfig, prefix: &str, count: i64) -> anyhow
     }
     print!("{out}");
     Ok(())
+}
+
+/// Runs the full recompute of the hot rankings now, in this process, and prints its figures
+/// (what an admin's `recomputeHotRankings` starts in the background).
+pub async fn recompute_rankings(config: &AppConfig) -> anyhow::Result<()> {
+    let deps = platform::Deps::connect(config.clone(), "vidgraph-cli").await?;
+    let rankings = ranking::hot_rankings(&deps, platform::clock::SystemClock::shared()).await?;
+    let Some(run) = rankings.job().claim("cli", None).await? else {
+        anyhow::bail!("a recompute is running already (see `hotRecomputeRuns`)");
+    };
+    let started = std::time::Instant::now();
+    match rankings.job().execute(run, None).await? {
+        ranking::domain::recompute::RunOutcome::Finished(run) => {
+            let secs = started.elapsed().as_secs_f64();
+            println!(
+                "recompute: {} videos in {secs:.2} s ({:.0} videos/s)",
+                run.videos_processed,
+                run.videos_processed as f64 / secs.max(f64::EPSILON)
+            );
+            Ok(())
+        }
+        other => anyhow::bail!("the recompute did not finish: {other:?}"),
+    }
 }

@@ -6,12 +6,17 @@
 pub mod domain;
 pub mod events;
 pub mod schema;
+pub mod seed;
 pub mod store;
 
+use async_graphql::dataloader::DataLoader;
 use async_graphql::{EmptySubscription, Schema, SchemaBuilder};
+use domain::rankings::{HotRankings, WeightsInForce};
+use domain::recompute::RecomputeJob;
 use platform::clock::{SharedClock, SystemClock};
 use platform::{Application, Deps, InitError};
-use schema::{Mutation, Query};
+use schema::{HotPositionLoader, Mutation, Query};
+use store::hot_boards::HotBoards;
 
 /// Subgraph name (in `supergraph.yaml` and logs).
 pub const NAME: &str = "ranking";
@@ -30,16 +35,36 @@ pub fn sdl() -> String {
     platform::schema::federation_sdl(&builder(&Default::default()).finish())
 }
 
-/// The subgraph, bound and ready to serve.
-pub async fn build(deps: Deps) -> Result<Application, InitError> {
-    build_with_clock(deps, SystemClock::shared()).await
+/// The hot rankings service over `deps` (and the clock tests control).
+pub async fn hot_rankings(deps: &Deps, clock: SharedClock) -> Result<HotRankings, InitError> {
+    let boards = HotBoards::new(deps.redis.clone());
+    let holder = format!("{NAME}-{}", uuid::Uuid::new_v4().simple());
+    let job = RecomputeJob::new(deps.db.clone(), boards.clone(), clock.clone(), holder)
+        .with_batch_size(deps.config.ranking.recompute_batch_size);
+    let weights = WeightsInForce::load(&deps.db).await.map_err(|e| InitError::Subgraph(e.into()))?;
+    Ok(HotRankings::new(deps.db.clone(), boards, weights, clock, job))
 }
 
-/// [`build`] reading time from `clock` (tests move it across week boundaries).
-pub async fn build_with_clock(deps: Deps, clock: SharedClock) -> Result<Application, InitError> {
-    let weekstar = events::gifts::WeekStarRuntime::start(&deps, clock).await?;
-    let schema = builder(&deps.config.limits).data(deps.clone()).data(weekstar.service()).finish();
+/// The subgraph, bound and ready to serve, with its background work: the content event
+/// consumer, the weights reloader, the recompute schedule, the gift consumer and the weekly
+/// week-star settlement.
+pub async fn build(deps: Deps) -> Result<Application, InitError> {
+    let rankings = hot_rankings(&deps, SystemClock::shared()).await?;
+    let weekstar = events::gifts::WeekStarRuntime::start(&deps, SystemClock::shared()).await?;
+    let interval = chrono::Duration::seconds(i64::try_from(deps.config.ranking.recompute_interval_secs).unwrap_or(3600));
+    let schema = builder(&deps.config.limits)
+        .data(deps.clone())
+        .data(deps.db.clone())
+        .data(deps.nats.clone())
+        .data(rankings.clone())
+        .data(DataLoader::new(HotPositionLoader(rankings.clone()), tokio::spawn))
+        .data(weekstar.service())
+        .finish();
+    let (db, nats) = (deps.db.clone(), deps.nats.clone());
     let mut application = Application::build(NAME, DEFAULT_PORT, deps, schema).await?;
+    application.spawn_background(events::content::run_content_consumer(rankings.clone(), nats.clone()));
+    application.spawn_background(events::weights::run_weights_reloader(rankings.weights().clone(), db, nats));
+    application.spawn_background(rankings.job().clone().run_schedule(interval));
     weekstar.spawn(&mut application);
     Ok(application)
 }

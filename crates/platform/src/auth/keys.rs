@@ -97,6 +97,21 @@ impl KeyPair {
         &self.pkcs8
     }
 
+    /// A 32-byte symmetric secret for one purpose, derived from the private key:
+    /// SHA-256 of `label`, a zero byte and the PKCS#8 document.
+    ///
+    /// Every replica that loads the same key directory derives the same secret (so one can
+    /// verify what another signed), rotating the key rotates it, and distinct labels give
+    /// unrelated secrets, so a MAC made for one purpose never verifies for another. It never
+    /// leaves the process that holds the private key.
+    pub fn derive_secret(&self, label: &str) -> [u8; 32] {
+        let mut hasher = Sha256::new();
+        hasher.update(label.as_bytes());
+        hasher.update([0u8]);
+        hasher.update(&self.pkcs8);
+        hasher.finalize().into()
+    }
+
     /// The public half as a JWKS.
     pub fn jwks(&self) -> Jwks {
         Jwks {

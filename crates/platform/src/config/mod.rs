@@ -9,7 +9,9 @@ mod db;
 mod http;
 mod limits;
 mod nats;
+mod ranking;
 mod redis;
+mod storage;
 mod telemetry;
 
 pub use self::auth::AuthConfig;
@@ -18,7 +20,9 @@ pub use self::db::DbConfig;
 pub use self::http::HttpConfig;
 pub use self::limits::LimitsConfig;
 pub use self::nats::NatsConfig;
+pub use self::ranking::RankingConfig;
 pub use self::redis::RedisConfig;
+pub use self::storage::StorageConfig;
 pub use self::telemetry::{LogFormat, TelemetryConfig};
 
 use figment::Figment;
@@ -49,6 +53,10 @@ pub struct AppConfig {
     pub telemetry: TelemetryConfig,
     /// Time zone of weeks and days (`VIDGRAPH_CALENDAR__*`).
     pub calendar: CalendarConfig,
+    /// Upload storage (`VIDGRAPH_STORAGE__*`).
+    pub storage: StorageConfig,
+    /// The ranking subgraph's jobs (`VIDGRAPH_RANKING__*`).
+    pub ranking: RankingConfig,
 }
 
 /// The configuration could not be read or does not parse.
@@ -103,6 +111,23 @@ mod tests {
             assert_eq!(AppConfig::load_from(None).expect("loads").calendar.time_zone, chrono_tz::Asia::Shanghai);
             jail.set_env("VIDGRAPH_CALENDAR__TIME_ZONE", "Mars/Olympus_Mons");
             assert!(AppConfig::load_from(None).is_err(), "an unknown zone is refused");
+            Ok(())
+        });
+    }
+
+    #[test]
+    fn storage_lists_and_optional_urls_come_from_the_environment() {
+        figment::Jail::expect_with(|jail| {
+            let config = AppConfig::load_from(None).expect("loads");
+            assert_eq!(config.storage.allowed_content_types.len(), 4);
+            assert_eq!(config.storage.public_url, None);
+            jail.set_env("VIDGRAPH_STORAGE__ALLOWED_CONTENT_TYPES", "[video/mp4, video/webm]");
+            jail.set_env("VIDGRAPH_STORAGE__PUBLIC_URL", "https://upload.example.com");
+            jail.set_env("VIDGRAPH_STORAGE__MAX_UPLOAD_BYTES", "1048576");
+            let config = AppConfig::load_from(None).expect("loads");
+            assert_eq!(config.storage.allowed_content_types, ["video/mp4", "video/webm"]);
+            assert_eq!(config.storage.public_url.as_deref(), Some("https://upload.example.com"));
+            assert_eq!(config.storage.max_upload_bytes, 1_048_576);
             Ok(())
         });
     }

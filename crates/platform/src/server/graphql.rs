@@ -6,7 +6,7 @@
 use super::{ServerState, websocket};
 use crate::auth::{AuthError, Viewer};
 use crate::error::{ErrorCode, ensure_error_codes, failed_before_execution};
-use crate::request::{ClientAddr, RequestId, bearer_token};
+use crate::request::{ClientAddr, RequestHost, RequestId, bearer_token};
 use async_graphql::http::GraphiQLSource;
 use async_graphql::parser::types::OperationType;
 use async_graphql::{Executor, ServerError};
@@ -95,7 +95,10 @@ async fn execute<E: Executor>(
         request.id = %request_id.0,
         user.id = viewer.user_id().map(|id| id.to_string()),
     );
-    let request = request.data(viewer).data(ClientAddr::from_request(headers, peer)).data(request_id);
+    let mut request = request.data(viewer).data(ClientAddr::from_request(headers, peer)).data(request_id);
+    if let Some(host) = RequestHost::from_headers(headers) {
+        request = request.data(host);
+    }
     let started = Instant::now();
     let mut response = state.executor.execute(request).instrument(span).await;
     ensure_error_codes(&mut response);

@@ -3,12 +3,16 @@
 
 mod auth_flow;
 mod bad_input;
+mod comments;
+mod danmaku;
 mod entities;
 mod feeds;
 mod harness;
 mod interactions;
+mod rankings;
 mod replicas;
 mod schema_files;
 mod subscriptions;
+mod uploads;
 mod videos;
 mod weekstar;

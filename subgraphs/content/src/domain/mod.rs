@@ -2,6 +2,8 @@
 
 pub mod account;
 pub mod catalogue;
+pub mod comment;
+pub mod danmaku;
 pub mod error;
 pub mod identity;
 pub mod interaction;
@@ -9,6 +11,7 @@ pub mod password;
 pub mod refresh;
 pub mod regions;
 pub mod upload;
+pub mod upload_url;
 pub mod video;
 
 pub use self::error::ContentError;

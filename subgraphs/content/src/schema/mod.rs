@@ -2,9 +2,12 @@
 
 mod auth;
 mod catalogue;
+mod comment;
+mod danmaku;
 mod feed;
 mod interaction;
 mod loaders;
+mod upload;
 mod user;
 mod video;
 
@@ -17,12 +20,12 @@ pub use self::video::Video;
 /// Root query.
 #[derive(MergedObject, Default)]
 #[graphql(name = "Query")]
-pub struct Query(user::UserQuery, feed::VideoQuery);
+pub struct Query(user::UserQuery, feed::VideoQuery, comment::CommentQuery, danmaku::DanmakuQuery, upload::UploadQuery);
 
 /// Root mutation.
 #[derive(MergedObject, Default)]
 #[graphql(name = "Mutation")]
-pub struct Mutation(auth::AuthMutation, user::ProfileMutation, catalogue::CatalogueMutation, interaction::InteractionMutation);
+pub struct Mutation(auth::AuthMutation, user::ProfileMutation, catalogue::CatalogueMutation, interaction::InteractionMutation, comment::CommentMutation, danmaku::DanmakuMutation, upload::UploadMutation);
 
 /// Root subscription.
 pub type Subscription = UserSubscription;

@@ -5,12 +5,16 @@
 #[rustfmt::skip]
 #[expect(missing_docs, reason = "generated code")]
 pub mod schema;
+pub mod comments;
+pub mod danmaku;
+pub mod objects;
 pub mod refresh_tokens;
 pub mod follows;
 pub mod interactions;
 pub mod regions;
 pub mod search;
 pub mod stats;
+pub mod uploads;
 pub mod users;
 pub mod video_cache;
 pub mod videos;

@@ -244,7 +244,33 @@ pub async fn insert_many(conn: &mut AsyncPgConnection, rows: &[NewVideo]) -> Que
     Ok(inserted)
 }
 
+/// How many videos are published.
+pub async fn count_published(conn: &mut AsyncPgConnection) -> QueryResult<i64> {
+    videos::table.filter(videos::state.eq(STATE_PUBLISHED)).count().get_result(conn).await
+}
+
 /// How many videos exist (the seed is idempotent on it).
 pub async fn count(conn: &mut AsyncPgConnection) -> QueryResult<i64> {
     videos::table.count().get_result(conn).await
+}
+
+/// The next `limit` published videos after `after` in id order, with their counters (for
+/// exports such as the demo seed of other subgraphs' projections).
+pub async fn published_with_stats(
+    conn: &mut AsyncPgConnection,
+    after: Option<Uuid>,
+    limit: i64,
+) -> QueryResult<Vec<(Video, super::stats::VideoStat)>> {
+    use super::schema::content::video_stats;
+    let mut query = videos::table
+        .inner_join(video_stats::table)
+        .filter(videos::state.eq(STATE_PUBLISHED))
+        .select((Video::as_select(), super::stats::VideoStat::as_select()))
+        .order(videos::id)
+        .limit(limit)
+        .into_boxed();
+    if let Some(after) = after {
+        query = query.filter(videos::id.gt(after));
+    }
+    query.load(conn).await
 }

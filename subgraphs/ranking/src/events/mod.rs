@@ -1,3 +1,6 @@
-//! What `ranking` hears: JetStream consumers of other subgraphs' events.
+//! What `ranking` hears: content's events and live's gift events (JetStream), and weight
+//! announcements (core NATS).
 
+pub mod content;
 pub mod gifts;
+pub mod weights;

@@ -1,16 +1,19 @@
 //! The GraphQL surface of `ranking`: thin resolvers over the domain.
 
+mod hot;
 mod status;
 mod weekstar;
 
 use async_graphql::MergedObject;
 
+pub use self::hot::HotPositionLoader;
+
 /// Root query.
 #[derive(MergedObject, Default)]
 #[graphql(name = "Query")]
-pub struct Query(status::StatusQuery, weekstar::WeekStarQuery);
+pub struct Query(status::StatusQuery, hot::HotQuery, weekstar::WeekStarQuery);
 
 /// Root mutation.
 #[derive(MergedObject, Default)]
 #[graphql(name = "Mutation")]
-pub struct Mutation(weekstar::WeekStarMutation);
+pub struct Mutation(hot::HotMutation, weekstar::WeekStarMutation);

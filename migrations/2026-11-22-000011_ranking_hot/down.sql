@@ -1,0 +1,1 @@
+DROP TABLE ranking.recompute_runs, ranking.hot_weights, ranking.processed_events, ranking.stat_buckets, ranking.videos;

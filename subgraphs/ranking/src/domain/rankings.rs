@@ -1,0 +1,224 @@
+//! The hot rankings service: applies content's events to what ranking knows of each video and
+//! moves the video in every ranking at once; serves ranking pages; holds the weights in force.
+
+use super::RankingError;
+use super::hot::{HotWeights, TimeRange, page_bounds};
+use super::recommend::{Candidate, FRESH_FOR_HOURS, engagement_points, recommend};
+use super::recompute::RecomputeJob;
+use crate::store::hot_boards::{GLOBAL, HotBoards, VideoScores};
+use crate::store::taste;
+use crate::store::videos::{self, VideoSums, counts};
+use crate::store::weights::{self, WeightsRow};
+use chrono::{DateTime, Utc};
+use diesel_async::AsyncConnection;
+use platform::clock::SharedClock;
+use platform::db::Db;
+use platform::events::{StatAction, StatEvent, VideoLifecycleEvent};
+use std::sync::Arc;
+use std::time::Duration;
+use tokio::sync::RwLock;
+use uuid::Uuid;
+
+/// How many of the week's hottest videos recommendations start from.
+const RECOMMEND_POOL: isize = 200;
+
+/// How long a reader waits for the first build of an empty Redis before getting an empty page.
+const FIRST_BUILD_WAIT: Duration = Duration::from_secs(10);
+
+/// The weights in force in this process, reloaded when an admin changes them (on any replica).
+#[derive(Clone)]
+pub struct WeightsInForce(Arc<RwLock<WeightsRow>>);
+
+impl WeightsInForce {
+    /// Loads the current weights.
+    pub async fn load(db: &Db) -> Result<WeightsInForce, RankingError> {
+        let mut conn = db.pool.get().await?;
+        Ok(WeightsInForce(Arc::new(RwLock::new(weights::current(&mut conn).await?))))
+    }
+
+    /// The weights now.
+    pub async fn get(&self) -> WeightsRow {
+        self.0.read().await.clone()
+    }
+
+    /// Re-reads them from the database.
+    pub async fn reload(&self, db: &Db) -> Result<WeightsRow, RankingError> {
+        let mut conn = db.pool.get().await?;
+        let row = weights::current(&mut conn).await?;
+        *self.0.write().await = row.clone();
+        Ok(row)
+    }
+}
+
+/// One page of a ranking.
+#[derive(Debug, Clone)]
+pub struct RankingPage {
+    /// (video id, hot value), best first.
+    pub entries: Vec<(Uuid, i64)>,
+    /// Videos in the whole ranking.
+    pub total: u64,
+    /// Rank of the first entry (1-based).
+    pub first_rank: u64,
+}
+
+/// The hot rankings service.
+#[derive(Clone)]
+pub struct HotRankings {
+    db: Db,
+    boards: HotBoards,
+    weights: WeightsInForce,
+    clock: SharedClock,
+    job: RecomputeJob,
+}
+
+impl HotRankings {
+    /// Over these backends.
+    pub fn new(db: Db, boards: HotBoards, weights: WeightsInForce, clock: SharedClock, job: RecomputeJob) -> HotRankings {
+        HotRankings { db, boards, weights, clock, job }
+    }
+
+    /// The weights in force.
+    pub fn weights(&self) -> &WeightsInForce {
+        &self.weights
+    }
+
+    /// The recompute job.
+    pub fn job(&self) -> &RecomputeJob {
+        &self.job
+    }
+
+    /// Applies a stat event (once per event id) and moves the video in every ranking.
+    pub async fn apply_stat_event(&self, event: &StatEvent) -> Result<(), RankingError> {
+        let mut conn = self.db.pool.get().await?;
+        conn.transaction::<_, RankingError, _>(async |conn| {
+            if videos::mark_processed(conn, event.event_id).await? {
+                videos::apply_stats(conn, event).await?;
+                if let Some(viewer) = event.viewer_id {
+                    learn_taste(conn, viewer, event).await?;
+                }
+            }
+            Ok(())
+        })
+        .await?;
+        // Also after a redelivery: the first delivery may have committed and then failed to
+        // reach Redis. Recomputing from Postgres makes this idempotent.
+        self.refresh(event.video_id).await
+    }
+
+    /// Applies a lifecycle event: a video no longer published leaves every ranking at once; a
+    /// moved one leaves its old region's.
+    pub async fn apply_lifecycle_event(&self, event: &VideoLifecycleEvent) -> Result<(), RankingError> {
+        let mut conn = self.db.pool.get().await?;
+        let previous_region = conn
+            .transaction::<_, RankingError, _>(async |conn| {
+                if videos::mark_processed(conn, event.event_id).await? {
+                    Ok(videos::apply_lifecycle(conn, event).await?)
+                } else {
+                    Ok(None)
+                }
+            })
+            .await?;
+        let mut regions = vec![event.region_id];
+        regions.extend(previous_region.filter(|region| *region != event.region_id));
+        if event.state != "published" {
+            return self.boards.remove(event.video_id, &regions).await.map_err(RankingError::internal);
+        }
+        if regions.len() > 1 {
+            self.boards.remove(event.video_id, &regions[1..]).await.map_err(RankingError::internal)?;
+        }
+        self.refresh(event.video_id).await
+    }
+
+    /// Recomputes one video's hot values from Postgres and writes them to the rankings.
+    async fn refresh(&self, video_id: Uuid) -> Result<(), RankingError> {
+        let now = self.clock.now();
+        let mut conn = self.db.pool.get().await?;
+        let sums = videos::sums(&mut conn, Some(&[video_id]), None, now, 1).await?;
+        let weights = self.weights.get().await.weights();
+        for video in sums {
+            self.boards.update(&scores(&weights, &video, now)).await.map_err(RankingError::internal)?;
+        }
+        Ok(())
+    }
+
+    /// A page of a ranking (`region_id` `None` for the global one). An empty Redis (flushed,
+    /// new instance) starts a rebuild from Postgres and waits a little for it.
+    pub async fn page(&self, range: TimeRange, region_id: Option<i32>, page: i32, page_size: i32) -> Result<RankingPage, RankingError> {
+        let (start, stop) = page_bounds(page, page_size)?;
+        if !self.boards.is_built().await.map_err(RankingError::internal)? {
+            self.rebuild_empty_redis().await?;
+        }
+        let scope = region_id.unwrap_or(GLOBAL);
+        let (entries, total) = self.boards.page(range, scope, start, stop).await.map_err(RankingError::internal)?;
+        Ok(RankingPage { entries, total, first_rank: start as u64 + 1 })
+    }
+
+    /// Starts a rebuild (unless one runs) and waits until some replica published one.
+    pub async fn rebuild_empty_redis(&self) -> Result<(), RankingError> {
+        if let Some(run) = self.job.claim("empty-redis", None).await? {
+            self.job.spawn(run);
+        }
+        let deadline = tokio::time::Instant::now() + FIRST_BUILD_WAIT;
+        while tokio::time::Instant::now() < deadline {
+            if self.boards.is_built().await.map_err(RankingError::internal)? {
+                return Ok(());
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        tracing::warn!("rankings are still being rebuilt; serving what Redis has");
+        Ok(())
+    }
+
+    /// Up to `limit` recommended video ids for `viewer` from place `offset` (see
+    /// `domain::recommend` for the scoring); anonymous viewers get the week's hot list.
+    pub async fn recommended(&self, viewer: Option<Uuid>, offset: usize, limit: usize) -> Result<Vec<Uuid>, RankingError> {
+        if !self.boards.is_built().await.map_err(RankingError::internal)? {
+            self.rebuild_empty_redis().await?;
+        }
+        let (hot, _) = self.boards.page(TimeRange::Week, GLOBAL, 0, RECOMMEND_POOL - 1).await.map_err(RankingError::internal)?;
+        let hot_ids: Vec<Uuid> = hot.iter().map(|(id, _)| *id).collect();
+        let Some(viewer) = viewer else {
+            return Ok(hot_ids.into_iter().skip(offset).take(limit).collect());
+        };
+        let now = self.clock.now();
+        let mut conn = self.db.pool.get().await?;
+        let taste = taste::taste(&mut conn, viewer).await?;
+        let fresh_since = now - chrono::Duration::hours(FRESH_FOR_HOURS);
+        let rows = taste::candidates(&mut conn, &hot_ids, &taste, fresh_since, 100).await?;
+        let weights = self.weights.get().await.weights();
+        let candidates: Vec<Candidate> = rows
+            .into_iter()
+            .map(|(candidate, totals)| Candidate { hot: weights.hot_value(&counts(&totals), candidate.published_at, now), ..candidate })
+            .collect();
+        let ids: Vec<Uuid> = candidates.iter().map(|c| c.video_id).collect();
+        let watched = taste::watched_among(&mut conn, viewer, &ids).await?;
+        Ok(recommend(&candidates, &taste, &watched, now).into_iter().skip(offset).take(limit).collect())
+    }
+
+    /// The all-time global hot value and rank of each video (`None` when not ranked).
+    pub async fn positions(&self, ids: &[Uuid]) -> Result<Vec<Option<(i64, u64)>>, RankingError> {
+        self.boards.positions(ids).await.map_err(RankingError::internal)
+    }
+}
+
+/// What a signed-in viewer's action says about their taste (and what they watched).
+async fn learn_taste(conn: &mut diesel_async::AsyncPgConnection, viewer: Uuid, event: &StatEvent) -> Result<(), RankingError> {
+    let points = engagement_points(event.action, &event.delta);
+    if points != 0 {
+        taste::add_points(conn, viewer, event.author_id, event.region_id, points, event.occurred_at).await?;
+    }
+    if event.action == StatAction::View {
+        taste::watched(conn, viewer, event.video_id, event.occurred_at).await?;
+    }
+    Ok(())
+}
+
+/// A video's hot value in every range, as of `as_of`.
+pub fn scores(weights: &HotWeights, video: &VideoSums, as_of: DateTime<Utc>) -> VideoScores {
+    let value = |values: &[i64]| weights.hot_value(&counts(values), video.published_at, as_of);
+    VideoScores {
+        video_id: video.video_id,
+        region_id: video.region_id,
+        values: [value(&video.day), value(&video.week), value(&video.month), value(&video.totals)],
+    }
+}
