@@ -21,7 +21,8 @@ pub async fn migrate(config: &AppConfig) -> anyhow::Result<()> {
 
 /// Inserts the demo data that is missing, up to `size`.
 pub async fn seed(config: &AppConfig, size: content::seed::SeedSize) -> anyhow::Result<()> {
-    let db = platform::db::Db::connect(&config.db, "vidgraph-seed");
+    // A seed of a million videos runs statements far longer than a request may: no cap here.
+    let db = platform::db::Db::connect(&platform::config::DbConfig { statement_timeout_ms: 0, ..config.db.clone() }, "vidgraph-seed");
     let report = content::seed::run(&db, size).await.map_err(|e| anyhow::anyhow!("seed content: {e:?}"))?;
     println!(
         "seed: {} users, {} videos, {} comments, {} danmaku added",

@@ -11,7 +11,7 @@ pub struct DbConfig {
     pub pool_size: u32,
     /// `VIDGRAPH_DB__CONNECT_TIMEOUT_MS`: how long a request waits for a pooled connection, default 5000.
     pub connect_timeout_ms: u64,
-    /// `VIDGRAPH_DB__STATEMENT_TIMEOUT_MS`: server-side cap on one statement, default 10000.
+    /// `VIDGRAPH_DB__STATEMENT_TIMEOUT_MS`: server-side cap on one statement (0: none), default 10000.
     pub statement_timeout_ms: u64,
 }
 
