@@ -7,7 +7,6 @@
 
 use crate::store::follows;
 use async_nats::jetstream::AckKind;
-use async_nats::jetstream::consumer::{AckPolicy, pull};
 use futures::StreamExt;
 use platform::db::Db;
 use platform::events::{FOLLOW_STREAM, FollowEvent};
@@ -32,19 +31,7 @@ pub async fn run_follow_projection(db: Db, nats: Nats) {
 }
 
 async fn consume(db: &Db, nats: &Nats) -> anyhow::Result<()> {
-    let stream = FOLLOW_STREAM.ensure(nats).await?;
-    let consumer = stream
-        .get_or_create_consumer(
-            DURABLE,
-            pull::Config {
-                durable_name: Some(DURABLE.into()),
-                ack_policy: AckPolicy::Explicit,
-                ack_wait: Duration::from_secs(30),
-                max_deliver: MAX_DELIVER,
-                ..Default::default()
-            },
-        )
-        .await?;
+    let consumer = FOLLOW_STREAM.durable_consumer(nats, DURABLE, MAX_DELIVER, 1000).await?;
     let mut messages = consumer.messages().await?;
     while let Some(message) = messages.next().await {
         let message = message.map_err(|e| anyhow::anyhow!(e))?;

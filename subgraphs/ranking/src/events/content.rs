@@ -8,7 +8,6 @@
 
 use crate::domain::rankings::HotRankings;
 use async_nats::jetstream::AckKind;
-use async_nats::jetstream::consumer::{AckPolicy, pull};
 use futures::StreamExt;
 use platform::events::{CONTENT_STREAM, STAT_EVENT_KIND, StatEvent, VIDEO_EVENT_KIND, VideoLifecycleEvent};
 use platform::nats::Nats;
@@ -30,21 +29,9 @@ pub async fn run_content_consumer(rankings: HotRankings, nats: Nats) {
 }
 
 async fn consume(rankings: &HotRankings, nats: &Nats) -> anyhow::Result<()> {
-    let stream = CONTENT_STREAM.ensure(nats).await?;
+    let consumer = CONTENT_STREAM.durable_consumer(nats, DURABLE, MAX_DELIVER, 1000).await?;
     let stat_subject = CONTENT_STREAM.subject(nats, STAT_EVENT_KIND);
     let video_subject = CONTENT_STREAM.subject(nats, VIDEO_EVENT_KIND);
-    let consumer = stream
-        .get_or_create_consumer(
-            DURABLE,
-            pull::Config {
-                durable_name: Some(DURABLE.into()),
-                ack_policy: AckPolicy::Explicit,
-                ack_wait: Duration::from_secs(30),
-                max_deliver: MAX_DELIVER,
-                ..Default::default()
-            },
-        )
-        .await?;
     let mut messages = consumer.messages().await?;
     while let Some(message) = messages.next().await {
         let message = message.map_err(|e| anyhow::anyhow!(e))?;

@@ -9,7 +9,6 @@
 
 use crate::domain::weekstar::{GiftOutcome, WeekStars};
 use async_nats::jetstream::AckKind;
-use async_nats::jetstream::consumer::{AckPolicy, pull};
 use futures::TryStreamExt;
 use platform::clock::SharedClock;
 use platform::events::{GIFT_STREAM, GiftEvent};
@@ -37,20 +36,7 @@ pub async fn run_gift_consumer(stars: WeekStars, nats: Nats, concurrency: usize)
 }
 
 async fn consume(stars: &WeekStars, nats: &Nats, concurrency: usize) -> anyhow::Result<()> {
-    let stream = GIFT_STREAM.ensure(nats).await?;
-    let consumer = stream
-        .get_or_create_consumer(
-            DURABLE,
-            pull::Config {
-                durable_name: Some(DURABLE.into()),
-                ack_policy: AckPolicy::Explicit,
-                ack_wait: Duration::from_secs(30),
-                max_deliver: MAX_DELIVER,
-                max_ack_pending: 1000,
-                ..Default::default()
-            },
-        )
-        .await?;
+    let consumer = GIFT_STREAM.durable_consumer(nats, DURABLE, MAX_DELIVER, 1000).await?;
     let messages = consumer.messages().await?;
     // The first transport or ack error ends the loop; `consume` is then restarted.
     messages
