@@ -8,11 +8,10 @@ pub fn repo_root() -> PathBuf {
     if let Some(root) = std::env::var_os("VIDGRAPH_REPO_ROOT") {
         return PathBuf::from(root);
     }
-    if let Ok(cwd) = std::env::current_dir() {
-        if let Some(found) = cwd.ancestors().find(|dir| dir.join("supergraph.yaml").is_file()) {
+    if let Ok(cwd) = std::env::current_dir()
+        && let Some(found) = cwd.ancestors().find(|dir| dir.join("supergraph.yaml").is_file()) {
             return found.to_path_buf();
         }
-    }
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../..").canonicalize().unwrap_or_else(|_| PathBuf::from("."))
 }
 

@@ -39,11 +39,10 @@ pub fn with_routing_urls(supergraph: &str, urls: &[(&str, String)]) -> String {
     let mut out = supergraph.to_owned();
     for (name, url) in urls {
         let marker = format!("@join__graph(name: \"{name}\", url: \"");
-        if let Some(start) = out.find(&marker).map(|at| at + marker.len()) {
-            if let Some(len) = out[start..].find('"') {
+        if let Some(start) = out.find(&marker).map(|at| at + marker.len())
+            && let Some(len) = out[start..].find('"') {
                 out.replace_range(start..start + len, url);
             }
-        }
     }
     out
 }
@@ -92,16 +91,14 @@ pub async fn wait_http_ok(url: &str, timeout: Duration, mut child: Option<&mut C
     let client = reqwest::Client::builder().timeout(Duration::from_secs(2)).build()?;
     let deadline = Instant::now() + timeout;
     loop {
-        if let Ok(response) = client.get(url).send().await {
-            if response.status().is_success() {
+        if let Ok(response) = client.get(url).send().await
+            && response.status().is_success() {
                 return Ok(());
             }
-        }
-        if let Some(child) = child.as_deref_mut() {
-            if let Some(status) = child.try_wait()? {
+        if let Some(child) = child.as_deref_mut()
+            && let Some(status) = child.try_wait()? {
                 anyhow::bail!("process exited with {status} before {url} was ready");
             }
-        }
         anyhow::ensure!(Instant::now() < deadline, "{url} not ready after {timeout:?}");
         tokio::time::sleep(Duration::from_millis(100)).await;
     }

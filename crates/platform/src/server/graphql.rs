@@ -186,11 +186,10 @@ impl ResponseFormat {
             serde_json::json!({ "errors": [{ "message": "Internal server error", "extensions": { "code": "INTERNAL" } }] })
         });
         // GraphQL over HTTP: a request that failed before execution has no `data` entry at all.
-        if request_failed {
-            if let Some(fields) = body.as_object_mut() {
+        if request_failed
+            && let Some(fields) = body.as_object_mut() {
                 fields.remove("data");
             }
-        }
         let body = serde_json::to_vec(&body).unwrap_or_default();
         (status, [(header::CONTENT_TYPE, self.content_type())], body).into_response()
     }

@@ -338,11 +338,10 @@ impl Uploads {
             Err(error) => {
                 // The file went into place but the transaction did not commit: the slot is
                 // still pending, and nobody else can have published under this key meanwhile.
-                if published {
-                    if let Err(cleanup) = self.storage.delete(&upload.storage_key).await {
+                if published
+                    && let Err(cleanup) = self.storage.delete(&upload.storage_key).await {
                         tracing::warn!(error = %cleanup, "could not remove the file of a failed upload");
                     }
-                }
                 Err(error)
             }
         }

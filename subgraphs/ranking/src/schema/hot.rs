@@ -66,7 +66,7 @@ impl Video {
 
 async fn position(ctx: &Context<'_>, id: &ID) -> async_graphql::Result<Option<(i64, u64)>> {
     let Ok(id) = id.parse::<Uuid>() else { return Ok(None) };
-    Ok(ctx.data::<DataLoader<HotPositionLoader>>()?.load_one(id).await.coded()?)
+    ctx.data::<DataLoader<HotPositionLoader>>()?.load_one(id).await.coded()
 }
 
 /// Hot values and ranks of many videos in one Redis round trip.
