@@ -118,7 +118,8 @@ impl HotBoards {
         Ok(conn.exists(self.build_key(TimeRange::All, GLOBAL, run)).await?)
     }
 
-    /// Adds a batch to the build of `run` (one pipeline).
+    /// Adds a batch to the build of `run` (one pipeline). `NX`: a video the live consumer
+    /// already wrote into the build (it changed after the batch was read) keeps that newer value.
     pub async fn add_to_build(&self, run: Uuid, batch: &[VideoScores]) -> anyhow::Result<()> {
         if batch.is_empty() {
             return Ok(());
@@ -128,7 +129,12 @@ impl HotBoards {
             for (range, value) in TimeRange::ALL.into_iter().zip(scores.values) {
                 if value > 0 || range == TimeRange::All {
                     for scope in [GLOBAL, scores.region_id] {
-                        pipe.zadd(self.build_key(range, scope, run), scores.video_id.to_string(), value as f64).ignore();
+                        pipe.cmd("ZADD")
+                            .arg(self.build_key(range, scope, run))
+                            .arg("NX")
+                            .arg(value as f64)
+                            .arg(scores.video_id.to_string())
+                            .ignore();
                     }
                 }
             }
