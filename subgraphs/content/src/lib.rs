@@ -21,6 +21,8 @@ use platform::events::CONTENT_STREAM;
 use platform::auth::{KeyPair, TokenSigner};
 use platform::{Application, Deps, InitError};
 use domain::catalogue::Catalogue;
+use domain::comment::Comments;
+use domain::danmaku::DanmakuService;
 use domain::interaction::Interactions;
 use domain::regions::RegionCatalog;
 use schema::{Mutation, Query, StatLoader, Subscription, UserLoader, VideoLoader, ViewerStateLoader};
@@ -60,6 +62,8 @@ pub fn build_schema(deps: &Deps, catalogue_events: CatalogueEvents) -> Result<Co
         .data(events)
         .data(Catalogue::new(db.clone(), catalogue_events.clone(), cache.clone(), regions.clone()))
         .data(Interactions::new(db.clone(), catalogue_events.clone()))
+        .data(Comments::new(db.clone(), catalogue_events.clone()))
+        .data(DanmakuService::new(db.clone(), deps.redis.clone(), catalogue_events.clone()))
         .data(catalogue_events)
         .data(regions)
         .data(deps.redis.clone())

@@ -6,12 +6,10 @@ use super::{User, parse_id};
 use crate::domain::ContentError;
 use crate::domain::comment::{self, CommentBody, CommentCursor, CommentPage, CommentView, Comments, CursorKind, NewComment};
 use crate::domain::video::page_size;
-use crate::events::CatalogueEvents;
 use async_graphql::connection::{Connection, Edge};
 use async_graphql::{Context, Enum, ID, InputObject, Object};
 use chrono::{DateTime, Utc};
 use platform::auth::{SignedIn, viewer};
-use platform::db::Db;
 use platform::error::CodedResultExt;
 
 /// A comment on a video: a root comment or a reply in its thread.
@@ -121,9 +119,9 @@ impl TryFrom<PostCommentInput> for NewComment {
     }
 }
 
-/// The comment service over this request's handles (two clones of shared pools).
-fn comments(ctx: &Context<'_>) -> async_graphql::Result<Comments> {
-    Ok(Comments::new(ctx.data::<Db>()?.clone(), ctx.data::<CatalogueEvents>()?.clone()))
+/// The comment service of the schema.
+fn comments<'a>(ctx: &Context<'a>) -> async_graphql::Result<&'a Comments> {
+    ctx.data::<Comments>()
 }
 
 fn comment_id(id: &ID, field: &str) -> async_graphql::Result<uuid::Uuid> {

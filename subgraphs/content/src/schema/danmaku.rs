@@ -3,14 +3,11 @@
 use super::parse_id;
 use crate::domain::ContentError;
 use crate::domain::danmaku::{self, DEFAULT_LIST_LIMIT, DanmakuColor, DanmakuService, DanmakuText, NewDanmaku, OffsetMs, PlaybackWindow};
-use crate::events::CatalogueEvents;
 use crate::store;
 use async_graphql::{Context, Enum, ID, InputObject, Object};
 use chrono::{DateTime, Utc};
 use platform::auth::{SignedIn, viewer};
-use platform::db::Db;
 use platform::error::CodedResultExt;
-use platform::redis::Redis;
 
 /// A bullet comment shown at a playback position. Playback lists are long, so it names its
 /// author by id only (resolve accounts separately if needed).
@@ -118,9 +115,9 @@ impl TryFrom<SendDanmakuInput> for NewDanmaku {
     }
 }
 
-/// The danmaku service over this request's handles (clones of shared pools).
-fn service(ctx: &Context<'_>) -> async_graphql::Result<DanmakuService> {
-    Ok(DanmakuService::new(ctx.data::<Db>()?.clone(), ctx.data::<Redis>()?.clone(), ctx.data::<CatalogueEvents>()?.clone()))
+/// The danmaku service of the schema.
+fn service<'a>(ctx: &Context<'a>) -> async_graphql::Result<&'a DanmakuService> {
+    ctx.data::<DanmakuService>()
 }
 
 /// Danmaku for playback.
