@@ -193,7 +193,7 @@ impl Comments {
         let mut conn = self.db.pool.get().await?;
         let comment = conn
             .transaction(async |conn| {
-                let video = published_video(conn, new.video_id).await?.ok_or(ContentError::NotFound("Video"))?;
+                let video = videos::find_one_published(conn, new.video_id).await?.ok_or(ContentError::NotFound("Video"))?;
                 let (root_id, reply_to_id) = match new.reply_to {
                     None => (None, None),
                     Some(target_id) => {
@@ -239,7 +239,7 @@ impl Comments {
             .transaction(async |conn| {
                 let comment = lock_in_thread_order(conn, id).await?.ok_or(ContentError::NotFound("Comment"))?;
                 // A comment of a video that is no longer public is hidden with it.
-                let video = published_video(conn, comment.video_id).await?.ok_or(ContentError::NotFound("Comment"))?;
+                let video = videos::find_one_published(conn, comment.video_id).await?.ok_or(ContentError::NotFound("Comment"))?;
                 let allowed = actor.id == comment.author_id || actor.id == video.author_id || actor.role == Role::Admin;
                 if !allowed {
                     return Err(ContentError::Forbidden("Only the author, the video's owner or an admin can delete this comment."));
@@ -309,7 +309,7 @@ impl Comments {
         viewer: Option<Uuid>,
     ) -> Result<CommentPage, ContentError> {
         let mut conn = self.db.pool.get().await?;
-        published_video(&mut conn, video_id).await?.ok_or(ContentError::NotFound("Video"))?;
+        videos::find_one_published(&mut conn, video_id).await?.ok_or(ContentError::NotFound("Video"))?;
         let page = match (order, after) {
             (CommentOrder::Newest, None) => comments::RootsPage::Newest(None),
             (CommentOrder::Newest, Some(CommentCursor::Newest { created_at, id })) => comments::RootsPage::Newest(Some((created_at, id))),
@@ -396,14 +396,10 @@ async fn hydrate(conn: &mut AsyncPgConnection, rows: Vec<Comment>, viewer: Optio
         .collect())
 }
 
-async fn published_video(conn: &mut AsyncPgConnection, id: Uuid) -> Result<Option<videos::Video>, ContentError> {
-    Ok(videos::find_published(conn, &[id]).await?.pop())
-}
-
 /// A live comment of a published video.
 async fn visible_comment(conn: &mut AsyncPgConnection, id: Uuid) -> Result<Option<Comment>, ContentError> {
     let Some(comment) = comments::find(conn, id).await?.filter(|c| c.deleted_at.is_none()) else { return Ok(None) };
-    Ok(published_video(conn, comment.video_id).await?.map(|_| comment))
+    Ok(videos::find_one_published(conn, comment.video_id).await?.map(|_| comment))
 }
 
 /// Locks the thread root and then the comment itself (when it is a reply), the order every

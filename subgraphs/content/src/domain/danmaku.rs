@@ -208,7 +208,7 @@ impl DanmakuService {
         let mut conn = self.db.pool.get().await?;
         let sent = conn
             .transaction(async |conn| {
-                let video = videos::find_published(conn, &[new.video_id]).await?.pop().ok_or(ContentError::NotFound("Video"))?;
+                let video = videos::find_one_published(conn, new.video_id).await?.ok_or(ContentError::NotFound("Video"))?;
                 if !new.offset.within(video.duration_secs) {
                     return Err(invalid("`offsetMs` is past the end of the video."));
                 }
@@ -234,7 +234,7 @@ impl DanmakuService {
     /// The danmaku of a published video in a playback window, in `(offset, id)` order.
     pub async fn list(&self, video_id: Uuid, window: PlaybackWindow) -> Result<Vec<danmaku::Danmaku>, ContentError> {
         let mut conn = self.db.pool.get().await?;
-        if videos::find_published(&mut conn, &[video_id]).await?.is_empty() {
+        if videos::find_one_published(&mut conn, video_id).await?.is_none() {
             return Err(ContentError::NotFound("Video"));
         }
         Ok(danmaku::in_window(&mut conn, video_id, window.from_ms, window.to_ms, window.limit).await?)

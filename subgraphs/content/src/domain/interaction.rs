@@ -49,7 +49,7 @@ impl Interactions {
         let mut conn = self.db.pool.get().await?;
         let (result, changed) = conn
             .transaction::<_, ContentError, _>(async |conn| {
-                let video = find_published(conn, video_id).await?;
+                let video = videos::find_one_published(conn, video_id).await?.ok_or(ContentError::NotFound("Video"))?;
                 let id = video.id;
                 let user = viewer.id;
                 let change = match interaction {
@@ -99,7 +99,7 @@ impl Interactions {
         let mut conn = self.db.pool.get().await?;
         let result = conn
             .transaction::<_, ContentError, _>(async |conn| {
-                let video = find_published(conn, video_id).await?;
+                let video = videos::find_one_published(conn, video_id).await?.ok_or(ContentError::NotFound("Video"))?;
                 let counted = interactions::count_view(conn, video.id, &viewer_key, VIEW_WINDOW_SECS).await?;
                 let stat = if counted {
                     self.events.stat_changed(conn, &video, user_id, StatAction::View, counts(|c| c.views = 1)).await?
@@ -120,10 +120,6 @@ fn counts(set: impl FnOnce(&mut StatCounts)) -> StatCounts {
     let mut delta = StatCounts::default();
     set(&mut delta);
     delta
-}
-
-async fn find_published(conn: &mut AsyncPgConnection, id: Uuid) -> Result<Video, ContentError> {
-    videos::find_published(conn, &[id]).await?.into_iter().next().ok_or(ContentError::NotFound("Video"))
 }
 
 async fn current_stat(conn: &mut AsyncPgConnection, id: Uuid) -> Result<VideoStat, ContentError> {

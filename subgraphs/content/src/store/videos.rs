@@ -91,6 +91,11 @@ pub async fn find_published(conn: &mut AsyncPgConnection, ids: &[Uuid]) -> Query
         .await
 }
 
+/// One published video by id.
+pub async fn find_one_published(conn: &mut AsyncPgConnection, id: Uuid) -> QueryResult<Option<Video>> {
+    videos::table.find(id).filter(videos::state.eq(STATE_PUBLISHED)).select(Video::as_select()).first(conn).await.optional()
+}
+
 /// One video in any state but removed, row-locked until the transaction ends (edits and deletes
 /// of one video are serialised).
 pub async fn find_live_for_update(conn: &mut AsyncPgConnection, id: Uuid) -> QueryResult<Option<Video>> {
