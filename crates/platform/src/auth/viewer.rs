@@ -37,6 +37,13 @@ pub struct AuthUser {
     pub role: Role,
 }
 
+impl AuthUser {
+    /// Whether this user may act on something `owners` own: one of them, or an admin.
+    pub fn is_owner_or_admin(&self, owners: &[Uuid]) -> bool {
+        self.role == Role::Admin || owners.contains(&self.id)
+    }
+}
+
 /// Who is asking: set once per request (or per WebSocket connection) from a verified token.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum Viewer {
@@ -69,7 +76,7 @@ impl Viewer {
     /// The signed-in user if they own the resource or are an admin, else `FORBIDDEN`.
     pub fn require_owner_or_admin(&self, owner: Uuid) -> Result<AuthUser, ApiError> {
         let user = self.require_user()?;
-        if user.id == owner || user.role == Role::Admin {
+        if user.is_owner_or_admin(&[owner]) {
             Ok(user)
         } else {
             Err(ApiError::new(ErrorCode::Forbidden, "Only the owner or an admin can do this."))

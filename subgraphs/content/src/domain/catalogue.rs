@@ -11,7 +11,7 @@ use crate::store::videos::{self, NewVideo, STATE_DRAFT, STATE_PUBLISHED, STATE_R
 use crate::store::stats;
 use chrono::Utc;
 use diesel_async::AsyncConnection;
-use platform::auth::{AuthUser, Role};
+use platform::auth::AuthUser;
 use platform::db::Db;
 use uuid::Uuid;
 
@@ -201,7 +201,7 @@ impl Catalogue {
 }
 
 fn ensure_author_or_admin(actor: AuthUser, video: &Video) -> Result<(), ContentError> {
-    if actor.id == video.author_id || actor.role == Role::Admin {
+    if actor.is_owner_or_admin(&[video.author_id]) {
         Ok(())
     } else {
         Err(ContentError::Forbidden("Only the author or an admin can change this video."))

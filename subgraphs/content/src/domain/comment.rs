@@ -12,7 +12,7 @@ use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use chrono::{DateTime, Utc};
 use diesel_async::{AsyncConnection, AsyncPgConnection};
-use platform::auth::{AuthUser, Role};
+use platform::auth::AuthUser;
 use platform::db::Db;
 use platform::events::{StatAction, StatCounts};
 use std::collections::{HashMap, HashSet};
@@ -240,8 +240,7 @@ impl Comments {
                 let comment = lock_in_thread_order(conn, id).await?.ok_or(ContentError::NotFound("Comment"))?;
                 // A comment of a video that is no longer public is hidden with it.
                 let video = videos::find_one_published(conn, comment.video_id).await?.ok_or(ContentError::NotFound("Comment"))?;
-                let allowed = actor.id == comment.author_id || actor.id == video.author_id || actor.role == Role::Admin;
-                if !allowed {
+                if !actor.is_owner_or_admin(&[comment.author_id, video.author_id]) {
                     return Err(ContentError::Forbidden("Only the author, the video's owner or an admin can delete this comment."));
                 }
                 if comment.deleted_at.is_some() {
