@@ -64,8 +64,7 @@ impl HotBoards {
     /// only hold videos that grew inside the window; `all` holds every published video.
     pub async fn update(&self, scores: &VideoScores) -> anyhow::Result<()> {
         let mut conn = self.redis.pool.get().await?;
-        let building: Option<String> = conn.get(self.building_key()).await?;
-        let building = building.and_then(|run| run.parse::<Uuid>().ok());
+        let building = self.building_run(&mut conn).await?;
         let mut pipe = redis::pipe();
         for (range, value) in TimeRange::ALL.into_iter().zip(scores.values) {
             for scope in [GLOBAL, scores.region_id] {
@@ -89,8 +88,7 @@ impl HotBoards {
     /// running build).
     pub async fn remove(&self, video_id: Uuid, regions: &[i32]) -> anyhow::Result<()> {
         let mut conn = self.redis.pool.get().await?;
-        let building: Option<String> = conn.get(self.building_key()).await?;
-        let building = building.and_then(|run| run.parse::<Uuid>().ok());
+        let building = self.building_run(&mut conn).await?;
         let mut pipe = redis::pipe();
         for range in TimeRange::ALL {
             for scope in std::iter::once(GLOBAL).chain(regions.iter().copied()) {
@@ -102,6 +100,12 @@ impl HotBoards {
         }
         pipe.query_async::<()>(&mut *conn).await?;
         Ok(())
+    }
+
+    /// The run whose build is in progress, if any.
+    async fn building_run(&self, conn: &mut redis::aio::MultiplexedConnection) -> anyhow::Result<Option<Uuid>> {
+        let building: Option<String> = conn.get(self.building_key()).await?;
+        Ok(building.and_then(|run| run.parse().ok()))
     }
 
     /// Marks `run` as the build in progress (live updates then reach it too).
