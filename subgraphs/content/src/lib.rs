@@ -47,8 +47,8 @@ pub fn sdl() -> String {
 }
 
 /// The schema with its services and loaders, over `deps`; `catalogue_events` records events into
-/// the outbox whose relay [`build`] runs.
-pub fn build_schema(deps: &Deps, catalogue_events: CatalogueEvents) -> Result<ContentSchema, InitError> {
+/// the outbox whose relay [`build`] runs, and `uploads` is the service its upload route uses.
+pub fn build_schema(deps: &Deps, catalogue_events: CatalogueEvents, uploads: Uploads) -> Result<ContentSchema, InitError> {
     let keys = KeyPair::load(&deps.config.auth.key_dir)?;
     let signer = Arc::new(TokenSigner::new(&keys, &deps.config.auth));
     let events = events::UserEvents::new(deps.nats.clone());
@@ -58,7 +58,7 @@ pub fn build_schema(deps: &Deps, catalogue_events: CatalogueEvents) -> Result<Co
     let regions = RegionCatalog::new(db.clone());
     Ok(builder(&deps.config.limits)
         .data(identity)
-        .data(Uploads::from_config(deps.db.clone(), &deps.config)?)
+        .data(uploads)
         .data(events)
         .data(Catalogue::new(db.clone(), catalogue_events.clone(), cache.clone(), regions.clone()))
         .data(Interactions::new(db.clone(), catalogue_events.clone()))
@@ -94,12 +94,12 @@ pub async fn build(deps: Deps) -> Result<Application, InitError> {
     CONTENT_STREAM.ensure(&deps.nats).await.map_err(InitError::Nats)?;
     let catalogue_events = CatalogueEvents::new(&deps.nats);
     let outbox = catalogue_events.outbox().clone();
-    let schema = build_schema(&deps, catalogue_events)?;
+    let uploads = Uploads::from_config(deps.db.clone(), &deps.config)?;
+    let schema = build_schema(&deps, catalogue_events, uploads.clone())?;
     // Background work has its own small pool: it never starves requests, and the request
     // pool's statement counter measures requests only.
     let background_db = Db::connect(&DbConfig { pool_size: 2, ..deps.config.db.clone() }, &format!("vidgraph-{NAME}-background"));
     let nats = deps.nats.clone();
-    let uploads = Uploads::from_config(deps.db.clone(), &deps.config)?;
     let mut application = Application::build(NAME, DEFAULT_PORT, deps, schema).await?.merge_routes(uploads_http::routes(uploads.clone()));
     application.spawn_background(uploads.with_db(background_db.clone()).run_sweeper());
     application.spawn_background(outbox.relay(background_db.clone(), nats.clone()));
