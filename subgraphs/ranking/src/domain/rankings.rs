@@ -5,7 +5,7 @@ use super::RankingError;
 use super::hot::{HotWeights, TimeRange, page_bounds};
 use super::recommend::{Candidate, FRESH_FOR_HOURS, engagement_points, recommend};
 use super::recompute::RecomputeJob;
-use crate::store::hot_boards::{GLOBAL, HotBoards, VideoScores};
+use crate::store::hot_boards::{GLOBAL, HotBoards, RankingSlice, VideoScores};
 use crate::store::taste;
 use crate::store::videos::{self, VideoSums, counts};
 use crate::store::weights::{self, WeightsRow};
@@ -145,16 +145,23 @@ impl HotRankings {
     /// new instance) starts a rebuild from Postgres and waits a little for it.
     pub async fn page(&self, range: TimeRange, region_id: Option<i32>, page: i32, page_size: i32) -> Result<RankingPage, RankingError> {
         let (start, stop) = page_bounds(page, page_size)?;
-        if !self.boards.is_built().await.map_err(RankingError::internal)? {
-            self.rebuild_empty_redis().await?;
+        let slice = self.slice(range, region_id.unwrap_or(GLOBAL), start, stop).await?;
+        Ok(RankingPage { entries: slice.entries, total: slice.total, first_rank: start as u64 + 1 })
+    }
+
+    /// Reads part of a ranking; when Redis lost the rankings, rebuilds them first (waiting a
+    /// little) and reads again.
+    async fn slice(&self, range: TimeRange, scope: i32, start: isize, stop: isize) -> Result<RankingSlice, RankingError> {
+        let slice = self.boards.page(range, scope, start, stop).await.map_err(RankingError::internal)?;
+        if slice.built {
+            return Ok(slice);
         }
-        let scope = region_id.unwrap_or(GLOBAL);
-        let (entries, total) = self.boards.page(range, scope, start, stop).await.map_err(RankingError::internal)?;
-        Ok(RankingPage { entries, total, first_rank: start as u64 + 1 })
+        self.rebuild_empty_redis().await?;
+        self.boards.page(range, scope, start, stop).await.map_err(RankingError::internal)
     }
 
     /// Starts a rebuild (unless one runs) and waits until some replica published one.
-    pub async fn rebuild_empty_redis(&self) -> Result<(), RankingError> {
+    async fn rebuild_empty_redis(&self) -> Result<(), RankingError> {
         if let Some(run) = self.job.claim("empty-redis", None).await? {
             self.job.spawn(run);
         }
@@ -172,11 +179,8 @@ impl HotRankings {
     /// Up to `limit` recommended video ids for `viewer` from place `offset` (see
     /// `domain::recommend` for the scoring); anonymous viewers get the week's hot list.
     pub async fn recommended(&self, viewer: Option<Uuid>, offset: usize, limit: usize) -> Result<Vec<Uuid>, RankingError> {
-        if !self.boards.is_built().await.map_err(RankingError::internal)? {
-            self.rebuild_empty_redis().await?;
-        }
-        let (hot, _) = self.boards.page(TimeRange::Week, GLOBAL, 0, RECOMMEND_POOL - 1).await.map_err(RankingError::internal)?;
-        let hot_ids: Vec<Uuid> = hot.iter().map(|(id, _)| *id).collect();
+        let hot = self.slice(TimeRange::Week, GLOBAL, 0, RECOMMEND_POOL - 1).await?;
+        let hot_ids: Vec<Uuid> = hot.entries.iter().map(|(id, _)| *id).collect();
         let Some(viewer) = viewer else {
             return Ok(hot_ids.into_iter().skip(offset).take(limit).collect());
         };

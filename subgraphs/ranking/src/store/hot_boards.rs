@@ -25,6 +25,18 @@ pub struct VideoScores {
     pub values: [i64; 4],
 }
 
+/// Part of one ranking, as read.
+#[derive(Debug, Clone)]
+pub struct RankingSlice {
+    /// (video id, hot value), best first.
+    pub entries: Vec<(Uuid, i64)>,
+    /// Videos in the whole ranking.
+    pub total: u64,
+    /// Whether a rebuild was ever published into this Redis (false after a flush: the ranking
+    /// read is then empty or partial).
+    pub built: bool,
+}
+
 /// The rankings.
 #[derive(Clone)]
 pub struct HotBoards {
@@ -193,15 +205,19 @@ impl HotBoards {
         Ok(conn.exists(self.built_key()).await?)
     }
 
-    /// Ranks `start..=stop` (0-based, best first) of a ranking, with their hot values, and the
-    /// ranking's size; one round trip.
-    pub async fn page(&self, range: TimeRange, scope: i32, start: isize, stop: isize) -> anyhow::Result<(Vec<(Uuid, i64)>, u64)> {
+    /// Ranks `start..=stop` (0-based, best first) of a ranking, with their hot values, the
+    /// ranking's size, and whether rankings were ever built in this Redis; one round trip.
+    pub async fn page(&self, range: TimeRange, scope: i32, start: isize, stop: isize) -> anyhow::Result<RankingSlice> {
         let key = self.key(range, scope);
         let mut conn = self.redis.pool.get().await?;
-        let (entries, total): (Vec<(String, f64)>, u64) =
-            redis::pipe().zrevrange_withscores(&key, start, stop).zcard(&key).query_async(&mut *conn).await?;
+        let (entries, total, built): (Vec<(String, f64)>, u64, bool) = redis::pipe()
+            .zrevrange_withscores(&key, start, stop)
+            .zcard(&key)
+            .exists(self.built_key())
+            .query_async(&mut *conn)
+            .await?;
         let entries = entries.into_iter().filter_map(|(member, score)| Some((member.parse().ok()?, score as i64))).collect();
-        Ok((entries, total))
+        Ok(RankingSlice { entries, total, built })
     }
 
     /// The all-time global hot value and rank (1-based) of each video, in one round trip.
