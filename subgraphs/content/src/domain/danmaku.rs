@@ -202,7 +202,7 @@ impl DanmakuService {
         if let RateDecision::Limited { retry_after_secs } =
             SEND_LIMIT.hit(&self.redis, &author.id.to_string()).await.map_err(ContentError::internal)?
         {
-            return Err(ContentError::TooFrequent { what: "You are sending danmaku too fast", retry_after_secs });
+            return Err(ContentError::RateLimited { what: "You are sending danmaku too fast", retry_after_secs });
         }
         let catalogue = &self.catalogue;
         let mut conn = self.db.pool.get().await?;

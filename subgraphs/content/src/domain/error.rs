@@ -21,12 +21,6 @@ pub enum ContentError {
     /// Refresh token unknown, expired, used or revoked.
     #[error("This session has ended; sign in again.")]
     InvalidRefreshToken,
-    /// Too many login attempts.
-    #[error("Too many login attempts; try again in {retry_after_secs} seconds.")]
-    RateLimited {
-        /// Seconds until the window resets.
-        retry_after_secs: u64,
-    },
     /// The thing does not exist (or is hidden from this viewer).
     #[error("{0} not found.")]
     NotFound(&'static str),
@@ -36,9 +30,9 @@ pub enum ContentError {
     /// The action conflicts with the current state (the message says how).
     #[error("{0}")]
     Conflict(String),
-    /// Too many actions of one kind; try later.
+    /// Too many actions of one kind (login attempts, danmaku…); try later.
     #[error("{what}; try again in {retry_after_secs} seconds.")]
-    TooFrequent {
+    RateLimited {
         /// What was limited, for the user.
         what: &'static str,
         /// Seconds until the window resets.
@@ -55,7 +49,7 @@ impl CodedError for ContentError {
             ContentError::InvalidInput(_) => ErrorCode::BadUserInput,
             ContentError::EmailTaken | ContentError::UsernameTaken => ErrorCode::Conflict,
             ContentError::InvalidCredentials | ContentError::InvalidRefreshToken => ErrorCode::Unauthenticated,
-            ContentError::RateLimited { .. } | ContentError::TooFrequent { .. } => ErrorCode::RateLimited,
+            ContentError::RateLimited { .. } => ErrorCode::RateLimited,
             ContentError::NotFound(_) => ErrorCode::NotFound,
             ContentError::Forbidden(_) => ErrorCode::Forbidden,
             ContentError::Conflict(_) => ErrorCode::Conflict,

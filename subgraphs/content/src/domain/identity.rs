@@ -18,6 +18,9 @@ use std::net::IpAddr;
 use std::sync::Arc;
 use uuid::Uuid;
 
+/// What a refused login says before the wait.
+const LOGIN_LIMITED: &str = "Too many login attempts";
+
 /// A registration, parsed.
 #[derive(Debug)]
 pub struct Registration {
@@ -91,10 +94,10 @@ impl Identity {
         let account_key = login.trim().to_lowercase();
 
         if let RateDecision::Limited { retry_after_secs } = per_address.hit(&self.redis, &client.to_string()).await.map_err(ContentError::internal)? {
-            return Err(ContentError::RateLimited { retry_after_secs });
+            return Err(ContentError::RateLimited { what: LOGIN_LIMITED, retry_after_secs });
         }
         if per_account.is_limited(&self.redis, &account_key).await.map_err(ContentError::internal)? {
-            return Err(ContentError::RateLimited { retry_after_secs: window.as_secs() });
+            return Err(ContentError::RateLimited { what: LOGIN_LIMITED, retry_after_secs: window.as_secs() });
         }
 
         let mut conn = self.db.pool.get().await?;
