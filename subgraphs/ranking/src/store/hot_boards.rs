@@ -37,6 +37,12 @@ pub struct RankingSlice {
     pub built: bool,
 }
 
+/// Whether a ranking of `range` holds a video with this hot value: windowed rankings only the
+/// videos that grew inside the window, `all` every published video.
+fn holds(range: TimeRange, value: i64) -> bool {
+    value > 0 || range == TimeRange::All
+}
+
 /// The rankings.
 #[derive(Clone)]
 pub struct HotBoards {
@@ -72,8 +78,7 @@ impl HotBoards {
         self.redis.key("hot:built")
     }
 
-    /// Puts scores into the live rankings (and the running build, if any). Windowed rankings
-    /// only hold videos that grew inside the window; `all` holds every published video.
+    /// Puts scores into the live rankings (and the running build, if any); see [`holds`].
     pub async fn update(&self, scores: &VideoScores) -> anyhow::Result<()> {
         let mut conn = self.redis.pool.get().await?;
         let building = self.building_run(&mut conn).await?;
@@ -83,7 +88,7 @@ impl HotBoards {
                 let mut keys = vec![self.key(range, scope)];
                 keys.extend(building.map(|run| self.build_key(range, scope, run)));
                 for key in keys {
-                    if value > 0 || range == TimeRange::All {
+                    if holds(range, value) {
                         pipe.zadd(key, scores.video_id.to_string(), value as f64).ignore();
                     } else {
                         pipe.zrem(key, scores.video_id.to_string()).ignore();
@@ -143,7 +148,7 @@ impl HotBoards {
         let mut pipe = redis::pipe();
         for scores in batch {
             for (range, value) in TimeRange::ALL.into_iter().zip(scores.values) {
-                if value > 0 || range == TimeRange::All {
+                if holds(range, value) {
                     for scope in [GLOBAL, scores.region_id] {
                         pipe.cmd("ZADD")
                             .arg(self.build_key(range, scope, run))
