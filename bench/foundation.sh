@@ -11,25 +11,15 @@ set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 # shellcheck source=scripts/lib.sh
 source scripts/lib.sh
+# shellcheck source=bench/lib.sh
+source bench/lib.sh
 DURATION=${1:-10s}
 
-vg_ensure_services
-vg_ensure_router
-cargo build --release -p vidgraph -p vidgraph-bench
-B=target/release/vidgraph-bench
-WORK=$(mktemp -d)
-cleanup() {
-	[[ -n ${DEV_PID:-} ]] && kill -INT "$DEV_PID" 2>/dev/null && wait "$DEV_PID" 2>/dev/null
-	rm -rf "$WORK"
-	vg_stop_started_services
-}
-trap cleanup EXIT
+vg_bench_prepare
 
 echo "== startup: built tree -> router answering"
 start=$(date +%s.%N)
-target/release/vidgraph dev >"$WORK/dev.log" 2>&1 &
-DEV_PID=$!
-vg_wait_for 120 "the router" bash -c 'curl -sf http://127.0.0.1:4000/readiness >/dev/null'
+vg_bench_start_dev
 end=$(date +%s.%N)
 grep -m1 "vidgraph is up" "$WORK/dev.log" || true
 python3 -c "print('startup_to_router_ready_s %.2f (keys, migrate, seed check, 5 subgraphs, router)' % ($end - $start))"

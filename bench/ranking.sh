@@ -14,24 +14,13 @@ set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 # shellcheck source=scripts/lib.sh
 source scripts/lib.sh
+# shellcheck source=bench/lib.sh
+source bench/lib.sh
 DURATION=${1:-10s}
 VIDEOS=${2:-1000000}
 
-vg_ensure_services
-vg_ensure_router
-cargo build --release -p vidgraph -p vidgraph-bench
-B=target/release/vidgraph-bench
-V=target/release/vidgraph
-export VIDGRAPH_DB__URL=${VIDGRAPH_BENCH_DB_URL:-postgres://postgres@127.0.0.1:5432/vidgraph_bench}
-export VIDGRAPH_REDIS__KEY_PREFIX=vgbench:
-export VIDGRAPH_NATS__SUBJECT_PREFIX=vgbench
-WORK=$(mktemp -d)
-cleanup() {
-	[[ -n ${DEV_PID:-} ]] && kill -INT "$DEV_PID" 2>/dev/null && wait "$DEV_PID" 2>/dev/null
-	rm -rf "$WORK"
-	vg_stop_started_services
-}
-trap cleanup EXIT
+vg_bench_prepare
+vg_bench_isolate
 
 echo "== seed: $VIDEOS videos (content, then ranking's projection of them)"
 $V keys >/dev/null
@@ -51,9 +40,7 @@ python3 -c "print('redis_memory_delta_mb %.1f (the first run; later runs replace
 echo "-- and again, over rankings that exist (what the hourly run does)"
 $V recompute-rankings 2>/dev/null
 
-$V dev >"$WORK/dev.log" 2>&1 &
-DEV_PID=$!
-vg_wait_for 300 "the router" bash -c 'curl -sf http://127.0.0.1:4000/readiness >/dev/null'
+vg_bench_start_dev 300
 $V mint-tokens --prefix viewer --count 2000 >"$WORK/viewers.txt"
 head -32 "$WORK/viewers.txt" >"$WORK/tokens.txt"
 
