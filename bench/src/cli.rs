@@ -23,31 +23,19 @@ pub fn parse_duration(input: &str) -> Result<Duration, String> {
     } else if let Some(n) = s.strip_suffix('h') {
         (n, 3600.0)
     } else {
-        return Err(format!(
-            "`{input}`: expected a unit, e.g. 500ms, 10s, 2m, 1h"
-        ));
+        return Err(format!("`{input}`: expected a unit, e.g. 500ms, 10s, 2m, 1h"));
     };
-    let value: f64 = number
-        .trim()
-        .parse()
-        .map_err(|_| format!("`{input}`: `{number}` is not a number"))?;
+    let value: f64 = number.trim().parse().map_err(|_| format!("`{input}`: `{number}` is not a number"))?;
     if !value.is_finite() || value < 0.0 {
-        return Err(format!(
-            "`{input}`: must be a finite, non-negative duration"
-        ));
+        return Err(format!("`{input}`: must be a finite, non-negative duration"));
     }
     Duration::try_from_secs_f64(value * unit_secs).map_err(|e| format!("`{input}`: {e}"))
 }
 
 /// Reads a GraphQL document from `path`.
 pub fn read_operation(path: &Path) -> Result<String> {
-    let text = std::fs::read_to_string(path)
-        .with_context(|| format!("reading operation file {}", path.display()))?;
-    ensure!(
-        !text.trim().is_empty(),
-        "operation file {} is empty",
-        path.display()
-    );
+    let text = std::fs::read_to_string(path).with_context(|| format!("reading operation file {}", path.display()))?;
+    ensure!(!text.trim().is_empty(), "operation file {} is empty", path.display());
     Ok(text)
 }
 
@@ -58,32 +46,22 @@ pub fn read_variables(inline: Option<&str>, file: Option<&Path>) -> Result<Optio
     let (text, origin) = match (inline, file) {
         (Some(text), _) => (text.to_owned(), "--variables".to_owned()),
         (None, Some(path)) => (
-            std::fs::read_to_string(path)
-                .with_context(|| format!("reading variables file {}", path.display()))?,
+            std::fs::read_to_string(path).with_context(|| format!("reading variables file {}", path.display()))?,
             path.display().to_string(),
         ),
         (None, None) => return Ok(None),
     };
-    let value: Value =
-        serde_json::from_str(&text).with_context(|| format!("parsing variables from {origin}"))?;
-    ensure!(
-        value.is_object(),
-        "variables from {origin} must be a JSON object"
-    );
+    let value: Value = serde_json::from_str(&text).with_context(|| format!("parsing variables from {origin}"))?;
+    ensure!(value.is_object(), "variables from {origin} must be a JSON object");
     Ok(Some(value))
 }
 
 /// Reads bearer tokens, one per line; blank lines and `#` comments are skipped,
 /// and a leading `Bearer ` is tolerated so a file of header values works too.
 pub fn read_tokens(path: &Path) -> Result<Vec<String>> {
-    let text = std::fs::read_to_string(path)
-        .with_context(|| format!("reading tokens file {}", path.display()))?;
+    let text = std::fs::read_to_string(path).with_context(|| format!("reading tokens file {}", path.display()))?;
     let tokens = parse_tokens(&text);
-    ensure!(
-        !tokens.is_empty(),
-        "tokens file {} holds no token",
-        path.display()
-    );
+    ensure!(!tokens.is_empty(), "tokens file {} holds no token", path.display());
     Ok(tokens)
 }
 
@@ -91,23 +69,14 @@ fn parse_tokens(text: &str) -> Vec<String> {
     text.lines()
         .map(str::trim)
         .filter(|line| !line.is_empty() && !line.starts_with('#'))
-        .map(|line| {
-            line.strip_prefix("Bearer ")
-                .unwrap_or(line)
-                .trim()
-                .to_owned()
-        })
+        .map(|line| line.strip_prefix("Bearer ").unwrap_or(line).trim().to_owned())
         .collect()
 }
 
 /// Token for virtual user / subscriber `index`: round-robin over the file so
 /// that more users than tokens still spread the load over every account.
 pub fn token_for(tokens: &[String], index: usize) -> Option<&str> {
-    if tokens.is_empty() {
-        None
-    } else {
-        tokens.get(index % tokens.len()).map(String::as_str)
-    }
+    if tokens.is_empty() { None } else { tokens.get(index % tokens.len()).map(String::as_str) }
 }
 
 /// Splits a `--header 'Name: value'` argument.
@@ -137,9 +106,7 @@ mod tests {
 
     #[test]
     fn durations_without_a_valid_number_and_unit_are_rejected() {
-        for bad in [
-            "", "10", "s", "ms", "abc", "-1s", "10x", "1e400s", "NaNs", "10 sec",
-        ] {
+        for bad in ["", "10", "s", "ms", "abc", "-1s", "10x", "1e400s", "NaNs", "10 sec"] {
             assert!(parse_duration(bad).is_err(), "`{bad}` should be rejected");
         }
     }

@@ -28,10 +28,7 @@ pub struct Failure {
 impl Failure {
     /// A failure of `kind` with a human-readable `detail`.
     pub fn new(kind: impl Into<String>, detail: impl Into<String>) -> Self {
-        Self {
-            kind: kind.into(),
-            detail: detail.into(),
-        }
+        Self { kind: kind.into(), detail: detail.into() }
     }
 }
 
@@ -61,10 +58,7 @@ pub fn transport_failure(error: reqwest::Error) -> Failure {
         detail.push_str(&cause.to_string());
         source = cause.source();
     }
-    Failure {
-        kind: kind.to_owned(),
-        detail,
-    }
+    Failure { kind: kind.to_owned(), detail }
 }
 
 /// Only the part of a GraphQL response that decides success. Deserialising
@@ -95,27 +89,14 @@ struct Extensions {
 pub fn classify(status: u16, body: &[u8]) -> Result<(), Failure> {
     let detail = || String::from_utf8_lossy(body).into_owned();
     if !(200..300).contains(&status) {
-        return Err(Failure {
-            kind: format!("http_{status}"),
-            detail: detail(),
-        });
+        return Err(Failure { kind: format!("http_{status}"), detail: detail() });
     }
-    let envelope: Envelope = serde_json::from_slice(body).map_err(|_| Failure {
-        kind: "invalid_json".to_owned(),
-        detail: detail(),
-    })?;
+    let envelope: Envelope = serde_json::from_slice(body).map_err(|_| Failure { kind: "invalid_json".to_owned(), detail: detail() })?;
     match envelope.errors.as_deref() {
         None | Some([]) => Ok(()),
         Some([first, ..]) => {
-            let code = first
-                .extensions
-                .as_ref()
-                .and_then(|e| e.code.as_deref())
-                .unwrap_or("NO_CODE");
-            Err(Failure {
-                kind: format!("graphql:{code}"),
-                detail: detail(),
-            })
+            let code = first.extensions.as_ref().and_then(|e| e.code.as_deref()).unwrap_or("NO_CODE");
+            Err(Failure { kind: format!("graphql:{code}"), detail: detail() })
         }
     }
 }
@@ -149,13 +130,9 @@ mod tests {
 
     #[test]
     fn graphql_errors_are_keyed_by_their_code() {
-        let body =
-            r#"{"data":null,"errors":[{"message":"x","extensions":{"code":"UNAUTHENTICATED"}}]}"#;
+        let body = r#"{"data":null,"errors":[{"message":"x","extensions":{"code":"UNAUTHENTICATED"}}]}"#;
         assert_eq!(kind(200, body).as_deref(), Some("graphql:UNAUTHENTICATED"));
-        assert_eq!(
-            kind(200, r#"{"errors":[{"message":"x"}]}"#).as_deref(),
-            Some("graphql:NO_CODE")
-        );
+        assert_eq!(kind(200, r#"{"errors":[{"message":"x"}]}"#).as_deref(), Some("graphql:NO_CODE"));
     }
 
     #[test]
@@ -164,9 +141,6 @@ mod tests {
         assert_eq!(body, serde_json::json!({"query": "{ me { id } }"}));
         let vars = serde_json::json!({"a": 1});
         let body = graphql_body("q", Some(&vars), Some("Me"));
-        assert_eq!(
-            body,
-            serde_json::json!({"query": "q", "variables": {"a": 1}, "operationName": "Me"})
-        );
+        assert_eq!(body, serde_json::json!({"query": "q", "variables": {"a": 1}, "operationName": "Me"}));
     }
 }

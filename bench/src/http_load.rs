@@ -98,22 +98,10 @@ pub async fn run(args: &HttpArgs) -> Result<HttpReport> {
     let start = Instant::now();
     let measure_from = start + args.warmup;
     let end = measure_from + args.duration;
-    eprintln!(
-        "http: {concurrency} users, warm-up {:?}, measuring {:?} against {}",
-        args.warmup, args.duration, args.url
-    );
+    eprintln!("http: {concurrency} users, warm-up {:?}, measuring {:?} against {}", args.warmup, args.duration, args.url);
 
-    let users: Vec<_> = (0..concurrency)
-        .map(|i| {
-            tokio::spawn(virtual_user(
-                client.clone(),
-                Arc::clone(&plan),
-                i,
-                measure_from,
-                end,
-            ))
-        })
-        .collect();
+    let users: Vec<_> =
+        (0..concurrency).map(|i| tokio::spawn(virtual_user(client.clone(), Arc::clone(&plan), i, measure_from, end))).collect();
     let mut latencies = Vec::new();
     let mut errors = ErrorTally::default();
     for user in users {
@@ -154,16 +142,11 @@ fn prepare(args: &HttpArgs, concurrency: usize) -> Result<Plan> {
     common.insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));
     // Ask for plain JSON: a GraphQL-over-HTTP server may otherwise answer with
     // application/graphql-response+json, which we parse the same way anyway.
-    common.insert(
-        reqwest::header::ACCEPT,
-        HeaderValue::from_static("application/json"),
-    );
+    common.insert(reqwest::header::ACCEPT, HeaderValue::from_static("application/json"));
     for raw in &args.headers {
         let (name, value) = cli::parse_header(raw)?;
-        let name = HeaderName::try_from(name.as_str())
-            .with_context(|| format!("header name in `{raw}`"))?;
-        let value = HeaderValue::try_from(value.as_str())
-            .with_context(|| format!("header value in `{raw}`"))?;
+        let name = HeaderName::try_from(name.as_str()).with_context(|| format!("header name in `{raw}`"))?;
+        let value = HeaderValue::try_from(value.as_str()).with_context(|| format!("header value in `{raw}`"))?;
         common.append(name, value);
     }
 
@@ -176,33 +159,17 @@ fn prepare(args: &HttpArgs, concurrency: usize) -> Result<Plan> {
         .map(|i| {
             let mut headers = common.clone();
             if let Some(token) = cli::token_for(&tokens, i) {
-                let value =
-                    HeaderValue::try_from(format!("Bearer {token}")).with_context(|| {
-                        format!(
-                            "token on line {} is not a valid header value",
-                            i % tokens.len() + 1
-                        )
-                    })?;
+                let value = HeaderValue::try_from(format!("Bearer {token}"))
+                    .with_context(|| format!("token on line {} is not a valid header value", i % tokens.len() + 1))?;
                 headers.insert(AUTHORIZATION, value);
             }
             Ok(headers)
         })
         .collect::<Result<_>>()?;
-    Ok(Plan {
-        url: args.url.clone(),
-        body,
-        headers,
-        next_token: args.token_per_request.then(|| std::sync::atomic::AtomicUsize::new(0)),
-    })
+    Ok(Plan { url: args.url.clone(), body, headers, next_token: args.token_per_request.then(|| std::sync::atomic::AtomicUsize::new(0)) })
 }
 
-async fn virtual_user(
-    client: reqwest::Client,
-    plan: Arc<Plan>,
-    index: usize,
-    measure_from: Instant,
-    end: Instant,
-) -> UserOutcome {
+async fn virtual_user(client: reqwest::Client, plan: Arc<Plan>, index: usize, measure_from: Instant, end: Instant) -> UserOutcome {
     let mut outcome = UserOutcome::default();
     let own_headers = plan.headers.get(index).cloned().unwrap_or_default();
     let deadline = tokio::time::Instant::from_std(end);
@@ -218,10 +185,7 @@ async fn virtual_user(
             }
             None => own_headers.clone(),
         };
-        let request = client
-            .post(&plan.url)
-            .headers(headers)
-            .body(plan.body.clone());
+        let request = client.post(&plan.url).headers(headers).body(plan.body.clone());
         let result = tokio::select! {
             result = graphql::execute(request) => result,
             // Cancel what is in flight at the end rather than wait for it: the

@@ -46,17 +46,11 @@ async fn main() -> Result<()> {
         Command::LikeRank(args) => (like_rank::run(args).await?, None),
         Command::Http(args) => {
             let report = http_load::run(args).await?;
-            (
-                report.to_text(),
-                args.json.then(|| report.to_json_line()).transpose()?,
-            )
+            (report.to_text(), args.json.then(|| report.to_json_line()).transpose()?)
         }
         Command::Subscribe(args) => {
             let report = subscribe_load::run(args).await?;
-            (
-                report.to_text(),
-                args.json.then(|| report.to_json_line()).transpose()?,
-            )
+            (report.to_text(), args.json.then(|| report.to_json_line()).transpose()?)
         }
     };
     // Reports go to stdout, progress to stderr, so `--json > runs.jsonl` collects clean lines.
@@ -97,9 +91,7 @@ mod tests {
             "X-B: 2",
         ])
         .expect("valid arguments");
-        let Command::Http(args) = cli.command else {
-            panic!("expected http")
-        };
+        let Command::Http(args) = cli.command else { panic!("expected http") };
         assert_eq!(args.duration, Duration::from_millis(500));
         assert_eq!(args.warmup, Duration::from_secs(2));
         assert_eq!(args.concurrency, 32);
@@ -134,9 +126,7 @@ mod tests {
             "t.graphql",
         ])
         .expect("valid arguments");
-        let Command::Subscribe(args) = cli.command else {
-            panic!("expected subscribe")
-        };
+        let Command::Subscribe(args) = cli.command else { panic!("expected subscribe") };
         assert_eq!(args.subscribers, 10);
         assert_eq!(args.events, 100);
         assert_eq!(args.interval, Duration::from_millis(50));

@@ -109,22 +109,14 @@ impl Render for HttpReport {
         let mut out = String::new();
         line(&mut out, "mode", self.mode);
         line(&mut out, "url", &self.url);
-        line(
-            &mut out,
-            "operation",
-            self.operation_name.as_deref().unwrap_or("-"),
-        );
+        line(&mut out, "operation", self.operation_name.as_deref().unwrap_or("-"));
         line(&mut out, "concurrency", self.concurrency);
         line(&mut out, "warmup_s", format!("{:.3}", self.warmup_s));
         line(&mut out, "duration_s", format!("{:.3}", self.duration_s));
         line(&mut out, "requests", self.requests);
         line(&mut out, "rps", format!("{:.1}", self.rps));
         line(&mut out, "latency_ms", latency(self.latency_ms.as_ref()));
-        line(
-            &mut out,
-            "errors",
-            format!("{} ({})", self.errors, percent(self.error_rate)),
-        );
+        line(&mut out, "errors", format!("{} ({})", self.errors, percent(self.error_rate)));
         errors(&mut out, &self.errors_by_kind, self.first_error.as_deref());
         out
     }
@@ -135,47 +127,15 @@ impl Render for SubscribeReport {
         let mut out = String::new();
         line(&mut out, "mode", self.mode);
         line(&mut out, "ws_url", &self.ws_url);
-        line(
-            &mut out,
-            "subscribers",
-            format!(
-                "{} connected / {} requested",
-                self.subscribers_connected, self.subscribers_requested
-            ),
-        );
-        line(
-            &mut out,
-            "connect_all_ms",
-            format!("{:.3}", self.connect_all_ms),
-        );
+        line(&mut out, "subscribers", format!("{} connected / {} requested", self.subscribers_connected, self.subscribers_requested));
+        line(&mut out, "connect_all_ms", format!("{:.3}", self.connect_all_ms));
         line(&mut out, "connect_ms", latency(self.connect_ms.as_ref()));
-        let sync = self
-            .sync_ms
-            .map_or_else(|| "n/a".to_owned(), |ms| format!("{ms:.3}"));
-        line(
-            &mut out,
-            "sync_ms",
-            format!("{sync} ({} probes)", self.probes),
-        );
+        let sync = self.sync_ms.map_or_else(|| "n/a".to_owned(), |ms| format!("{ms:.3}"));
+        line(&mut out, "sync_ms", format!("{sync} ({} probes)", self.probes));
         line(&mut out, "matching", self.matching);
-        line(
-            &mut out,
-            "events_sent",
-            format!(
-                "{} ({} trigger errors)",
-                self.events_sent, self.trigger_errors
-            ),
-        );
-        line(
-            &mut out,
-            "delivered",
-            format!("{} / {} expected", self.delivered, self.expected),
-        );
-        line(
-            &mut out,
-            "missing",
-            format!("{} ({})", self.missing, percent(self.missing_rate)),
-        );
+        line(&mut out, "events_sent", format!("{} ({} trigger errors)", self.events_sent, self.trigger_errors));
+        line(&mut out, "delivered", format!("{} / {} expected", self.delivered, self.expected));
+        line(&mut out, "missing", format!("{} ({})", self.missing, percent(self.missing_rate)));
         line(&mut out, "unmatched", self.unmatched);
         line(&mut out, "latency_ms", latency(self.latency_ms.as_ref()));
         errors(&mut out, &self.errors_by_kind, self.first_error.as_deref());
@@ -195,12 +155,7 @@ fn line(out: &mut String, key: &str, value: impl std::fmt::Display) {
 fn latency(summary: Option<&LatencySummary>) -> String {
     summary.map_or_else(
         || "n/a".to_owned(),
-        |s| {
-            format!(
-                "p50={:.3} p90={:.3} p99={:.3} max={:.3} mean={:.3} (n={})",
-                s.p50, s.p90, s.p99, s.max, s.mean, s.samples
-            )
-        },
+        |s| format!("p50={:.3} p90={:.3} p99={:.3} max={:.3} mean={:.3} (n={})", s.p50, s.p90, s.p99, s.max, s.mean, s.samples),
     )
 }
 
@@ -222,14 +177,7 @@ mod tests {
     use super::*;
 
     fn summary() -> LatencySummary {
-        LatencySummary {
-            samples: 1000,
-            p50: 1.5,
-            p90: 2.25,
-            p99: 10.0,
-            max: 42.125,
-            mean: 1.75,
-        }
+        LatencySummary { samples: 1000, p50: 1.5, p90: 2.25, p99: 10.0, max: 42.125, mean: 1.75 }
     }
 
     fn http_report() -> HttpReport {
@@ -246,10 +194,7 @@ mod tests {
             error_rate: 0.003,
             rps: 100.0,
             latency_ms: Some(summary()),
-            errors_by_kind: BTreeMap::from([
-                ("graphql:UNAUTHENTICATED".into(), 1),
-                ("http_500".into(), 2),
-            ]),
+            errors_by_kind: BTreeMap::from([("graphql:UNAUTHENTICATED".into(), 1), ("http_500".into(), 2)]),
             first_error: Some("http_500: oops".into()),
         }
     }
@@ -306,9 +251,7 @@ first_error   http_500: oops
         assert!(text.contains("\nlatency_ms    n/a\n"), "{text}");
         assert!(text.contains("\noperation     -\n"), "{text}");
         assert!(text.ends_with("errors        0 (0.00%)\n"), "{text}");
-        let v: serde_json::Value =
-            serde_json::from_str(&report.to_json_line().expect("serialisable"))
-                .expect("valid JSON");
+        let v: serde_json::Value = serde_json::from_str(&report.to_json_line().expect("serialisable")).expect("valid JSON");
         assert!(v["latency_ms"].is_null());
     }
 

@@ -82,11 +82,7 @@ pub fn round3(x: f64) -> f64 {
 /// `part / whole`, 0 when `whole` is 0 (an empty run has no error rate to speak of).
 pub fn ratio(part: u64, whole: u64) -> f64 {
     // Counts stay far below 2^52, so the conversion to f64 is exact.
-    if whole == 0 {
-        0.0
-    } else {
-        part as f64 / whole as f64
-    }
+    if whole == 0 { 0.0 } else { part as f64 / whole as f64 }
 }
 
 /// Errors counted by kind, plus the body of the earliest one.
@@ -103,15 +99,8 @@ impl ErrorTally {
     /// Counts one error of `kind` seen at `at`, keeping its `detail` if it is the first.
     pub fn record(&mut self, kind: &str, detail: &str, at: Instant) {
         *self.by_kind.entry(kind.to_owned()).or_default() += 1;
-        if self
-            .first
-            .as_ref()
-            .is_none_or(|(first_at, _)| at < *first_at)
-        {
-            self.first = Some((
-                at,
-                format!("{kind}: {}", truncate(detail, ERROR_BODY_LIMIT)),
-            ));
+        if self.first.as_ref().is_none_or(|(first_at, _)| at < *first_at) {
+            self.first = Some((at, format!("{kind}: {}", truncate(detail, ERROR_BODY_LIMIT))));
         }
     }
 
@@ -121,10 +110,7 @@ impl ErrorTally {
             *self.by_kind.entry(kind).or_default() += n;
         }
         if let Some((at, detail)) = other.first
-            && self
-                .first
-                .as_ref()
-                .is_none_or(|(first_at, _)| at < *first_at)
+            && self.first.as_ref().is_none_or(|(first_at, _)| at < *first_at)
         {
             self.first = Some((at, detail));
         }
@@ -144,10 +130,7 @@ impl ErrorTally {
 /// Cuts `s` to at most `max` characters (on a char boundary), marking the cut,
 /// and flattens newlines so a body never breaks the one-line-per-key report.
 pub fn truncate(s: &str, max: usize) -> String {
-    let flat: String = s
-        .chars()
-        .map(|c| if c.is_control() { ' ' } else { c })
-        .collect();
+    let flat: String = s.chars().map(|c| if c.is_control() { ' ' } else { c }).collect();
     match flat.char_indices().nth(max) {
         Some((cut, _)) => format!("{}…", &flat[..cut]),
         None => flat,
@@ -188,18 +171,13 @@ mod tests {
     fn a_single_sample_is_every_percentile() {
         let mut samples = vec![Duration::from_micros(1_234)];
         let s = LatencySummary::from_samples(&mut samples).expect("non-empty");
-        assert_eq!(
-            (s.p50, s.p90, s.p99, s.max, s.mean),
-            (1.234, 1.234, 1.234, 1.234, 1.234)
-        );
+        assert_eq!((s.p50, s.p90, s.p99, s.max, s.mean), (1.234, 1.234, 1.234, 1.234, 1.234));
     }
 
     #[test]
     fn p99_of_a_thousand_samples_ignores_only_the_ten_slowest() {
         // 990 fast samples, 10 slow outliers: p99 is the 990th sample, still fast.
-        let mut samples: Vec<Duration> = std::iter::repeat_n(ms(1), 990)
-            .chain(std::iter::repeat_n(ms(500), 10))
-            .collect();
+        let mut samples: Vec<Duration> = std::iter::repeat_n(ms(1), 990).chain(std::iter::repeat_n(ms(500), 10)).collect();
         let s = LatencySummary::from_samples(&mut samples).expect("non-empty");
         assert_eq!(s.p99, 1.0);
         assert_eq!(s.max, 500.0);

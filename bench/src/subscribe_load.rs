@@ -155,22 +155,14 @@ struct Shared {
 
 impl Shared {
     fn tag_of(&self, text: &str) -> Tag {
-        self.marker_prefix
-            .as_deref()
-            .map_or(Tag::None, |prefix| parse_tag(text, prefix))
+        self.marker_prefix.as_deref().map_or(Tag::None, |prefix| parse_tag(text, prefix))
     }
 
     fn is_measured(&self, event: Received) -> bool {
         match event.tag {
             Tag::Measured(_) => true,
             Tag::Probe(_) => false,
-            Tag::None => {
-                self.marker_prefix.is_none()
-                    && self
-                        .measure_from
-                        .get()
-                        .is_some_and(|from| event.at >= *from)
-            }
+            Tag::None => self.marker_prefix.is_none() && self.measure_from.get().is_some_and(|from| event.at >= *from),
         }
     }
 }
@@ -198,10 +190,7 @@ pub async fn run(args: &SubscribeArgs) -> Result<SubscribeReport> {
     let plan = prepare(args)?;
     let started = Instant::now();
     let deadline = started + args.timeout;
-    let marker_prefix = plan
-        .trigger_template
-        .contains(SEQ_PLACEHOLDER)
-        .then(|| format!("vgb{}-", nonce()));
+    let marker_prefix = plan.trigger_template.contains(SEQ_PLACEHOLDER).then(|| format!("vgb{}-", nonce()));
     let shared = Arc::new(Shared {
         marker_prefix,
         unprimed: AtomicUsize::new(0),
@@ -222,12 +211,8 @@ pub async fn run(args: &SubscribeArgs) -> Result<SubscribeReport> {
 
     // Phase 1: connect.
     let requested = usize::try_from(args.subscribers).context("--subscribers too large")?;
-    eprintln!(
-        "subscribe: connecting {requested} subscribers to {}",
-        plan.ws_url
-    );
-    let concurrency =
-        usize::try_from(args.connect_concurrency).context("--connect-concurrency too large")?;
+    eprintln!("subscribe: connecting {requested} subscribers to {}", plan.ws_url);
+    let concurrency = usize::try_from(args.connect_concurrency).context("--connect-concurrency too large")?;
     let connected = connect_all(&plan, requested, concurrency, &shared, &stop_rx, deadline).await;
     let connect_all_ms = to_ms(started.elapsed());
     let mut connect_times = Vec::new();
@@ -247,10 +232,7 @@ pub async fn run(args: &SubscribeArgs) -> Result<SubscribeReport> {
     let mut probes = 0;
     let mut sync_ms = None;
     if !readers.is_empty() && !timed_out {
-        eprintln!(
-            "subscribe: {} connected, probing until all receive an event",
-            readers.len()
-        );
+        eprintln!("subscribe: {} connected, probing until all receive an event", readers.len());
         let sync_started = Instant::now();
         let synced = loop {
             if shared.unprimed.load(Ordering::Acquire) == 0 {
@@ -259,25 +241,17 @@ pub async fn run(args: &SubscribeArgs) -> Result<SubscribeReport> {
             if Instant::now() >= deadline {
                 timed_out = true;
                 let silent = shared.unprimed.load(Ordering::Acquire);
-                let detail = format!(
-                    "{silent} of {} subscribers received no probe event",
-                    readers.len()
-                );
+                let detail = format!("{silent} of {} subscribers received no probe event", readers.len());
                 errors.record("sync_timeout", &detail, Instant::now());
                 break false;
             }
             let next_probe = Instant::now() + args.probe_interval;
             let body = plan.trigger_body(shared.marker_prefix.as_deref(), 'p', probes);
             probes += 1;
-            if let Err(Failure { kind, detail }) =
-                send_trigger(&client, &plan, body, deadline).await
-            {
+            if let Err(Failure { kind, detail }) = send_trigger(&client, &plan, body, deadline).await {
                 errors.record(&format!("probe:{kind}"), &detail, Instant::now());
             }
-            wait_until(next_probe.min(deadline), || {
-                shared.unprimed.load(Ordering::Acquire) == 0
-            })
-            .await;
+            wait_until(next_probe.min(deadline), || shared.unprimed.load(Ordering::Acquire) == 0).await;
         };
         if synced {
             sync_ms = Some(to_ms(sync_started.elapsed()));
@@ -294,10 +268,7 @@ pub async fn run(args: &SubscribeArgs) -> Result<SubscribeReport> {
     let mut sends = Vec::new();
     let mut trigger_errors = 0;
     if shared.measure_from.get().is_some() && !timed_out {
-        eprintln!(
-            "subscribe: sending {} triggers every {:?}",
-            args.events, args.interval
-        );
+        eprintln!("subscribe: sending {} triggers every {:?}", args.events, args.interval);
         let mut ticker = tokio::time::interval(args.interval);
         // A trigger slower than the interval delays the next one rather than
         // causing a burst: triggers stay sequential and evenly spaced.
@@ -310,9 +281,7 @@ pub async fn run(args: &SubscribeArgs) -> Result<SubscribeReport> {
             }
             let body = plan.trigger_body(shared.marker_prefix.as_deref(), 'm', seq);
             sends.push(Instant::now());
-            if let Err(Failure { kind, detail }) =
-                send_trigger(&client, &plan, body, deadline).await
-            {
+            if let Err(Failure { kind, detail }) = send_trigger(&client, &plan, body, deadline).await {
                 trigger_errors += 1;
                 errors.record(&format!("trigger:{kind}"), &detail, Instant::now());
             }
@@ -327,13 +296,8 @@ pub async fn run(args: &SubscribeArgs) -> Result<SubscribeReport> {
         // Failed triggers cause no event: do not wait for them.
         let awaited = events_sent.saturating_sub(trigger_errors) * subscribers_connected as u64;
         let drain_until = (Instant::now() + args.drain).min(deadline);
-        wait_until(drain_until, || {
-            shared.measured.load(Ordering::Acquire) >= awaited
-                || shared.alive.load(Ordering::Acquire) == 0
-        })
-        .await;
-        timed_out |=
-            Instant::now() >= deadline && shared.measured.load(Ordering::Acquire) < awaited;
+        wait_until(drain_until, || shared.measured.load(Ordering::Acquire) >= awaited || shared.alive.load(Ordering::Acquire) == 0).await;
+        timed_out |= Instant::now() >= deadline && shared.measured.load(Ordering::Acquire) < awaited;
     }
     // Sending fails only when every reader has already gone, which is fine.
     let _ = stop_tx.send(true);
@@ -364,11 +328,7 @@ pub async fn run(args: &SubscribeArgs) -> Result<SubscribeReport> {
         connect_ms: LatencySummary::from_samples(&mut connect_times),
         sync_ms,
         probes,
-        matching: if shared.marker_prefix.is_some() {
-            "tagged"
-        } else {
-            "ordinal"
-        },
+        matching: if shared.marker_prefix.is_some() { "tagged" } else { "ordinal" },
         events_sent,
         trigger_errors,
         expected,
@@ -384,10 +344,7 @@ pub async fn run(args: &SubscribeArgs) -> Result<SubscribeReport> {
 }
 
 fn prepare(args: &SubscribeArgs) -> Result<Plan> {
-    ensure!(
-        args.ws_url.starts_with("ws://"),
-        "--ws-url must be a ws:// URL (this tool is built without TLS)"
-    );
+    ensure!(args.ws_url.starts_with("ws://"), "--ws-url must be a ws:// URL (this tool is built without TLS)");
     let subscription = cli::read_operation(&args.subscription)?;
     let variables = cli::read_variables(args.variables.as_deref(), None)?;
     let subscribe_payload = graphql::graphql_body(&subscription, variables.as_ref(), None);
@@ -397,8 +354,7 @@ fn prepare(args: &SubscribeArgs) -> Result<Plan> {
     let trigger_body = graphql::graphql_body(&trigger, trigger_variables.as_ref(), None);
     // Serialised once as text; `{{seq}}` survives JSON encoding unchanged, so
     // the marker is substituted by plain string replacement per trigger.
-    let trigger_template =
-        serde_json::to_string(&trigger_body).context("serialising the trigger body")?;
+    let trigger_template = serde_json::to_string(&trigger_body).context("serialising the trigger body")?;
 
     let tokens = match &args.tokens_file {
         Some(path) => cli::read_tokens(path)?,
@@ -407,12 +363,7 @@ fn prepare(args: &SubscribeArgs) -> Result<Plan> {
     let trigger_token = args
         .trigger_token
         .as_deref()
-        .map(|t| {
-            HeaderValue::try_from(format!(
-                "Bearer {}",
-                t.strip_prefix("Bearer ").unwrap_or(t).trim()
-            ))
-        })
+        .map(|t| HeaderValue::try_from(format!("Bearer {}", t.strip_prefix("Bearer ").unwrap_or(t).trim())))
         .transpose()
         .context("--trigger-token is not a valid header value")?;
     Ok(Plan {
@@ -429,9 +380,7 @@ impl Plan {
     /// The trigger body for probe (`kind = 'p'`) or measured (`'m'`) trigger `n`.
     fn trigger_body(&self, marker_prefix: Option<&str>, kind: char, n: u64) -> String {
         match marker_prefix {
-            Some(prefix) => self
-                .trigger_template
-                .replace(SEQ_PLACEHOLDER, &format!("{prefix}{kind}{n}")),
+            Some(prefix) => self.trigger_template.replace(SEQ_PLACEHOLDER, &format!("{prefix}{kind}{n}")),
             None => self.trigger_template.clone(),
         }
     }
@@ -440,9 +389,7 @@ impl Plan {
 /// A per-run nonce, so markers left in the database by an earlier run (or a
 /// concurrent one) are never taken for this run's events.
 fn nonce() -> String {
-    let nanos = SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map_or(0, |d| d.subsec_nanos());
+    let nanos = SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| d.subsec_nanos());
     format!("{:08x}", nanos ^ std::process::id().rotate_left(16))
 }
 
@@ -480,12 +427,7 @@ async fn connect_all(
             let token = cli::token_for(&plan.tokens, index);
             let opened = tokio::time::timeout_at(deadline.into(), open_subscriber(plan, token))
                 .await
-                .unwrap_or_else(|_| {
-                    Err(Failure::new(
-                        "connect_timeout",
-                        "overall --timeout reached while connecting",
-                    ))
-                });
+                .unwrap_or_else(|_| Err(Failure::new("connect_timeout", "overall --timeout reached while connecting")));
             match opened {
                 Ok(ws) => {
                     let took = began.elapsed();
@@ -504,19 +446,11 @@ async fn connect_all(
 
 /// Connects, initialises and subscribes one WebSocket.
 async fn open_subscriber(plan: &Plan, token: Option<&str>) -> Result<Ws, Failure> {
-    let mut request = plan
-        .ws_url
-        .as_str()
-        .into_client_request()
-        .map_err(|e| Failure::new("connect", e.to_string()))?;
-    request.headers_mut().insert(
-        SEC_WEBSOCKET_PROTOCOL,
-        tokio_tungstenite::tungstenite::http::HeaderValue::from_static(SUBPROTOCOL),
-    );
+    let mut request = plan.ws_url.as_str().into_client_request().map_err(|e| Failure::new("connect", e.to_string()))?;
+    request.headers_mut().insert(SEC_WEBSOCKET_PROTOCOL, tokio_tungstenite::tungstenite::http::HeaderValue::from_static(SUBPROTOCOL));
     // Nagle off: events are small and their latency is what is measured.
-    let (mut ws, _response) = tokio_tungstenite::connect_async_with_config(request, None, true)
-        .await
-        .map_err(|e| Failure::new("connect", e.to_string()))?;
+    let (mut ws, _response) =
+        tokio_tungstenite::connect_async_with_config(request, None, true).await.map_err(|e| Failure::new("connect", e.to_string()))?;
 
     // The router forwards connection_init's payload to subgraphs with
     // lowercase keys; the upgrade request itself carries no Authorization.
@@ -528,16 +462,13 @@ async fn open_subscriber(plan: &Plan, token: Option<&str>) -> Result<Ws, Failure
     };
     send_json(&mut ws, &init).await?;
     await_ack(&mut ws).await?;
-    let subscribe =
-        json!({"id": SUBSCRIPTION_ID, "type": "subscribe", "payload": plan.subscribe_payload});
+    let subscribe = json!({"id": SUBSCRIPTION_ID, "type": "subscribe", "payload": plan.subscribe_payload});
     send_json(&mut ws, &subscribe).await?;
     Ok(ws)
 }
 
 async fn send_json(ws: &mut Ws, message: &serde_json::Value) -> Result<(), Failure> {
-    ws.send(Message::text(message.to_string()))
-        .await
-        .map_err(|e| Failure::new("ws_send", e.to_string()))
+    ws.send(Message::text(message.to_string())).await.map_err(|e| Failure::new("ws_send", e.to_string()))
 }
 
 /// The fields of a `graphql-transport-ws` server message that matter here.
@@ -561,33 +492,22 @@ async fn await_ack(ws: &mut Ws) -> Result<(), Failure> {
         let message = message.map_err(|e| Failure::new("init", e.to_string()))?;
         let Message::Text(text) = message else {
             if let Message::Close(frame) = message {
-                return Err(Failure::new(
-                    "init_rejected",
-                    format!("closed before connection_ack: {frame:?}"),
-                ));
+                return Err(Failure::new("init_rejected", format!("closed before connection_ack: {frame:?}")));
             }
             continue;
         };
-        let parsed: ServerMessage = serde_json::from_str(text.as_str())
-            .map_err(|_| Failure::new("init", text.as_str().to_owned()))?;
+        let parsed: ServerMessage = serde_json::from_str(text.as_str()).map_err(|_| Failure::new("init", text.as_str().to_owned()))?;
         match parsed.kind.as_str() {
             "connection_ack" => return Ok(()),
             "ping" => send_json(ws, &json!({"type": "pong"})).await?,
             _ => return Err(Failure::new("init", text.as_str().to_owned())),
         }
     }
-    Err(Failure::new(
-        "init_rejected",
-        "connection closed before connection_ack",
-    ))
+    Err(Failure::new("init_rejected", "connection closed before connection_ack"))
 }
 
 /// Records every `next` until told to stop or the connection ends.
-async fn read_events(
-    mut ws: Ws,
-    shared: Arc<Shared>,
-    mut stop: watch::Receiver<bool>,
-) -> SubscriberOutcome {
+async fn read_events(mut ws: Ws, shared: Arc<Shared>, mut stop: watch::Receiver<bool>) -> SubscriberOutcome {
     let mut outcome = SubscriberOutcome::default();
     let mut primed = false;
     loop {
@@ -605,9 +525,7 @@ async fn read_events(
         let text = match message {
             Some(Ok(Message::Text(text))) => text,
             Some(Ok(Message::Close(frame))) => {
-                outcome
-                    .errors
-                    .record("closed_by_server", &format!("{frame:?}"), at);
+                outcome.errors.record("closed_by_server", &format!("{frame:?}"), at);
                 break;
             }
             // Ping/pong frames are answered by tungstenite itself; binary is not part of the protocol.
@@ -617,9 +535,7 @@ async fn read_events(
                 break;
             }
             None => {
-                outcome
-                    .errors
-                    .record("closed_by_server", "connection ended", at);
+                outcome.errors.record("closed_by_server", "connection ended", at);
                 break;
             }
         };
@@ -629,10 +545,7 @@ async fn read_events(
         };
         match parsed.kind.as_str() {
             "next" => {
-                let event = Received {
-                    at,
-                    tag: shared.tag_of(text.as_str()),
-                };
+                let event = Received { at, tag: shared.tag_of(text.as_str()) };
                 outcome.events.push(event);
                 shared.received.fetch_add(1, Ordering::AcqRel);
                 if shared.is_measured(event) {
@@ -643,38 +556,26 @@ async fn read_events(
                     shared.unprimed.fetch_sub(1, Ordering::AcqRel);
                 }
                 // Still an event in order, so it stays matched; but say so.
-                if parsed
-                    .payload
-                    .and_then(|p| p.errors)
-                    .is_some_and(|e| !e.is_empty())
-                {
+                if parsed.payload.and_then(|p| p.errors).is_some_and(|e| !e.is_empty()) {
                     outcome.errors.record("next_with_errors", text.as_str(), at);
                 }
             }
             "ping" => {
-                if let Err(Failure { kind, detail }) =
-                    send_json(&mut ws, &json!({"type": "pong"})).await
-                {
+                if let Err(Failure { kind, detail }) = send_json(&mut ws, &json!({"type": "pong"})).await {
                     outcome.errors.record(&kind, &detail, at);
                     break;
                 }
             }
             "pong" => {}
             "error" => {
-                outcome
-                    .errors
-                    .record("subscription_error", text.as_str(), at);
+                outcome.errors.record("subscription_error", text.as_str(), at);
                 break;
             }
             "complete" => {
-                outcome
-                    .errors
-                    .record("completed_by_server", text.as_str(), at);
+                outcome.errors.record("completed_by_server", text.as_str(), at);
                 break;
             }
-            _ => outcome
-                .errors
-                .record("unexpected_message", text.as_str(), at),
+            _ => outcome.errors.record("unexpected_message", text.as_str(), at),
         }
     }
     if !primed {
@@ -695,12 +596,7 @@ async fn close(ws: &mut Ws) {
 }
 
 /// POSTs one trigger, bounded by the overall deadline.
-async fn send_trigger(
-    client: &reqwest::Client,
-    plan: &Plan,
-    body: String,
-    deadline: Instant,
-) -> Result<(), Failure> {
+async fn send_trigger(client: &reqwest::Client, plan: &Plan, body: String, deadline: Instant) -> Result<(), Failure> {
     let mut request = client
         .post(&plan.trigger_url)
         .header(CONTENT_TYPE, HeaderValue::from_static("application/json"))
@@ -711,12 +607,7 @@ async fn send_trigger(
     }
     tokio::time::timeout_at(deadline.into(), graphql::execute(request))
         .await
-        .unwrap_or_else(|_| {
-            Err(Failure::new(
-                "timeout",
-                "overall --timeout reached while triggering",
-            ))
-        })
+        .unwrap_or_else(|_| Err(Failure::new("timeout", "overall --timeout reached while triggering")))
 }
 
 /// Waits until `done()` holds or `until` passes.
@@ -763,9 +654,7 @@ fn match_tagged(sends: &[Instant], subscribers: &[Vec<Received>]) -> Matched {
                     match slot {
                         Some(i) if !seen[i] => {
                             seen[i] = true;
-                            matched
-                                .latencies
-                                .push(event.at.saturating_duration_since(sends[i]));
+                            matched.latencies.push(event.at.saturating_duration_since(sends[i]));
                         }
                         _ => matched.unmatched += 1,
                     }
@@ -781,21 +670,14 @@ fn match_tagged(sends: &[Instant], subscribers: &[Vec<Received>]) -> Matched {
 /// trigger. An event received before its supposed trigger was even sent means
 /// the alignment is off (an event was lost or a stray one arrived), so it is
 /// counted as unmatched rather than given a negative latency.
-fn match_ordinal(
-    sends: &[Instant],
-    subscribers: &[Vec<Received>],
-    measure_from: Option<Instant>,
-) -> Matched {
+fn match_ordinal(sends: &[Instant], subscribers: &[Vec<Received>], measure_from: Option<Instant>) -> Matched {
     let mut matched = Matched::default();
     let Some(from) = measure_from else {
         return matched;
     };
     for events in subscribers {
         for (k, event) in events.iter().filter(|e| e.at >= from).enumerate() {
-            match sends
-                .get(k)
-                .and_then(|sent| event.at.checked_duration_since(*sent))
-            {
+            match sends.get(k).and_then(|sent| event.at.checked_duration_since(*sent)) {
                 Some(latency) => matched.latencies.push(latency),
                 None => matched.unmatched += 1,
             }
@@ -818,11 +700,7 @@ mod tests {
         let text = r#"{"type":"next","id":"1","payload":{"data":{"userUpdated":{"bio":"bench vgb0000abcd-m17"}}}}"#;
         assert_eq!(parse_tag(text, prefix), Tag::Measured(17));
         assert_eq!(parse_tag("x vgb0000abcd-p3\"", prefix), Tag::Probe(3));
-        assert_eq!(
-            parse_tag("vgbffffffff-m1", prefix),
-            Tag::None,
-            "another run's marker"
-        );
+        assert_eq!(parse_tag("vgbffffffff-m1", prefix), Tag::None, "another run's marker");
         assert_eq!(parse_tag("vgb0000abcd-mX", prefix), Tag::None);
     }
 
@@ -836,10 +714,7 @@ mod tests {
             trigger_template: r#"{"variables":{"bio":"b {{seq}}"}}"#.into(),
             trigger_token: None,
         };
-        assert_eq!(
-            plan.trigger_body(Some("vgb1-"), 'm', 4),
-            r#"{"variables":{"bio":"b vgb1-m4"}}"#
-        );
+        assert_eq!(plan.trigger_body(Some("vgb1-"), 'm', 4), r#"{"variables":{"bio":"b vgb1-m4"}}"#);
         assert_eq!(plan.trigger_body(None, 'm', 4), plan.trigger_template);
     }
 
@@ -848,27 +723,12 @@ mod tests {
         let t0 = Instant::now();
         let sends = [t0, t0 + ms(50)];
         let events = vec![
-            Received {
-                at: t0 - ms(10),
-                tag: Tag::Probe(0),
-            },
+            Received { at: t0 - ms(10), tag: Tag::Probe(0) },
             // Delivered out of order: tagged matching does not care.
-            Received {
-                at: t0 + ms(53),
-                tag: Tag::Measured(1),
-            },
-            Received {
-                at: t0 + ms(60),
-                tag: Tag::Measured(0),
-            },
-            Received {
-                at: t0 + ms(61),
-                tag: Tag::Measured(0),
-            },
-            Received {
-                at: t0 + ms(62),
-                tag: Tag::None,
-            },
+            Received { at: t0 + ms(53), tag: Tag::Measured(1) },
+            Received { at: t0 + ms(60), tag: Tag::Measured(0) },
+            Received { at: t0 + ms(61), tag: Tag::Measured(0) },
+            Received { at: t0 + ms(62), tag: Tag::None },
         ];
         let matched = match_tagged(&sends, &[events]);
         assert_eq!(matched.latencies, [ms(3), ms(60)]);
@@ -881,27 +741,12 @@ mod tests {
         let from = t0 + ms(100);
         let sends = [t0 + ms(110), t0 + ms(160)];
         let fast = vec![
-            Received {
-                at: t0 + ms(20),
-                tag: Tag::None,
-            }, // a probe, before measuring
-            Received {
-                at: t0 + ms(112),
-                tag: Tag::None,
-            },
-            Received {
-                at: t0 + ms(165),
-                tag: Tag::None,
-            },
-            Received {
-                at: t0 + ms(170),
-                tag: Tag::None,
-            }, // one too many
+            Received { at: t0 + ms(20), tag: Tag::None }, // a probe, before measuring
+            Received { at: t0 + ms(112), tag: Tag::None },
+            Received { at: t0 + ms(165), tag: Tag::None },
+            Received { at: t0 + ms(170), tag: Tag::None }, // one too many
         ];
-        let lossy = vec![Received {
-            at: t0 + ms(161),
-            tag: Tag::None,
-        }];
+        let lossy = vec![Received { at: t0 + ms(161), tag: Tag::None }];
         let matched = match_ordinal(&sends, &[fast, lossy], Some(from));
         assert_eq!(matched.latencies, [ms(2), ms(5), ms(51)]);
         assert_eq!(matched.unmatched, 1);
@@ -912,10 +757,7 @@ mod tests {
     fn an_event_before_its_trigger_is_unmatched_not_negative() {
         let t0 = Instant::now();
         let sends = [t0 + ms(50)];
-        let events = vec![Received {
-            at: t0 + ms(10),
-            tag: Tag::None,
-        }];
+        let events = vec![Received { at: t0 + ms(10), tag: Tag::None }];
         let matched = match_ordinal(&sends, &[events], Some(t0));
         assert!(matched.latencies.is_empty());
         assert_eq!(matched.unmatched, 1);

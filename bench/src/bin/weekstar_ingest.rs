@@ -118,7 +118,12 @@ async fn main() -> Result<()> {
     let started = Instant::now();
     wait_acked(&nats, last, Duration::from_secs(600)).await?;
     let ingested = started.elapsed();
-    println!("backlog: {} events drained in {:.2} s = {:.0} events/s", args.events, ingested.as_secs_f64(), args.events as f64 / ingested.as_secs_f64());
+    println!(
+        "backlog: {} events drained in {:.2} s = {:.0} events/s",
+        args.events,
+        ingested.as_secs_f64(),
+        args.events as f64 / ingested.as_secs_f64()
+    );
     consumer.abort();
 
     // every published gift is on a board, exactly once

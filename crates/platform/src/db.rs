@@ -75,10 +75,7 @@ impl Db {
             }
             .boxed()
         });
-        let manager = AsyncDieselConnectionManager::<AsyncPgConnection>::new_with_config(
-            config.url.expose_secret(),
-            manager_config,
-        );
+        let manager = AsyncDieselConnectionManager::<AsyncPgConnection>::new_with_config(config.url.expose_secret(), manager_config);
         let pool = Pool::builder()
             .max_size(config.pool_size)
             .connection_timeout(Duration::from_millis(config.connect_timeout_ms))

@@ -143,9 +143,7 @@ impl<E: std::error::Error + ?Sized> fmt::Display for DisplayChain<'_, E> {
 /// limits, refused token): no data and no error tied to a field. A non-null field error that
 /// nulls the whole `data` still has a path: that is an execution result.
 pub fn failed_before_execution(response: &async_graphql::Response) -> bool {
-    matches!(response.data, async_graphql::Value::Null)
-        && response.is_err()
-        && response.errors.iter().all(|error| error.path.is_empty())
+    matches!(response.data, async_graphql::Value::Null) && response.is_err() && response.errors.iter().all(|error| error.path.is_empty())
 }
 
 /// Whether async-graphql raised this while coercing a field's argument at resolve time (a

@@ -62,7 +62,13 @@ impl StreamSpec {
     /// The durable pull consumer `durable` of this stream (created if missing; replicas sharing
     /// the name share the work): explicit acks, redelivery after 30 s without an ack, at most
     /// `max_deliver` deliveries, at most `max_ack_pending` messages in flight.
-    pub async fn durable_consumer(&self, nats: &Nats, durable: &str, max_deliver: i64, max_ack_pending: i64) -> anyhow::Result<PullConsumer> {
+    pub async fn durable_consumer(
+        &self,
+        nats: &Nats,
+        durable: &str,
+        max_deliver: i64,
+        max_ack_pending: i64,
+    ) -> anyhow::Result<PullConsumer> {
         let config = pull::Config {
             durable_name: Some(durable.into()),
             ack_policy: AckPolicy::Explicit,

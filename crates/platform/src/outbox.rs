@@ -41,13 +41,7 @@ impl Outbox {
 
     /// Appends `event` inside the caller's transaction, to be published on `subject` (full,
     /// prefixed). Call [`Outbox::committed`] after the transaction commits.
-    pub async fn enqueue<T: Serialize>(
-        &self,
-        conn: &mut AsyncPgConnection,
-        subject: &str,
-        event_id: Uuid,
-        event: &T,
-    ) -> QueryResult<()> {
+    pub async fn enqueue<T: Serialize>(&self, conn: &mut AsyncPgConnection, subject: &str, event_id: Uuid, event: &T) -> QueryResult<()> {
         let payload = serde_json::to_value(event).map_err(|e| diesel::result::Error::SerializationError(Box::new(e)))?;
         diesel::sql_query(format!("INSERT INTO {} (event_id, subject, payload) VALUES ($1, $2, $3)", self.table))
             .bind::<diesel::sql_types::Uuid, _>(event_id)
@@ -106,10 +100,7 @@ impl Outbox {
                 ack.await?;
             }
             let seqs: Vec<i64> = rows.iter().map(|row| row.seq).collect();
-            diesel::sql_query(format!("DELETE FROM {table} WHERE seq = ANY($1)"))
-                .bind::<Array<BigInt>, _>(&seqs)
-                .execute(conn)
-                .await?;
+            diesel::sql_query(format!("DELETE FROM {table} WHERE seq = ANY($1)")).bind::<Array<BigInt>, _>(&seqs).execute(conn).await?;
             metrics::counter!("outbox_published_total", "table" => table).increment(rows.len() as u64);
             Ok(rows.len())
         })

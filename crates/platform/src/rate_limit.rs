@@ -44,7 +44,11 @@ impl RateLimit {
         let (count, ttl): (u64, i64) = redis::pipe()
             .atomic()
             .incr(&key, 1)
-            .cmd("EXPIRE").arg(&key).arg(window_secs).arg("NX").ignore()
+            .cmd("EXPIRE")
+            .arg(&key)
+            .arg(window_secs)
+            .arg("NX")
+            .ignore()
             .ttl(&key)
             .query_async(&mut *conn)
             .await?;

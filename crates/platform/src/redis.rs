@@ -16,10 +16,7 @@ impl Redis {
     /// Builds the pool lazily (fails only on a malformed URL).
     pub fn connect(config: &RedisConfig) -> anyhow::Result<Redis> {
         let manager = RedisConnectionManager::new(config.url.as_str())?;
-        let pool = bb8::Pool::builder()
-            .max_size(config.pool_size)
-            .connection_timeout(Duration::from_secs(3))
-            .build_unchecked(manager);
+        let pool = bb8::Pool::builder().max_size(config.pool_size).connection_timeout(Duration::from_secs(3)).build_unchecked(manager);
         Ok(Redis { pool, prefix: config.key_prefix.clone() })
     }
 

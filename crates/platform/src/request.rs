@@ -30,10 +30,8 @@ pub struct RequestId(pub String);
 impl RequestId {
     /// Reads or creates the id.
     pub fn from_headers(headers: &HeaderMap) -> RequestId {
-        let sent = headers
-            .get("x-request-id")
-            .and_then(|value| value.to_str().ok())
-            .filter(|value| !value.is_empty() && value.len() <= 128);
+        let sent =
+            headers.get("x-request-id").and_then(|value| value.to_str().ok()).filter(|value| !value.is_empty() && value.len() <= 128);
         RequestId(sent.map_or_else(|| uuid::Uuid::new_v4().to_string(), str::to_owned))
     }
 }

@@ -24,10 +24,7 @@ pub async fn seed(config: &AppConfig, size: content::seed::SeedSize) -> anyhow::
     // A seed of a million videos runs statements far longer than a request may: no cap here.
     let db = platform::db::Db::connect(&platform::config::DbConfig { statement_timeout_ms: 0, ..config.db.clone() }, "vidgraph-seed");
     let report = content::seed::run(&db, size).await.map_err(|e| anyhow::anyhow!("seed content: {e:?}"))?;
-    println!(
-        "seed: {} users, {} videos, {} comments, {} danmaku added",
-        report.users, report.videos, report.comments, report.danmaku
-    );
+    println!("seed: {} users, {} videos, {} comments, {} danmaku added", report.users, report.videos, report.comments, report.danmaku);
     let (imported, buckets) = seed_rankings(&db).await?;
     println!("seed: ranking learned {imported} videos, {buckets} growth buckets");
     Ok(())

@@ -110,9 +110,7 @@ async fn run(command: Command, config: AppConfig) -> anyhow::Result<()> {
             println!("keys: {}", config.auth.key_dir.display());
             Ok(())
         }
-        Command::CreateAdmin { email, username, password } => {
-            vidgraph::db_admin::create_admin(&config, &email, &username, &password).await
-        }
+        Command::CreateAdmin { email, username, password } => vidgraph::db_admin::create_admin(&config, &email, &username, &password).await,
     }
 }
 

@@ -9,9 +9,10 @@ pub fn repo_root() -> PathBuf {
         return PathBuf::from(root);
     }
     if let Ok(cwd) = std::env::current_dir()
-        && let Some(found) = cwd.ancestors().find(|dir| dir.join("supergraph.yaml").is_file()) {
-            return found.to_path_buf();
-        }
+        && let Some(found) = cwd.ancestors().find(|dir| dir.join("supergraph.yaml").is_file())
+    {
+        return found.to_path_buf();
+    }
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../..").canonicalize().unwrap_or_else(|_| PathBuf::from("."))
 }
 

@@ -40,9 +40,10 @@ pub fn with_routing_urls(supergraph: &str, urls: &[(&str, String)]) -> String {
     for (name, url) in urls {
         let marker = format!("@join__graph(name: \"{name}\", url: \"");
         if let Some(start) = out.find(&marker).map(|at| at + marker.len())
-            && let Some(len) = out[start..].find('"') {
-                out.replace_range(start..start + len, url);
-            }
+            && let Some(len) = out[start..].find('"')
+        {
+            out.replace_range(start..start + len, url);
+        }
     }
     out
 }
@@ -92,13 +93,15 @@ pub async fn wait_http_ok(url: &str, timeout: Duration, mut child: Option<&mut C
     let deadline = Instant::now() + timeout;
     loop {
         if let Ok(response) = client.get(url).send().await
-            && response.status().is_success() {
-                return Ok(());
-            }
+            && response.status().is_success()
+        {
+            return Ok(());
+        }
         if let Some(child) = child.as_deref_mut()
-            && let Some(status) = child.try_wait()? {
-                anyhow::bail!("process exited with {status} before {url} was ready");
-            }
+            && let Some(status) = child.try_wait()?
+        {
+            anyhow::bail!("process exited with {status} before {url} was ready");
+        }
         anyhow::ensure!(Instant::now() < deadline, "{url} not ready after {timeout:?}");
         tokio::time::sleep(Duration::from_millis(100)).await;
     }

@@ -12,22 +12,22 @@ pub mod uploads_http;
 
 use async_graphql::dataloader::DataLoader;
 use async_graphql::{Schema, SchemaBuilder};
-use domain::identity::Identity;
-use domain::upload::Uploads;
-use events::CatalogueEvents;
-use platform::config::DbConfig;
-use platform::db::Db;
-use platform::events::CONTENT_STREAM;
-use platform::auth::{KeyPair, TokenSigner};
-use platform::{Application, Deps, InitError};
 use domain::catalogue::Catalogue;
 use domain::comment::Comments;
 use domain::danmaku::DanmakuService;
+use domain::identity::Identity;
 use domain::interaction::Interactions;
 use domain::regions::RegionCatalog;
+use domain::upload::Uploads;
+use events::CatalogueEvents;
+use platform::auth::{KeyPair, TokenSigner};
+use platform::config::DbConfig;
+use platform::db::Db;
+use platform::events::CONTENT_STREAM;
+use platform::{Application, Deps, InitError};
 use schema::{Mutation, Query, StatLoader, Subscription, UserLoader, VideoLoader, ViewerStateLoader};
-use store::video_cache::VideoCache;
 use std::sync::Arc;
+use store::video_cache::VideoCache;
 
 /// Subgraph name (in `supergraph.yaml` and logs).
 pub const NAME: &str = "content";

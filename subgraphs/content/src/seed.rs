@@ -16,10 +16,8 @@ use platform::db::Db;
 use uuid::Uuid;
 
 /// Demo accounts: (e-mail, username, password, role).
-pub const DEMO_ACCOUNTS: [(&str, &str, &str, &str); 2] = [
-    ("admin@vidgraph.local", "admin", "admin-pass-1", "admin"),
-    ("demo@vidgraph.local", "demo", "demo-pass-1", "user"),
-];
+pub const DEMO_ACCOUNTS: [(&str, &str, &str, &str); 2] =
+    [("admin@vidgraph.local", "admin", "admin-pass-1", "admin"), ("demo@vidgraph.local", "demo", "demo-pass-1", "user")];
 /// Password of the generated uploaders `uploader01`…
 pub const UPLOADER_PASSWORD: &str = "uploader-pass-1";
 const UPLOADERS: usize = 48;

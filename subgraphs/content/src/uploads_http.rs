@@ -57,10 +57,7 @@ async fn put_upload(
             expires: query.expires.as_deref().and_then(|expires| expires.parse().ok()),
             signature: query.signature.as_deref(),
             content_type: headers.get(header::CONTENT_TYPE).and_then(|value| value.to_str().ok()),
-            content_length: headers
-                .get(header::CONTENT_LENGTH)
-                .and_then(|value| value.to_str().ok())
-                .and_then(|value| value.parse().ok()),
+            content_length: headers.get(header::CONTENT_LENGTH).and_then(|value| value.to_str().ok()).and_then(|value| value.parse().ok()),
             body: body.into_data_stream().map_err(std::io::Error::other).boxed(),
         };
         match uploads.receive(file, chrono::Utc::now()).await {

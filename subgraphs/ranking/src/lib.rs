@@ -39,8 +39,8 @@ pub fn sdl() -> String {
 pub async fn hot_rankings(deps: &Deps, clock: SharedClock) -> Result<HotRankings, InitError> {
     let boards = HotBoards::new(deps.redis.clone());
     let holder = format!("{NAME}-{}", uuid::Uuid::new_v4().simple());
-    let job = RecomputeJob::new(deps.db.clone(), boards.clone(), clock.clone(), holder)
-        .with_batch_size(deps.config.ranking.recompute_batch_size);
+    let job =
+        RecomputeJob::new(deps.db.clone(), boards.clone(), clock.clone(), holder).with_batch_size(deps.config.ranking.recompute_batch_size);
     let weights = WeightsInForce::load(&deps.db).await.map_err(|e| InitError::Subgraph(e.into()))?;
     Ok(HotRankings::new(deps.db.clone(), boards, weights, clock, job))
 }

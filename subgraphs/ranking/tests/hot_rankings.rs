@@ -6,11 +6,11 @@ use platform::Deps;
 use platform::clock::{Clock, ManualClock, SharedClock};
 use platform::events::{StatAction, StatCounts, StatEvent, VideoLifecycleEvent};
 use platform::testkit::TestServices;
+use std::sync::Arc;
+use uuid::Uuid;
 use vidgraph_ranking::domain::hot::{HotWeights, TimeRange};
 use vidgraph_ranking::domain::rankings::HotRankings;
 use vidgraph_ranking::domain::recompute::RunOutcome;
-use std::sync::Arc;
-use uuid::Uuid;
 
 struct World {
     _services: TestServices,
@@ -76,7 +76,11 @@ async fn day_counts_only_recent_growth_and_all_counts_everything() {
     let month_ago = now - Duration::days(40);
     // `old`: 1000 likes long ago, nothing since; `fresh`: 50 likes in the last hour.
     world.rankings.apply_stat_event(&stat(old, 1, month_ago, month_ago, likes(1000), likes(1000))).await.expect("old");
-    world.rankings.apply_stat_event(&stat(fresh, 2, now - Duration::days(3), now - Duration::minutes(30), likes(50), likes(50))).await.expect("fresh");
+    world
+        .rankings
+        .apply_stat_event(&stat(fresh, 2, now - Duration::days(3), now - Duration::minutes(30), likes(50), likes(50)))
+        .await
+        .expect("fresh");
     rebuild(&world).await;
 
     assert_eq!(ids(&world, TimeRange::All, None).await, [old, fresh]);
@@ -93,7 +97,18 @@ async fn the_new_video_boost_and_new_weights_change_the_order_without_a_restart(
     let now = world.clock.now();
     let (viewed, liked) = (Uuid::now_v7(), Uuid::now_v7());
     let old = now - Duration::days(10);
-    world.rankings.apply_stat_event(&stat(viewed, 1, old, old, StatCounts { views: 900, ..Default::default() }, StatCounts { views: 900, ..Default::default() })).await.expect("views");
+    world
+        .rankings
+        .apply_stat_event(&stat(
+            viewed,
+            1,
+            old,
+            old,
+            StatCounts { views: 900, ..Default::default() },
+            StatCounts { views: 900, ..Default::default() },
+        ))
+        .await
+        .expect("views");
     // 80 likes = 800 points, boosted ×1.5 to 1200 while the video is under 24 h old
     let young = now - Duration::hours(2);
     world.rankings.apply_stat_event(&stat(liked, 1, young, young, likes(80), likes(80))).await.expect("likes");
@@ -104,7 +119,15 @@ async fn the_new_video_boost_and_new_weights_change_the_order_without_a_restart(
 
     // an admin stores new weights: views count 2, likes 1 (what the mutation does, minus GraphQL)
     let weights = HotWeights::parse(HotWeights {
-        views: 2, likes: 1, coins: 0, favourites: 0, shares: 0, comments: 0, danmaku: 0, new_boost_percent: 100, new_boost_hours: 0,
+        views: 2,
+        likes: 1,
+        coins: 0,
+        favourites: 0,
+        shares: 0,
+        comments: 0,
+        danmaku: 0,
+        new_boost_percent: 100,
+        new_boost_hours: 0,
     })
     .expect("weights");
     let mut conn = world.deps.db.pool.get().await.expect("conn");
@@ -121,7 +144,11 @@ async fn a_killed_recompute_resumes_from_its_checkpoint_and_ends_equal_to_a_clea
     for n in 0..25i64 {
         let video = Uuid::now_v7();
         let at = now - Duration::hours(n * 10);
-        world.rankings.apply_stat_event(&stat(video, 1 + (n % 3) as i32, at, at, likes(n * 7 % 11 + 1), likes(n * 7 % 11 + 1))).await.expect("event");
+        world
+            .rankings
+            .apply_stat_event(&stat(video, 1 + (n % 3) as i32, at, at, likes(n * 7 % 11 + 1), likes(n * 7 % 11 + 1)))
+            .await
+            .expect("event");
     }
     let job = world.rankings.job().clone().with_batch_size(4);
     // a clean run, for reference

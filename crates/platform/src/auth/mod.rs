@@ -7,6 +7,6 @@ mod keys;
 mod token;
 mod viewer;
 
-pub use self::keys::{KeyError, KeyPair, Jwks, PRIVATE_KEY_FILE, JWKS_FILE};
+pub use self::keys::{JWKS_FILE, Jwks, KeyError, KeyPair, PRIVATE_KEY_FILE};
 pub use self::token::{AccessClaims, AuthError, TokenSigner, TokenVerifier};
 pub use self::viewer::{AdminOnly, AuthUser, Role, SignedIn, Viewer, viewer};

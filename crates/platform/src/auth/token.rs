@@ -79,11 +79,9 @@ impl TokenVerifier {
             Some(kid) => self.keys.get(&kid).ok_or(AuthError::UnknownKey)?,
             None => return Err(AuthError::UnknownKey),
         };
-        let data = jsonwebtoken::decode::<AccessClaims>(token, key, &self.validation).map_err(|e| {
-            match e.kind() {
-                jsonwebtoken::errors::ErrorKind::ExpiredSignature => AuthError::Expired,
-                _ => AuthError::Invalid(e),
-            }
+        let data = jsonwebtoken::decode::<AccessClaims>(token, key, &self.validation).map_err(|e| match e.kind() {
+            jsonwebtoken::errors::ErrorKind::ExpiredSignature => AuthError::Expired,
+            _ => AuthError::Invalid(e),
         })?;
         Ok(AuthUser { id: data.claims.sub, role: data.claims.role })
     }

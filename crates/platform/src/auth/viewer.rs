@@ -66,11 +66,7 @@ impl Viewer {
     /// The signed-in admin, or `UNAUTHENTICATED`/`FORBIDDEN`.
     pub fn require_admin(&self) -> Result<AuthUser, ApiError> {
         let user = self.require_user()?;
-        if user.role == Role::Admin {
-            Ok(user)
-        } else {
-            Err(ApiError::new(ErrorCode::Forbidden, "Only an admin can do this."))
-        }
+        if user.role == Role::Admin { Ok(user) } else { Err(ApiError::new(ErrorCode::Forbidden, "Only an admin can do this.")) }
     }
 
     /// The signed-in user if they own the resource or are an admin, else `FORBIDDEN`.

@@ -43,9 +43,7 @@ impl Default for StorageConfig {
             root: PathBuf::from(".vidgraph/storage"),
             public_url: None,
             max_upload_bytes: 2 * 1024 * 1024 * 1024,
-            allowed_content_types: ["video/mp4", "video/webm", "video/x-matroska", "video/quicktime"]
-                .map(str::to_owned)
-                .to_vec(),
+            allowed_content_types: ["video/mp4", "video/webm", "video/x-matroska", "video/quicktime"].map(str::to_owned).to_vec(),
             upload_url_ttl_secs: 3600,
             unattached_ttl_secs: 24 * 3600,
             sweep_interval_secs: 60,

@@ -30,10 +30,7 @@ pub(crate) async fn post_graphql<E: Executor>(
 ) -> Response {
     let format = ResponseFormat::negotiate(&headers);
     if !has_json_content_type(&headers) {
-        return format.request_error(
-            StatusCode::UNSUPPORTED_MEDIA_TYPE,
-            "Send the request as application/json.",
-        );
+        return format.request_error(StatusCode::UNSUPPORTED_MEDIA_TYPE, "Send the request as application/json.");
     }
     let request = match serde_json::from_slice::<async_graphql::Request>(&body) {
         Ok(request) => request,
@@ -104,8 +101,7 @@ async fn execute<E: Executor>(
     ensure_error_codes(&mut response);
     let outcome = if response.errors.is_empty() { "ok" } else { "error" };
     metrics::counter!("graphql_requests_total", "subgraph" => state.subgraph, "outcome" => outcome).increment(1);
-    metrics::histogram!("graphql_request_duration_seconds", "subgraph" => state.subgraph)
-        .record(started.elapsed().as_secs_f64());
+    metrics::histogram!("graphql_request_duration_seconds", "subgraph" => state.subgraph).record(started.elapsed().as_secs_f64());
     format.respond(&response)
 }
 
@@ -119,14 +115,10 @@ fn authenticate<E>(state: &ServerState<E>, headers: &HeaderMap) -> Result<Viewer
 }
 
 fn has_json_content_type(headers: &HeaderMap) -> bool {
-    headers
-        .get(header::CONTENT_TYPE)
-        .and_then(|value| value.to_str().ok())
-        .and_then(|value| value.split(';').next())
-        .is_some_and(|mime| {
-            let mime = mime.trim();
-            mime.eq_ignore_ascii_case("application/json") || mime.eq_ignore_ascii_case("application/graphql-response+json")
-        })
+    headers.get(header::CONTENT_TYPE).and_then(|value| value.to_str().ok()).and_then(|value| value.split(';').next()).is_some_and(|mime| {
+        let mime = mime.trim();
+        mime.eq_ignore_ascii_case("application/json") || mime.eq_ignore_ascii_case("application/graphql-response+json")
+    })
 }
 
 fn accepts_html(headers: &HeaderMap) -> bool {
@@ -182,14 +174,13 @@ impl ResponseFormat {
             ResponseFormat::GraphqlResponseJson if request_failed => StatusCode::BAD_REQUEST,
             _ => StatusCode::OK,
         };
-        let mut body = serde_json::to_value(response).unwrap_or_else(|_| {
-            serde_json::json!({ "errors": [{ "message": "Internal server error", "extensions": { "code": "INTERNAL" } }] })
-        });
+        let mut body = serde_json::to_value(response).unwrap_or_else(
+            |_| serde_json::json!({ "errors": [{ "message": "Internal server error", "extensions": { "code": "INTERNAL" } }] }),
+        );
         // GraphQL over HTTP: a request that failed before execution has no `data` entry at all.
-        if request_failed
-            && let Some(fields) = body.as_object_mut() {
-                fields.remove("data");
-            }
+        if request_failed && let Some(fields) = body.as_object_mut() {
+            fields.remove("data");
+        }
         let body = serde_json::to_vec(&body).unwrap_or_default();
         (status, [(header::CONTENT_TYPE, self.content_type())], body).into_response()
     }

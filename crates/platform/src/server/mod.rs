@@ -33,12 +33,7 @@ pub struct Application {
 
 impl Application {
     /// Binds the listener (`http.port`, else `default_port`; 0 picks a free one) and builds the routes.
-    pub async fn build<E: Executor>(
-        subgraph: &'static str,
-        default_port: u16,
-        deps: Deps,
-        executor: E,
-    ) -> Result<Application, InitError> {
+    pub async fn build<E: Executor>(subgraph: &'static str, default_port: u16, deps: Deps, executor: E) -> Result<Application, InitError> {
         // Installed before the first request so no early sample is lost.
         telemetry::metrics_handle();
         let http = &deps.config.http;

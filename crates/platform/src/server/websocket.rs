@@ -41,12 +41,9 @@ pub(crate) async fn serve<E: Executor>(state: ServerState<E>, upgrade: WebSocket
 /// Verifies the token of the `connection_init` payload; no token means anonymous.
 fn connection_data(verifier: &Arc<TokenVerifier>, payload: &serde_json::Value) -> async_graphql::Result<Data> {
     let mut data = Data::default();
-    let authorization = payload.as_object().and_then(|fields| {
-        fields
-            .iter()
-            .find(|(key, _)| key.eq_ignore_ascii_case("authorization"))
-            .and_then(|(_, value)| value.as_str())
-    });
+    let authorization = payload
+        .as_object()
+        .and_then(|fields| fields.iter().find(|(key, _)| key.eq_ignore_ascii_case("authorization")).and_then(|(_, value)| value.as_str()));
     let viewer = match authorization {
         None => Viewer::Anonymous,
         Some(value) => {

@@ -32,10 +32,8 @@ async fn register_login_me_update_refresh_reuse_and_logout_work_through_the_rout
     assert_eq!(anonymous.data("/me"), &json!(null));
 
     // updateProfile
-    let updated = platform
-        .gql(UPDATE, json!({ "input": { "displayName": "Ada L.", "bio": "First programmer" } }), Some(&access))
-        .await
-        .ok();
+    let updated =
+        platform.gql(UPDATE, json!({ "input": { "displayName": "Ada L.", "bio": "First programmer" } }), Some(&access)).await.ok();
     assert_eq!(updated.data("/updateProfile/displayName"), &json!("Ada L."));
     let me = platform.gql(ME, json!({}), Some(&access)).await.ok();
     assert_eq!(me.data("/me/bio"), &json!("First programmer"));
@@ -68,7 +66,8 @@ async fn private_fields_are_hidden_from_others_and_profile_edits_need_a_session(
     let (ada, _, _) = platform.register("ada").await;
     let (_, bob_token, _) = platform.register("bob").await;
 
-    let seen_by_bob = platform.gql("query($id: ID!) { user(id: $id) { username email role } }", json!({ "id": ada }), Some(&bob_token)).await.ok();
+    let seen_by_bob =
+        platform.gql("query($id: ID!) { user(id: $id) { username email role } }", json!({ "id": ada }), Some(&bob_token)).await.ok();
     assert_eq!(seen_by_bob.data("/user/username"), &json!("ada"));
     assert_eq!(seen_by_bob.data("/user/email"), &json!(null));
     assert_eq!(seen_by_bob.data("/user/role"), &json!(null));

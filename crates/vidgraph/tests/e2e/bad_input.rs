@@ -21,7 +21,14 @@ async fn invalid_tokens_are_unauthenticated_through_the_router_and_on_the_subgra
 
     let expired = platform
         .signer()
-        .sign_claims(&AccessClaims { sub: user.id, role: Role::Admin, iss: "vidgraph".into(), aud: "vidgraph".into(), iat: now - 7200, exp: now - 3600 })
+        .sign_claims(&AccessClaims {
+            sub: user.id,
+            role: Role::Admin,
+            iss: "vidgraph".into(),
+            aud: "vidgraph".into(),
+            iat: now - 7200,
+            exp: now - 3600,
+        })
         .expect("sign");
     let foreign = TokenSigner::new(&KeyPair::generate().expect("key"), &platform.services.config().auth)
         .sign(&user, chrono::Utc::now())
@@ -30,7 +37,9 @@ async fn invalid_tokens_are_unauthenticated_through_the_router_and_on_the_subgra
     let unsigned = format!(
         "{}.{}.",
         engine.encode(r#"{"alg":"none","typ":"JWT"}"#),
-        engine.encode(json!({ "sub": user.id, "role": "admin", "iss": "vidgraph", "aud": "vidgraph", "iat": now, "exp": now + 600 }).to_string())
+        engine.encode(
+            json!({ "sub": user.id, "role": "admin", "iss": "vidgraph", "aud": "vidgraph", "iat": now, "exp": now + 600 }).to_string()
+        )
     );
 
     let content = platform.subgraph_urls["content"].clone();
@@ -48,9 +57,8 @@ async fn registration_and_login_mistakes_get_their_codes() {
     let platform = Platform::start().await;
     platform.register("ada").await;
 
-    let register = |email: &str, username: &str, password: &str| {
-        json!({ "input": { "email": email, "username": username, "password": password } })
-    };
+    let register =
+        |email: &str, username: &str, password: &str| json!({ "input": { "email": email, "username": username, "password": password } });
     assert_code(&platform.gql(REGISTER, register("new@example.com", "newbie", "short1"), None).await, "BAD_USER_INPUT");
     assert_code(&platform.gql(REGISTER, register("new@example.com", "newbie", "onlyletters"), None).await, "BAD_USER_INPUT");
     assert_code(&platform.gql(REGISTER, register("not-an-email", "newbie", "g00d-pass"), None).await, "BAD_USER_INPUT");
@@ -109,7 +117,10 @@ async fn the_login_rate_limit_trips_per_client_address() {
 async fn queries_over_the_depth_limit_are_refused_with_a_code() {
     let platform = Platform::start().await;
     // Deeper than the subgraph limit (12) but within the router's (15): the subgraph refuses.
-    let deep = format!("{{ {} }}", "__schema { types { fields { type { ofType { ofType { ofType { ofType { ofType { ofType { ofType { ofType { ofType { name } } } } } } } } } } } }");
+    let deep = format!(
+        "{{ {} }}",
+        "__schema { types { fields { type { ofType { ofType { ofType { ofType { ofType { ofType { ofType { ofType { ofType { name } } } } } } } } } } } }"
+    );
     let direct = platform.post(&platform.subgraph_urls["content"], &deep, json!({}), None).await;
     assert_code(&direct, "BAD_USER_INPUT");
     let through_router = platform.gql(&deep, json!({}), None).await;

@@ -154,7 +154,9 @@ async fn threads_are_two_levels_and_pages_continue_without_duplicates_in_both_or
     let page2 = platform.gql(REPLIES, json!({ "id": roots[0], "first": 2, "after": cursor }), None).await.ok();
     let listed: Vec<String> = [&page1, &page2]
         .iter()
-        .flat_map(|page| page.data("/commentReplies/edges").as_array().expect("edges").iter().map(|e| e["node"]["id"].as_str().expect("id").to_owned()))
+        .flat_map(|page| {
+            page.data("/commentReplies/edges").as_array().expect("edges").iter().map(|e| e["node"]["id"].as_str().expect("id").to_owned())
+        })
         .collect();
     assert_eq!(listed, replies);
     assert_eq!(page2.data("/commentReplies/pageInfo/hasNextPage"), &json!(false));
@@ -185,7 +187,10 @@ async fn a_like_counts_once_per_user_even_when_concurrent_and_unlike_withdraws_i
 
     // Twenty users, each liking five times at once: exactly twenty likes.
     let fans = platform.users("fan", 20).await;
-    let likes = fans.iter().flat_map(|(_, token)| (0..5).map(move |_| token)).map(|token| platform.gql(LIKE, json!({ "id": comment }), Some(token)));
+    let likes = fans
+        .iter()
+        .flat_map(|(_, token)| (0..5).map(move |_| token))
+        .map(|token| platform.gql(LIKE, json!({ "id": comment }), Some(token)));
     for reply in futures::future::join_all(likes).await {
         reply.ok();
     }
@@ -229,7 +234,8 @@ async fn only_the_author_the_video_owner_or_an_admin_deletes_and_counters_and_ev
     assert_eq!(platform.gql(DELETE, json!({ "id": reply_c }), Some(&owner_token)).await.ok().data("/deleteComment"), &json!(true));
     assert_eq!(stat_counts(&platform, &video).await, (4, 0));
     let thread = platform.gql(PAGE, json!({ "video": video }), None).await.ok();
-    let root_node = thread.data("/comments/edges").as_array().expect("edges").iter().find(|e| e["node"]["id"] == json!(root)).expect("root");
+    let root_node =
+        thread.data("/comments/edges").as_array().expect("edges").iter().find(|e| e["node"]["id"] == json!(root)).expect("root");
     assert_eq!(root_node["node"]["replyCount"], json!(2));
     assert_eq!(root_node["node"]["replyPreview"].as_array().map(Vec::len), Some(2));
 
@@ -242,7 +248,8 @@ async fn only_the_author_the_video_owner_or_an_admin_deletes_and_counters_and_ev
     assert_eq!(stat_counts(&platform, &video).await, (1, 0));
 
     let left = platform.gql(PAGE, json!({ "video": video }), None).await.ok();
-    let left: Vec<String> = left.data("/comments/edges").as_array().expect("edges").iter().map(|e| e["node"]["id"].as_str().expect("id").to_owned()).collect();
+    let left: Vec<String> =
+        left.data("/comments/edges").as_array().expect("edges").iter().map(|e| e["node"]["id"].as_str().expect("id").to_owned()).collect();
     assert_eq!(left, [lone]);
     assert_code(&platform.gql(REPLIES, json!({ "id": root }), None).await, "NOT_FOUND");
     assert_code(&post(&platform, &bob_token, &video, "too late", Some(&reply_a)).await, "BAD_USER_INPUT");
@@ -259,7 +266,13 @@ async fn only_the_author_the_video_owner_or_an_admin_deletes_and_counters_and_ev
 }
 
 /// Inserts a comment (a reply answers its root) straight into the store; returns its id.
-async fn insert_comment(conn: &mut platform::db::DbConn<'_>, video_id: uuid::Uuid, author_id: uuid::Uuid, root_id: Option<uuid::Uuid>, body: &str) -> uuid::Uuid {
+async fn insert_comment(
+    conn: &mut platform::db::DbConn<'_>,
+    video_id: uuid::Uuid,
+    author_id: uuid::Uuid,
+    root_id: Option<uuid::Uuid>,
+    body: &str,
+) -> uuid::Uuid {
     let row = comments::NewComment { id: uuid::Uuid::now_v7(), video_id, author_id, root_id, reply_to_id: root_id, body };
     comments::insert(conn, &row).await.expect("insert comment").id
 }

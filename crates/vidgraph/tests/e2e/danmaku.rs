@@ -71,7 +71,8 @@ async fn a_playback_window_lists_exactly_its_danmaku_in_order() {
     let mut sent = Vec::new();
     for (n, offset) in offsets.iter().enumerate() {
         let token = &viewers[n % 2].1;
-        let reply = send(&platform, Some(token), json!({ "videoId": video, "offsetMs": offset, "text": format!("at {offset}") })).await.ok();
+        let reply =
+            send(&platform, Some(token), json!({ "videoId": video, "offsetMs": offset, "text": format!("at {offset}") })).await.ok();
         sent.push((*offset, reply.data("/sendDanmaku/id").as_str().expect("id").to_owned()));
     }
     sent.sort();
@@ -90,11 +91,20 @@ async fn a_playback_window_lists_exactly_its_danmaku_in_order() {
     assert_eq!(listed, expected, "from ≤ offset < to, in (offset, id) order");
 
     let limited = platform.gql(WINDOW, window(0, 600_000, Some(2)), None).await.ok();
-    assert_eq!(limited.data("/danmaku").as_array().map(|l| l.iter().map(|d| d["offsetMs"].clone()).collect::<Vec<_>>()), Some(vec![json!(0), json!(999)]));
+    assert_eq!(
+        limited.data("/danmaku").as_array().map(|l| l.iter().map(|d| d["offsetMs"].clone()).collect::<Vec<_>>()),
+        Some(vec![json!(0), json!(999)])
+    );
     let everything = platform.gql(WINDOW, window(0, 600_000, None), None).await.ok();
     assert_eq!(everything.data("/danmaku").as_array().map(Vec::len), Some(7));
 
-    for bad in [window(0, 600_001, None), window(-1, 1_000, None), window(1_000, 1_000, None), window(0, 1_000, Some(0)), window(0, 1_000, Some(5001))] {
+    for bad in [
+        window(0, 600_001, None),
+        window(-1, 1_000, None),
+        window(1_000, 1_000, None),
+        window(0, 1_000, Some(0)),
+        window(0, 1_000, Some(5001)),
+    ] {
         assert_code(&platform.gql(WINDOW, bad, None).await, "BAD_USER_INPUT");
     }
     let unknown = json!({ "video": uuid::Uuid::now_v7(), "from": 0, "to": 1000 });

@@ -103,8 +103,9 @@ impl Platform {
         let config = router::stage(&stage.0, &root, &router::with_routing_urls(&supergraph, &urls), &services.keys().jwks().to_json())
             .expect("stage router");
         let port = free_port();
-        let mut router = RouterProcess::start(&router::binary().expect("router binary"), &config, "127.0.0.1", port, &stage.0.join("router.log"))
-            .expect("start router");
+        let mut router =
+            RouterProcess::start(&router::binary().expect("router binary"), &config, "127.0.0.1", port, &stage.0.join("router.log"))
+                .expect("start router");
         if let Err(error) = router.wait_ready(Duration::from_secs(30)).await {
             let log = std::fs::read_to_string(stage.0.join("router.log")).unwrap_or_default();
             panic!("router not ready: {error}\n{log}");

@@ -44,14 +44,21 @@ async fn likes_move_videos_and_a_page_of_50_resolves_its_videos_in_one_batch() {
     for (_, token) in &fans[1..] {
         platform.gql(like, json!({ "id": last }), Some(token)).await.ok();
     }
-    let ranking = wait_for_ranking(&platform, |r| r["items"][0]["video"]["stat"]["likes"] == json!(3) && r["items"][0]["hotValue"] == json!(45)).await;
+    let ranking =
+        wait_for_ranking(&platform, |r| r["items"][0]["video"]["stat"]["likes"] == json!(3) && r["items"][0]["hotValue"] == json!(45))
+            .await;
     let top = &ranking["items"][0];
     assert_eq!(top["rank"], json!(1));
     assert_eq!(top["video"]["id"], json!(last));
     assert_eq!(top["video"]["stat"]["likes"], json!(3));
     assert_eq!(top["hotValue"], json!(3 * 10 * 150 / 100), "3 likes, boosted: the video is new");
-    assert!(ranking["items"].as_array().expect("items").iter().all(|item| item["video"]["title"].is_string()
-        && item["video"]["author"]["username"] == json!("ranked")));
+    assert!(
+        ranking["items"]
+            .as_array()
+            .expect("items")
+            .iter()
+            .all(|item| item["video"]["title"].is_string() && item["video"]["author"]["username"] == json!("ranked"))
+    );
 
     // the page's 50 videos cost content the same statements as a page of 5: one batch
     let mut costs = Vec::new();

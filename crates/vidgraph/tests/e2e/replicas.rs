@@ -15,7 +15,12 @@ async fn a_token_issued_by_one_content_replica_works_on_another() {
     let (replica_b, _stop) = spawn_subgraph(Subgraph::Content, deps).await;
 
     let registered = platform
-        .post(&replica_a, crate::harness::REGISTER, json!({ "input": { "email": "ada@example.com", "username": "ada", "password": "lovelace1815" } }), None)
+        .post(
+            &replica_a,
+            crate::harness::REGISTER,
+            json!({ "input": { "email": "ada@example.com", "username": "ada", "password": "lovelace1815" } }),
+            None,
+        )
         .await
         .ok();
     let token = registered.data("/register/accessToken").as_str().expect("token").to_owned();

@@ -31,13 +31,7 @@ async fn create(platform: &Platform, token: &str, content_type: &str, size_bytes
 
 /// PUTs `body` in one piece (with `Content-Length`); returns the status and JSON body.
 async fn put(url: &str, content_type: &str, body: Vec<u8>) -> (u16, Value) {
-    let response = reqwest::Client::new()
-        .put(url)
-        .header("Content-Type", content_type)
-        .body(body)
-        .send()
-        .await
-        .expect("PUT sent");
+    let response = reqwest::Client::new().put(url).header("Content-Type", content_type).body(body).send().await.expect("PUT sent");
     let status = response.status().as_u16();
     (status, response.json().await.expect("JSON body"))
 }
@@ -84,7 +78,9 @@ async fn files_of(platform: &Platform, upload_id: &str) -> (PathBuf, PathBuf) {
 }
 
 fn part_files(tmp: &std::path::Path) -> Vec<String> {
-    std::fs::read_dir(tmp).map(|dir| dir.filter_map(|e| e.ok()).map(|e| e.file_name().to_string_lossy().into_owned()).collect()).unwrap_or_default()
+    std::fs::read_dir(tmp)
+        .map(|dir| dir.filter_map(|e| e.ok()).map(|e| e.file_name().to_string_lossy().into_owned()).collect())
+        .unwrap_or_default()
 }
 
 fn with_signature(url: &str, signature: &str) -> String {
@@ -261,7 +257,8 @@ async fn sweeping_later_removes_expired_uploads_with_their_files_but_keeps_attac
         let (status, body) = put(upload["uploadUrl"].as_str().expect("url"), "video/mp4", b"video bytes".to_vec()).await;
         assert_eq!(status, 201, "{body}");
     }
-    let owner = platform.gql("{ me { id } }", json!({}), Some(&token)).await.ok().data("/me/id").as_str().expect("me").parse().expect("uuid");
+    let owner =
+        platform.gql("{ me { id } }", json!({}), Some(&token)).await.ok().data("/me/id").as_str().expect("me").parse().expect("uuid");
     let db = platform.db();
     let mut conn = db.pool.get().await.expect("connection");
     upload::attach(&mut conn, attached_id.parse().expect("uuid"), owner).await.expect("attach");

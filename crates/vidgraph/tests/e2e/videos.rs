@@ -6,7 +6,8 @@ use serde_json::{Value, json};
 
 const CREATE: &str = "mutation($input: CreateVideoInput!) { createVideo(input: $input) { \
     id title description tags state durationSecs sourceUrl publishedAt region { id } author { id } stat { views likes } } }";
-const UPDATE: &str = "mutation($id: ID!, $input: UpdateVideoInput!) { updateVideo(id: $id, input: $input) { id title state coverUrl region { id } } }";
+const UPDATE: &str =
+    "mutation($id: ID!, $input: UpdateVideoInput!) { updateVideo(id: $id, input: $input) { id title state coverUrl region { id } } }";
 const DELETE: &str = "mutation($id: ID!) { deleteVideo(id: $id) }";
 const VIDEO: &str = "query($id: ID!) { video(id: $id) { id title state } }";
 
@@ -58,7 +59,11 @@ async fn an_author_publishes_edits_and_deletes_and_others_may_not() {
 
     // the author and an admin may edit; the cached copy follows the edit
     let edited = platform
-        .gql(UPDATE, json!({ "id": id, "input": { "title": "Rust async, revised", "regionId": 3, "coverUrl": "https://img.example.com/c.jpg" } }), Some(&author))
+        .gql(
+            UPDATE,
+            json!({ "id": id, "input": { "title": "Rust async, revised", "regionId": 3, "coverUrl": "https://img.example.com/c.jpg" } }),
+            Some(&author),
+        )
         .await
         .ok();
     assert_eq!(edited.data("/updateVideo/region/id"), &json!(3));

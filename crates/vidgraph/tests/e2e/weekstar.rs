@@ -87,11 +87,17 @@ async fn admins_configure_week_star_boards_that_count_gifts_and_settle_with_best
         "a first configuration applies at once"
     );
     let history = platform
-        .gql("query($channel: ID!) { weekStarChannel(channelId: $channel) { changes { kind changedBy { username } } } }", json!({ "channel": channel }), Some(&admin))
+        .gql(
+            "query($channel: ID!) { weekStarChannel(channelId: $channel) { changes { kind changedBy { username } } } }",
+            json!({ "channel": channel }),
+            Some(&admin),
+        )
         .await
         .ok();
     assert_eq!(history.data("/weekStarChannel/changes"), &json!([{ "kind": "GIFTS", "changedBy": { "username": "starboss" } }]));
-    let hidden = platform.gql("query($channel: ID!) { weekStarChannel(channelId: $channel) { changes { kind } } }", json!({ "channel": channel }), None).await;
+    let hidden = platform
+        .gql("query($channel: ID!) { weekStarChannel(channelId: $channel) { changes { kind } } }", json!({ "channel": channel }), None)
+        .await;
     assert_eq!(hidden.codes(), ["UNAUTHENTICATED"], "the history is for admins");
 
     // a realtime board, streamers resolved by `content` through the router
@@ -154,7 +160,9 @@ async fn admins_configure_week_star_boards_that_count_gifts_and_settle_with_best
     );
 
     // last week's boards and an unknown week answer without errors
-    let last = platform.gql("query($channel: ID!) { lastWeekStarBoards(channelId: $channel) { giftId } }", json!({ "channel": channel }), None).await;
+    let last = platform
+        .gql("query($channel: ID!) { lastWeekStarBoards(channelId: $channel) { giftId } }", json!({ "channel": channel }), None)
+        .await;
     assert!(last.codes().is_empty(), "{:?}", last.body);
     let bad_week = platform.gql(SETTLED, json!({ "channel": channel, "year": 2025, "week": 53 }), None).await;
     assert_eq!(bad_week.codes(), ["BAD_USER_INPUT"], "2025 has 52 ISO weeks");

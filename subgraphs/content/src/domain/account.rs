@@ -16,11 +16,7 @@ impl Email {
         let email = raw.trim().to_lowercase();
         let well_formed = email.len() <= 254
             && email.split_once('@').is_some_and(|(local, domain)| {
-                !local.is_empty()
-                    && domain.contains('.')
-                    && !domain.starts_with('.')
-                    && !domain.ends_with('.')
-                    && !domain.contains('@')
+                !local.is_empty() && domain.contains('.') && !domain.starts_with('.') && !domain.ends_with('.') && !domain.contains('@')
             })
             && !email.chars().any(char::is_whitespace);
         if well_formed { Ok(Email(email)) } else { Err(invalid("Enter a valid e-mail address.")) }

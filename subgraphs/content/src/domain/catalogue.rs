@@ -3,12 +3,12 @@
 //! reader (feeds, search, entities, rankings through the lifecycle event) stops seeing it.
 
 use super::ContentError;
+use super::regions::RegionCatalog;
 use super::video::{Description, DurationSecs, MediaSource, Tags, Title};
 use crate::events::CatalogueEvents;
-use super::regions::RegionCatalog;
+use crate::store::stats;
 use crate::store::video_cache::VideoCache;
 use crate::store::videos::{self, NewVideo, STATE_DRAFT, STATE_PUBLISHED, STATE_REMOVED, Video, VideoChange};
-use crate::store::stats;
 use chrono::Utc;
 use diesel_async::AsyncConnection;
 use platform::auth::AuthUser;
@@ -167,11 +167,8 @@ impl Catalogue {
                     };
                 };
                 ensure_author_or_admin(actor, &current)?;
-                let change = VideoChange {
-                    state: Some(STATE_REMOVED.to_owned()),
-                    removed_at: Some(Some(Utc::now())),
-                    ..VideoChange::default()
-                };
+                let change =
+                    VideoChange { state: Some(STATE_REMOVED.to_owned()), removed_at: Some(Some(Utc::now())), ..VideoChange::default() };
                 let video = videos::update(conn, id, &change).await?;
                 self.events.video_changed(conn, &video).await?;
                 Ok(true)

@@ -313,7 +313,9 @@ impl Comments {
             (CommentOrder::Newest, None) => comments::RootsPage::Newest(None),
             (CommentOrder::Newest, Some(CommentCursor::Newest { created_at, id })) => comments::RootsPage::Newest(Some((created_at, id))),
             (CommentOrder::Hottest, None) => comments::RootsPage::Hottest(None),
-            (CommentOrder::Hottest, Some(CommentCursor::Hottest { like_count, id })) => comments::RootsPage::Hottest(Some((like_count, id))),
+            (CommentOrder::Hottest, Some(CommentCursor::Hottest { like_count, id })) => {
+                comments::RootsPage::Hottest(Some((like_count, id)))
+            }
             (_, Some(_)) => return Err(foreign_cursor()),
         };
         let rows = comments::roots(&mut conn, video_id, page, limit + 1).await?;
@@ -342,14 +344,23 @@ impl Comments {
         self.page(&mut conn, rows, limit, viewer).await
     }
 
-    async fn page(&self, conn: &mut AsyncPgConnection, mut rows: Vec<Comment>, limit: i64, viewer: Option<Uuid>) -> Result<CommentPage, ContentError> {
+    async fn page(
+        &self,
+        conn: &mut AsyncPgConnection,
+        mut rows: Vec<Comment>,
+        limit: i64,
+        viewer: Option<Uuid>,
+    ) -> Result<CommentPage, ContentError> {
         let has_next = rows.len() as i64 > limit;
         rows.truncate(usize::try_from(limit).unwrap_or(0));
         Ok(CommentPage { items: hydrate(conn, rows, viewer).await?, has_next })
     }
 
     async fn view(&self, conn: &mut AsyncPgConnection, comment: Comment, viewer: Option<Uuid>) -> Result<CommentView, ContentError> {
-        hydrate(conn, vec![comment], viewer).await?.pop().ok_or_else(|| ContentError::internal(anyhow::anyhow!("hydrated comment vanished")))
+        hydrate(conn, vec![comment], viewer)
+            .await?
+            .pop()
+            .ok_or_else(|| ContentError::internal(anyhow::anyhow!("hydrated comment vanished")))
     }
 }
 

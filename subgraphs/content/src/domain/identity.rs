@@ -1,9 +1,9 @@
 //! Accounts and sessions: register, login, refresh-token rotation, logout, profile changes.
 
+use super::ContentError;
 use super::account::{Email, ProfileChange, Username};
 use super::password::{self, Password};
 use super::refresh::{RefreshSecret, hash_token};
-use super::ContentError;
 use crate::events::UserEvents;
 use crate::store::{refresh_tokens, users};
 use chrono::{DateTime, Duration, Utc};
@@ -93,7 +93,9 @@ impl Identity {
         let per_account = RateLimit { name: "login:account", max: self.config.login_limit_per_account, window };
         let account_key = login.trim().to_lowercase();
 
-        if let RateDecision::Limited { retry_after_secs } = per_address.hit(&self.redis, &client.to_string()).await.map_err(ContentError::internal)? {
+        if let RateDecision::Limited { retry_after_secs } =
+            per_address.hit(&self.redis, &client.to_string()).await.map_err(ContentError::internal)?
+        {
             return Err(ContentError::RateLimited { what: LOGIN_LIMITED, retry_after_secs });
         }
         if per_account.is_limited(&self.redis, &account_key).await.map_err(ContentError::internal)? {

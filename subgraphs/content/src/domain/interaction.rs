@@ -57,12 +57,12 @@ impl Interactions {
                     Interaction::Unlike => {
                         interactions::unlike(conn, id, user).await?.then_some((StatAction::Unlike, counts(|c| c.likes = -1)))
                     }
-                    Interaction::Favourite => interactions::favourite(conn, id, user)
-                        .await?
-                        .then_some((StatAction::Favourite, counts(|c| c.favourites = 1))),
-                    Interaction::Unfavourite => interactions::unfavourite(conn, id, user)
-                        .await?
-                        .then_some((StatAction::Unfavourite, counts(|c| c.favourites = -1))),
+                    Interaction::Favourite => {
+                        interactions::favourite(conn, id, user).await?.then_some((StatAction::Favourite, counts(|c| c.favourites = 1)))
+                    }
+                    Interaction::Unfavourite => {
+                        interactions::unfavourite(conn, id, user).await?.then_some((StatAction::Unfavourite, counts(|c| c.favourites = -1)))
+                    }
                     Interaction::Share => {
                         interactions::share(conn, id, user).await?.then_some((StatAction::Share, counts(|c| c.shares = 1)))
                     }
@@ -94,7 +94,12 @@ impl Interactions {
 
     /// Counts a view of a published video, once per viewer per window: the account when signed
     /// in, else the client address. Returns the video, its counters, and whether it counted.
-    pub async fn view(&self, user_id: Option<Uuid>, client_addr: Option<&str>, video_id: Uuid) -> Result<(Video, VideoStat, bool), ContentError> {
+    pub async fn view(
+        &self,
+        user_id: Option<Uuid>,
+        client_addr: Option<&str>,
+        video_id: Uuid,
+    ) -> Result<(Video, VideoStat, bool), ContentError> {
         let viewer_key = interactions::viewer_key(user_id, client_addr);
         let mut conn = self.db.pool.get().await?;
         let result = conn

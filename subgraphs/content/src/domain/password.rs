@@ -23,9 +23,7 @@ impl Password {
         if (8..=128).contains(&length) && has_letter && has_digit {
             Ok(Password(raw.to_owned()))
         } else {
-            Err(ContentError::InvalidInput(
-                "A password has 8 to 128 characters with at least one letter and one digit.".into(),
-            ))
+            Err(ContentError::InvalidInput("A password has 8 to 128 characters with at least one letter and one digit.".into()))
         }
     }
 

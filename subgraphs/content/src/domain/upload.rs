@@ -61,20 +61,14 @@ impl UploadRequest {
     pub fn parse(content_type: &str, size_bytes: Option<i64>, config: &StorageConfig) -> Result<UploadRequest, ContentError> {
         let content_type = content_type.trim().to_ascii_lowercase();
         if !config.allowed_content_types.iter().any(|allowed| allowed.eq_ignore_ascii_case(&content_type)) {
-            return Err(ContentError::InvalidInput(format!(
-                "`contentType` must be one of: {}.",
-                config.allowed_content_types.join(", ")
-            )));
+            return Err(ContentError::InvalidInput(format!("`contentType` must be one of: {}.", config.allowed_content_types.join(", "))));
         }
         let max_bytes = match size_bytes {
             None => config.max_upload_bytes,
             Some(size) => match u64::try_from(size) {
                 Ok(size) if size > 0 && size <= config.max_upload_bytes => size,
                 _ => {
-                    return Err(ContentError::InvalidInput(format!(
-                        "`sizeBytes` must be between 1 and {}.",
-                        config.max_upload_bytes
-                    )));
+                    return Err(ContentError::InvalidInput(format!("`sizeBytes` must be between 1 and {}.", config.max_upload_bytes)));
                 }
             },
         };
@@ -203,9 +197,8 @@ impl Uploads {
     /// if missing) and URLs signed with a secret derived from the key in `auth.key_dir`.
     pub fn from_config(db: Db, config: &AppConfig) -> Result<Uploads, InitError> {
         let keys = KeyPair::load(&config.auth.key_dir)?;
-        let storage = LocalDiskStorage::open(&config.storage.root).map_err(|error| {
-            InitError::Subgraph(anyhow::anyhow!("upload storage {}: {error}", config.storage.root.display()))
-        })?;
+        let storage = LocalDiskStorage::open(&config.storage.root)
+            .map_err(|error| InitError::Subgraph(anyhow::anyhow!("upload storage {}: {error}", config.storage.root.display())))?;
         Ok(Uploads::new(db, Arc::new(storage), UploadUrlSigner::new(&keys), config.storage.clone()))
     }
 
@@ -258,9 +251,7 @@ impl Uploads {
             (Some(public_url), _) => public_url.clone(),
             (None, Some(host)) => format!("http://{host}"),
             (None, None) => {
-                return Err(ContentError::internal(anyhow::anyhow!(
-                    "no storage.public_url configured and the request has no Host header"
-                )));
+                return Err(ContentError::internal(anyhow::anyhow!("no storage.public_url configured and the request has no Host header")));
             }
         };
         Ok(Some(self.signer.url(&base, upload.id, upload.expires_at)))
@@ -308,10 +299,16 @@ impl Uploads {
     /// The tail of [`Uploads::receive`]: the guarded `pending → complete` update and the commit
     /// of the file, in one transaction. The row lock taken by the update is held until the file
     /// is in place, so a racing PUT waits, then finds the slot no longer pending.
-    async fn publish(&self, upload: Upload, staged: crate::store::objects::StagedObject, now: DateTime<Utc>) -> Result<Upload, ReceiveError> {
+    async fn publish(
+        &self,
+        upload: Upload,
+        staged: crate::store::objects::StagedObject,
+        now: DateTime<Utc>,
+    ) -> Result<Upload, ReceiveError> {
         let size_bytes = i64::try_from(staged.size_bytes).map_err(ReceiveError::internal)?;
         let sha256 = staged.sha256.clone();
-        let done = Completion { size_bytes, sha256: &sha256, completed_at: now, expires_at: now + seconds(self.config.unattached_ttl_secs) };
+        let done =
+            Completion { size_bytes, sha256: &sha256, completed_at: now, expires_at: now + seconds(self.config.unattached_ttl_secs) };
         let storage = &self.storage;
         let mut published = false;
         let mut conn = self.db.pool.get().await?;
@@ -338,10 +335,9 @@ impl Uploads {
             Err(error) => {
                 // The file went into place but the transaction did not commit: the slot is
                 // still pending, and nobody else can have published under this key meanwhile.
-                if published
-                    && let Err(cleanup) = self.storage.delete(&upload.storage_key).await {
-                        tracing::warn!(error = %cleanup, "could not remove the file of a failed upload");
-                    }
+                if published && let Err(cleanup) = self.storage.delete(&upload.storage_key).await {
+                    tracing::warn!(error = %cleanup, "could not remove the file of a failed upload");
+                }
                 Err(error)
             }
         }
@@ -430,7 +426,13 @@ mod tests {
         let request = UploadRequest::parse(" Video/MP4 ", None, &config).expect("allowed");
         assert_eq!((request.content_type(), request.max_bytes()), ("video/mp4", 1000));
         assert_eq!(UploadRequest::parse("video/webm", Some(10), &config).expect("small").max_bytes(), 10);
-        for (content_type, size) in [("image/png", None), ("video/mp4; codecs=avc1", None), ("video/mp4", Some(1001)), ("video/mp4", Some(0)), ("video/mp4", Some(-5))] {
+        for (content_type, size) in [
+            ("image/png", None),
+            ("video/mp4; codecs=avc1", None),
+            ("video/mp4", Some(1001)),
+            ("video/mp4", Some(0)),
+            ("video/mp4", Some(-5)),
+        ] {
             assert!(
                 matches!(UploadRequest::parse(content_type, size, &config), Err(ContentError::InvalidInput(_))),
                 "{content_type} {size:?}"

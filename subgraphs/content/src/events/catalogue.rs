@@ -7,9 +7,7 @@ use crate::store::videos::Video;
 use chrono::Utc;
 use diesel::QueryResult;
 use diesel_async::AsyncPgConnection;
-use platform::events::{
-    CONTENT_STREAM, STAT_EVENT_KIND, StatAction, StatCounts, StatEvent, VIDEO_EVENT_KIND, VideoLifecycleEvent,
-};
+use platform::events::{CONTENT_STREAM, STAT_EVENT_KIND, StatAction, StatCounts, StatEvent, VIDEO_EVENT_KIND, VideoLifecycleEvent};
 use platform::nats::Nats;
 use platform::outbox::Outbox;
 use uuid::Uuid;

@@ -1,10 +1,10 @@
 //! `register`, `login`, `refreshToken`, `logout`.
 
 use super::User;
+use crate::domain::ContentError;
 use crate::domain::account::{Email, Username};
 use crate::domain::identity::{Identity, Registration, Session};
 use crate::domain::password::Password;
-use crate::domain::ContentError;
 use async_graphql::{Context, InputObject, Object, SimpleObject};
 use chrono::{DateTime, Utc};
 use platform::error::CodedResultExt;

@@ -130,9 +130,7 @@ fn comment_id(id: &ID, field: &str) -> async_graphql::Result<uuid::Uuid> {
 
 fn connection(page: CommentPage, kind: CursorKind, has_previous: bool) -> Connection<String, Comment> {
     let mut connection = Connection::new(has_previous, page.has_next);
-    connection.edges.extend(
-        page.items.into_iter().map(|view| Edge::new(CommentCursor::of(kind, &view.comment).encode(), Comment(view))),
-    );
+    connection.edges.extend(page.items.into_iter().map(|view| Edge::new(CommentCursor::of(kind, &view.comment).encode(), Comment(view))));
     connection
 }
 

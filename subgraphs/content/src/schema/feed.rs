@@ -1,8 +1,8 @@
 //! Reading the catalogue: `video(id)`, the `Video` entity resolver, feeds (newest, per region,
 //! following, a user's videos, the viewer's own), search and `regions`.
 
-use super::video::{Region, Video, load_video};
 use super::parse_id;
+use super::video::{Region, Video, load_video};
 use crate::domain::ContentError;
 use crate::domain::catalogue::Catalogue;
 use crate::domain::regions::RegionCatalog;
@@ -209,8 +209,6 @@ async fn page_connection(
     let cursors: Vec<Option<String>> = rows.iter().map(&mut cursor).collect();
     let videos = Video::page(conn, viewer_id, rows).await?;
     let mut connection = Connection::new(has_previous, has_next);
-    connection
-        .edges
-        .extend(videos.into_iter().zip(cursors).filter_map(|(video, cursor)| Some(Edge::new(cursor?, video))));
+    connection.edges.extend(videos.into_iter().zip(cursors).filter_map(|(video, cursor)| Some(Edge::new(cursor?, video))));
     Ok(connection)
 }

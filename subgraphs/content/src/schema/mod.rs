@@ -25,7 +25,15 @@ pub struct Query(user::UserQuery, feed::VideoQuery, comment::CommentQuery, danma
 /// Root mutation.
 #[derive(MergedObject, Default)]
 #[graphql(name = "Mutation")]
-pub struct Mutation(auth::AuthMutation, user::ProfileMutation, catalogue::CatalogueMutation, interaction::InteractionMutation, comment::CommentMutation, danmaku::DanmakuMutation, upload::UploadMutation);
+pub struct Mutation(
+    auth::AuthMutation,
+    user::ProfileMutation,
+    catalogue::CatalogueMutation,
+    interaction::InteractionMutation,
+    comment::CommentMutation,
+    danmaku::DanmakuMutation,
+    upload::UploadMutation,
+);
 
 /// Root subscription.
 pub type Subscription = UserSubscription;

@@ -1,9 +1,9 @@
 //! `User` (the entity other subgraphs extend), `me`, `user(id)`, `updateProfile`, `userUpdated`.
 
 use super::{UserLoader, parse_id};
+use crate::domain::ContentError;
 use crate::domain::account::{AvatarUrl, Bio, DisplayName, ProfileChange};
 use crate::domain::identity::Identity;
-use crate::domain::ContentError;
 use crate::events::UserEvents;
 use crate::store::users;
 use async_graphql::dataloader::DataLoader;
@@ -175,11 +175,14 @@ pub struct UserSubscription;
 #[Subscription(name = "Subscription")]
 impl UserSubscription {
     /// The account each time its profile changes (on any replica).
-    async fn user_updated(&self, ctx: &Context<'_>, id: ID) -> async_graphql::Result<impl Stream<Item = async_graphql::Result<User>> + use<>> {
+    async fn user_updated(
+        &self,
+        ctx: &Context<'_>,
+        id: ID,
+    ) -> async_graphql::Result<impl Stream<Item = async_graphql::Result<User>> + use<>> {
         let id = parse_id(&id).ok_or_else(|| ContentError::InvalidInput("`id` is not a user id.".into())).coded()?;
         let events = ctx.data::<UserEvents>()?;
         let changes = events.subscribe_user(id).await.map_err(ContentError::internal).coded()?;
         Ok(changes.map(|user| Ok(User::public(user))))
     }
 }
-

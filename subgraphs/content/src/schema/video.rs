@@ -53,11 +53,7 @@ impl Video {
 
     /// Turns a page of rows into videos, preloading authors, counters and the viewer's state
     /// with one statement each.
-    pub(crate) async fn page(
-        conn: &mut DbConn<'_>,
-        viewer_id: Option<Uuid>,
-        rows: Vec<videos::Video>,
-    ) -> Result<Vec<Video>, ContentError> {
+    pub(crate) async fn page(conn: &mut DbConn<'_>, viewer_id: Option<Uuid>, rows: Vec<videos::Video>) -> Result<Vec<Video>, ContentError> {
         if rows.is_empty() {
             return Ok(Vec::new());
         }
@@ -68,9 +64,9 @@ impl Video {
         let authors = users::find_many(conn, &author_ids).await?.into_iter().map(|user| (user.id, user)).collect();
         let stats = stats::find_many(conn, &ids).await?.into_iter().map(|stat| (stat.video_id, stat)).collect();
         let viewer_states = match viewer_id {
-            Some(viewer_id) => Some(
-                interactions::viewer_states(conn, viewer_id, &ids).await?.into_iter().map(|state| (state.video_id, state)).collect(),
-            ),
+            Some(viewer_id) => {
+                Some(interactions::viewer_states(conn, viewer_id, &ids).await?.into_iter().map(|state| (state.video_id, state)).collect())
+            }
             None => None,
         };
         let page = Arc::new(PagePreload { authors, stats, viewer_states });

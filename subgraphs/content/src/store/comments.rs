@@ -81,26 +81,19 @@ pub async fn lock(conn: &mut AsyncPgConnection, id: Uuid) -> QueryResult<Option<
 /// Adds `delta` to the reply count of a live comment; `false` when it is deleted (or gone).
 /// The count never goes below zero.
 pub async fn add_replies_to_live(conn: &mut AsyncPgConnection, id: Uuid, delta: i64) -> QueryResult<bool> {
-    diesel::update(
-        comments::table
-            .find(id)
-            .filter(comments::deleted_at.is_null())
-            .filter((comments::reply_count + delta).ge(0)),
-    )
-    .set(comments::reply_count.eq(comments::reply_count + delta))
-    .execute(conn)
-    .await
-    .map(|updated| updated > 0)
+    diesel::update(comments::table.find(id).filter(comments::deleted_at.is_null()).filter((comments::reply_count + delta).ge(0)))
+        .set(comments::reply_count.eq(comments::reply_count + delta))
+        .execute(conn)
+        .await
+        .map(|updated| updated > 0)
 }
 
 /// Marks a comment and, for a root, its live replies deleted; returns how many were live.
 pub async fn soft_delete_thread(conn: &mut AsyncPgConnection, id: Uuid, now: DateTime<Utc>) -> QueryResult<usize> {
-    diesel::update(
-        comments::table.filter(comments::id.eq(id).or(comments::root_id.eq(id))).filter(comments::deleted_at.is_null()),
-    )
-    .set(comments::deleted_at.eq(now))
-    .execute(conn)
-    .await
+    diesel::update(comments::table.filter(comments::id.eq(id).or(comments::root_id.eq(id))).filter(comments::deleted_at.is_null()))
+        .set(comments::deleted_at.eq(now))
+        .execute(conn)
+        .await
 }
 
 /// Live root comments of a video in the page's order; `limit` rows. The filters match the

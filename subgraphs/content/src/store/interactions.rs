@@ -144,4 +144,3 @@ pub fn viewer_key(user_id: Option<Uuid>, client_addr: Option<&str>) -> String {
         (None, None) => "addr:unknown".to_owned(),
     }
 }
-

@@ -7,10 +7,10 @@
 pub mod schema;
 pub mod comments;
 pub mod danmaku;
-pub mod objects;
-pub mod refresh_tokens;
 pub mod follows;
 pub mod interactions;
+pub mod objects;
+pub mod refresh_tokens;
 pub mod regions;
 pub mod search;
 pub mod stats;

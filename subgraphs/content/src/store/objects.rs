@@ -226,9 +226,10 @@ impl Drop for PartFile {
         if self.armed {
             // Blocking, but an unlink is quick and Drop cannot await.
             if let Err(error) = std::fs::remove_file(&self.path)
-                && error.kind() != io::ErrorKind::NotFound {
-                    tracing::warn!(path = %self.path.display(), %error, "could not remove a partial upload");
-                }
+                && error.kind() != io::ErrorKind::NotFound
+            {
+                tracing::warn!(path = %self.path.display(), %error, "could not remove a partial upload");
+            }
         }
     }
 }

@@ -20,4 +20,3 @@ pub struct Region {
 pub async fn all(conn: &mut AsyncPgConnection) -> QueryResult<Vec<Region>> {
     regions::table.order(regions::id).select(Region::as_select()).load(conn).await
 }
-

@@ -81,13 +81,7 @@ pub async fn find(conn: &mut AsyncPgConnection, id: Uuid) -> QueryResult<Option<
 
 /// A slot by id if `owner_id` owns it.
 pub async fn find_owned(conn: &mut AsyncPgConnection, id: Uuid, owner_id: Uuid) -> QueryResult<Option<Upload>> {
-    uploads::table
-        .find(id)
-        .filter(uploads::owner_id.eq(owner_id))
-        .select(Upload::as_select())
-        .first(conn)
-        .await
-        .optional()
+    uploads::table.find(id).filter(uploads::owner_id.eq(owner_id)).select(Upload::as_select()).first(conn).await.optional()
 }
 
 /// The stored file of a completed upload.
@@ -122,17 +116,12 @@ pub async fn complete(conn: &mut AsyncPgConnection, id: Uuid, done: Completion<'
 
 /// `complete` → `attached` for the owner's slot; `None` when it is not theirs or not complete.
 pub async fn attach(conn: &mut AsyncPgConnection, id: Uuid, owner_id: Uuid) -> QueryResult<Option<Upload>> {
-    diesel::update(
-        uploads::table
-            .find(id)
-            .filter(uploads::owner_id.eq(owner_id))
-            .filter(uploads::state.eq(state::COMPLETE)),
-    )
-    .set(uploads::state.eq(state::ATTACHED))
-    .returning(Upload::as_returning())
-    .get_result(conn)
-    .await
-    .optional()
+    diesel::update(uploads::table.find(id).filter(uploads::owner_id.eq(owner_id)).filter(uploads::state.eq(state::COMPLETE)))
+        .set(uploads::state.eq(state::ATTACHED))
+        .returning(Upload::as_returning())
+        .get_result(conn)
+        .await
+        .optional()
 }
 
 /// Locks up to `limit` non-attached slots past their expiry (skipping rows another sweeper

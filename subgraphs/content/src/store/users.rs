@@ -93,8 +93,11 @@ pub async fn find_by_username_prefix(conn: &mut AsyncPgConnection, prefix: &str,
 pub async fn find_by_login(conn: &mut AsyncPgConnection, login: &str) -> QueryResult<Option<(User, String)>> {
     let login = login.trim().to_lowercase();
     users::table
-        .filter(diesel::dsl::sql::<diesel::sql_types::Bool>("lower(email) = ").bind::<diesel::sql_types::Text, _>(login.clone())
-            .or(diesel::dsl::sql::<diesel::sql_types::Bool>("lower(username) = ").bind::<diesel::sql_types::Text, _>(login)))
+        .filter(
+            diesel::dsl::sql::<diesel::sql_types::Bool>("lower(email) = ")
+                .bind::<diesel::sql_types::Text, _>(login.clone())
+                .or(diesel::dsl::sql::<diesel::sql_types::Bool>("lower(username) = ").bind::<diesel::sql_types::Text, _>(login)),
+        )
         .select((User::as_select(), users::password_hash))
         .first(conn)
         .await

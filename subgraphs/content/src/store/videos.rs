@@ -83,12 +83,7 @@ pub struct NewVideo {
 
 /// Published videos by ids, in one statement.
 pub async fn find_published(conn: &mut AsyncPgConnection, ids: &[Uuid]) -> QueryResult<Vec<Video>> {
-    videos::table
-        .filter(videos::id.eq_any(ids))
-        .filter(videos::state.eq(STATE_PUBLISHED))
-        .select(Video::as_select())
-        .load(conn)
-        .await
+    videos::table.filter(videos::id.eq_any(ids)).filter(videos::state.eq(STATE_PUBLISHED)).select(Video::as_select()).load(conn).await
 }
 
 /// One published video by id.
@@ -99,14 +94,7 @@ pub async fn find_one_published(conn: &mut AsyncPgConnection, id: Uuid) -> Query
 /// One video in any state but removed, row-locked until the transaction ends (edits and deletes
 /// of one video are serialised).
 pub async fn find_live_for_update(conn: &mut AsyncPgConnection, id: Uuid) -> QueryResult<Option<Video>> {
-    videos::table
-        .find(id)
-        .filter(videos::state.ne(STATE_REMOVED))
-        .select(Video::as_select())
-        .for_update()
-        .first(conn)
-        .await
-        .optional()
+    videos::table.find(id).filter(videos::state.ne(STATE_REMOVED)).select(Video::as_select()).for_update().first(conn).await.optional()
 }
 
 /// One video in any state but removed (the owner's view of a draft).
@@ -194,15 +182,16 @@ pub async fn newest_followed(
     limit: i64,
 ) -> QueryResult<Vec<Video>> {
     use super::schema::content::follows;
-    let followed = follows::table
-        .filter(follows::follower_id.eq(follower_id))
-        .filter(follows::following.eq(true))
-        .select(follows::followee_id);
+    let followed =
+        follows::table.filter(follows::follower_id.eq(follower_id)).filter(follows::following.eq(true)).select(follows::followee_id);
     newest_query(after, limit).filter(videos::author_id.eq_any(followed)).load(conn).await
 }
 
 /// The shared shape of every newest-first feed.
-fn newest_query<'a>(after: Option<FeedPosition>, limit: i64) -> videos::BoxedQuery<'a, diesel::pg::Pg, diesel::dsl::SqlTypeOf<diesel::dsl::AsSelect<Video, diesel::pg::Pg>>> {
+fn newest_query<'a>(
+    after: Option<FeedPosition>,
+    limit: i64,
+) -> videos::BoxedQuery<'a, diesel::pg::Pg, diesel::dsl::SqlTypeOf<diesel::dsl::AsSelect<Video, diesel::pg::Pg>>> {
     let mut query = videos::table
         .filter(videos::state.eq(STATE_PUBLISHED))
         .filter(videos::published_at.is_not_null())
@@ -211,21 +200,14 @@ fn newest_query<'a>(after: Option<FeedPosition>, limit: i64) -> videos::BoxedQue
         .limit(limit)
         .into_boxed();
     if let Some((published_at, id)) = after {
-        query = query.filter(
-            videos::published_at.lt(published_at).or(videos::published_at.eq(published_at).and(videos::id.lt(id))),
-        );
+        query = query.filter(videos::published_at.lt(published_at).or(videos::published_at.eq(published_at).and(videos::id.lt(id))));
     }
     query
 }
 
 /// A page of a user's own videos in every state but removed, newest change first (drafts
 /// have no publication time), after an `(updated_at, id)` position.
-pub async fn own(
-    conn: &mut AsyncPgConnection,
-    author_id: Uuid,
-    after: Option<FeedPosition>,
-    limit: i64,
-) -> QueryResult<Vec<Video>> {
+pub async fn own(conn: &mut AsyncPgConnection, author_id: Uuid, after: Option<FeedPosition>, limit: i64) -> QueryResult<Vec<Video>> {
     let mut query = videos::table
         .filter(videos::author_id.eq(author_id))
         .filter(videos::state.ne(STATE_REMOVED))
@@ -234,8 +216,7 @@ pub async fn own(
         .limit(limit)
         .into_boxed();
     if let Some((updated_at, id)) = after {
-        query = query
-            .filter(videos::updated_at.lt(updated_at).or(videos::updated_at.eq(updated_at).and(videos::id.lt(id))));
+        query = query.filter(videos::updated_at.lt(updated_at).or(videos::updated_at.eq(updated_at).and(videos::id.lt(id))));
     }
     query.load(conn).await
 }

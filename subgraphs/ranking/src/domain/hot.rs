@@ -134,7 +134,17 @@ mod tests {
     use super::*;
 
     fn weights() -> HotWeights {
-        HotWeights { views: 1, likes: 10, coins: 20, favourites: 15, shares: 25, comments: 5, danmaku: 2, new_boost_percent: 150, new_boost_hours: 24 }
+        HotWeights {
+            views: 1,
+            likes: 10,
+            coins: 20,
+            favourites: 15,
+            shares: 25,
+            comments: 5,
+            danmaku: 2,
+            new_boost_percent: 150,
+            new_boost_hours: 24,
+        }
     }
 
     #[test]

@@ -111,11 +111,7 @@ impl HotRankings {
         let mut conn = self.db.pool.get().await?;
         let previous_region = conn
             .transaction::<_, RankingError, _>(async |conn| {
-                if videos::mark_processed(conn, event.event_id).await? {
-                    Ok(videos::apply_lifecycle(conn, event).await?)
-                } else {
-                    Ok(None)
-                }
+                if videos::mark_processed(conn, event.event_id).await? { Ok(videos::apply_lifecycle(conn, event).await?) } else { Ok(None) }
             })
             .await?;
         let mut regions = vec![event.region_id];

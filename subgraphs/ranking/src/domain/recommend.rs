@@ -112,7 +112,13 @@ mod tests {
     use super::*;
 
     fn candidate(author: Uuid, region: i32, hot: i64, age_hours: i64, now: DateTime<Utc>) -> Candidate {
-        Candidate { video_id: Uuid::now_v7(), author_id: author, region_id: region, published_at: Some(now - Duration::hours(age_hours)), hot }
+        Candidate {
+            video_id: Uuid::now_v7(),
+            author_id: author,
+            region_id: region,
+            published_at: Some(now - Duration::hours(age_hours)),
+            hot,
+        }
     }
 
     #[test]
@@ -140,7 +146,10 @@ mod tests {
 
     #[test]
     fn actions_have_engagement_points() {
-        assert!(engagement_points(StatAction::Coin, &StatCounts { coins: 2, ..StatCounts::default() }) > engagement_points(StatAction::Like, &StatCounts::default()));
+        assert!(
+            engagement_points(StatAction::Coin, &StatCounts { coins: 2, ..StatCounts::default() })
+                > engagement_points(StatAction::Like, &StatCounts::default())
+        );
         assert!(engagement_points(StatAction::Unlike, &StatCounts::default()) < 0);
     }
 }

@@ -39,15 +39,12 @@ pub struct GiftId(String);
 impl GiftId {
     /// Parses a gift id.
     pub fn parse(raw: &str) -> Result<GiftId, RankingError> {
-        let valid = !raw.is_empty()
-            && raw.len() <= MAX_GIFT_ID_LEN
-            && raw.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-');
+        let valid =
+            !raw.is_empty() && raw.len() <= MAX_GIFT_ID_LEN && raw.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-');
         if valid {
             Ok(GiftId(raw.to_owned()))
         } else {
-            Err(RankingError::InvalidInput(format!(
-                "Gift id {raw:?} must be 1 to {MAX_GIFT_ID_LEN} letters, digits, '_' or '-'."
-            )))
+            Err(RankingError::InvalidInput(format!("Gift id {raw:?} must be 1 to {MAX_GIFT_ID_LEN} letters, digits, '_' or '-'.")))
         }
     }
 }
@@ -371,7 +368,12 @@ impl WeekStars {
         self.settings_at(&mut conn, channel_id, self.current_week()).await
     }
 
-    async fn settings_at(&self, conn: &mut diesel_async::AsyncPgConnection, channel_id: Uuid, current: IsoWeek) -> Result<ChannelSettings, RankingError> {
+    async fn settings_at(
+        &self,
+        conn: &mut diesel_async::AsyncPgConnection,
+        channel_id: Uuid,
+        current: IsoWeek,
+    ) -> Result<ChannelSettings, RankingError> {
         let row = store::channel(conn, channel_id).await?;
         let this_week = store::gift_set_for(conn, channel_id, current).await?;
         let next_week = store::gift_set_for(conn, channel_id, current.next()).await?;
@@ -450,7 +452,9 @@ impl WeekStars {
         let week = self.current_week();
         let limit = limit.clamp(1, MAX_BOARD_ENTRIES);
         let mut conn = self.db.pool.get().await?;
-        let visibility = store::channel(&mut conn, channel_id).await?.map_or(Visibility::DEFAULT, |r| Visibility { web: r.web_visible, app: r.app_visible });
+        let visibility = store::channel(&mut conn, channel_id)
+            .await?
+            .map_or(Visibility::DEFAULT, |r| Visibility { web: r.web_visible, app: r.app_visible });
         if !visibility.shown_on(client) {
             return Ok(Vec::new());
         }
@@ -521,7 +525,12 @@ impl WeekStars {
                         skipped: board.skipped,
                         entries: mine
                             .into_iter()
-                            .map(|e| BoardEntry { rank: e.rank, streamer_id: e.streamer_id, gift_count: e.gift_count, reached_at: e.reached_at })
+                            .map(|e| BoardEntry {
+                                rank: e.rank,
+                                streamer_id: e.streamer_id,
+                                gift_count: e.gift_count,
+                                reached_at: e.reached_at,
+                            })
                             .collect(),
                         best_supporter: match (board.best_supporter_id, board.best_supporter_count, board.best_supporter_reached_at) {
                             (Some(user_id), Some(gift_count), Some(reached_at)) => Some(Supporter { user_id, gift_count, reached_at }),

@@ -39,10 +39,7 @@ async fn consume(stars: &WeekStars, nats: &Nats, concurrency: usize) -> anyhow::
     let consumer = GIFT_STREAM.durable_consumer(nats, DURABLE, MAX_DELIVER, 1000).await?;
     let messages = consumer.messages().await?;
     // The first transport or ack error ends the loop; `consume` is then restarted.
-    messages
-        .map_err(|e| anyhow::anyhow!(e))
-        .try_for_each_concurrent(concurrency, |message| handle(stars, message))
-        .await
+    messages.map_err(|e| anyhow::anyhow!(e)).try_for_each_concurrent(concurrency, |message| handle(stars, message)).await
 }
 
 async fn handle(stars: &WeekStars, message: async_nats::jetstream::Message) -> anyhow::Result<()> {

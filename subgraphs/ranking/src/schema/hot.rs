@@ -270,7 +270,12 @@ impl HotQuery {
     /// Videos for the signed-in viewer: from the authors and regions they engage with, hot
     /// videos and a share of fresh ones, never one they watched; anonymous viewers get the
     /// week's hot list. `first` is 1–50 (default 20).
-    async fn recommended_videos(&self, ctx: &Context<'_>, first: Option<i32>, after: Option<String>) -> async_graphql::Result<RecommendationPage> {
+    async fn recommended_videos(
+        &self,
+        ctx: &Context<'_>,
+        first: Option<i32>,
+        after: Option<String>,
+    ) -> async_graphql::Result<RecommendationPage> {
         let first = usize::try_from(first.unwrap_or(20)).ok().filter(|n| (1..=50).contains(n));
         let first = first.ok_or_else(|| RankingError::InvalidInput("`first` must be between 1 and 50.".into())).coded()?;
         let offset = match after.as_deref() {
@@ -307,7 +312,11 @@ impl HotQuery {
 
     /// Every change of the weights, newest first: who and when (admins).
     #[graphql(guard = "AdminOnly")]
-    async fn hot_weight_history(&self, ctx: &Context<'_>, #[graphql(default = 20)] first: i32) -> async_graphql::Result<Vec<HotWeightsVersion>> {
+    async fn hot_weight_history(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(default = 20)] first: i32,
+    ) -> async_graphql::Result<Vec<HotWeightsVersion>> {
         let db = ctx.data::<Db>()?;
         let mut conn = db.pool.get().await.map_err(RankingError::from).coded()?;
         let rows = weights::history(&mut conn, i64::from(first.clamp(1, 100))).await.map_err(RankingError::from).coded()?;
@@ -316,7 +325,11 @@ impl HotQuery {
 
     /// The newest runs of the recompute job (admins).
     #[graphql(guard = "AdminOnly")]
-    async fn hot_recompute_runs(&self, ctx: &Context<'_>, #[graphql(default = 20)] first: i32) -> async_graphql::Result<Vec<HotRecomputeRun>> {
+    async fn hot_recompute_runs(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(default = 20)] first: i32,
+    ) -> async_graphql::Result<Vec<HotRecomputeRun>> {
         let runs = ctx.data::<HotRankings>()?.job().recent_runs(i64::from(first.clamp(1, 100))).await.coded()?;
         Ok(runs.into_iter().map(Into::into).collect())
     }

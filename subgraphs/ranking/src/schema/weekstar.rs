@@ -364,7 +364,12 @@ impl WeekStarQuery {
     }
 }
 
-async fn settled(stars: &WeekStars, channel_id: &ID, week: IsoWeek, first: i32) -> async_graphql::Result<Option<Vec<SettledWeekStarBoard>>> {
+async fn settled(
+    stars: &WeekStars,
+    channel_id: &ID,
+    week: IsoWeek,
+    first: i32,
+) -> async_graphql::Result<Option<Vec<SettledWeekStarBoard>>> {
     let (channel_id, first) = (parse_channel(channel_id).coded()?, parse_first(first).coded()?);
     let boards = stars.settled_boards(channel_id, week, first).await.coded()?;
     Ok(boards.map(|boards| boards.into_iter().map(|board| SettledWeekStarBoard::of(board, stars.zone())).collect()))
@@ -379,7 +384,12 @@ impl WeekStarMutation {
     /// Sets a channel's week-star gifts (at most four). A channel's first configuration applies
     /// this week; later ones from next week.
     #[graphql(guard = "AdminOnly")]
-    async fn configure_week_star_gifts(&self, ctx: &Context<'_>, channel_id: ID, gift_ids: Vec<String>) -> async_graphql::Result<WeekStarChannel> {
+    async fn configure_week_star_gifts(
+        &self,
+        ctx: &Context<'_>,
+        channel_id: ID,
+        gift_ids: Vec<String>,
+    ) -> async_graphql::Result<WeekStarChannel> {
         let admin = viewer(ctx).require_admin().coded()?;
         let stars = ctx.data::<WeekStars>()?;
         let gifts = WeekStarGifts::parse(&gift_ids).coded()?;

@@ -215,12 +215,8 @@ impl HotBoards {
     pub async fn page(&self, range: TimeRange, scope: i32, start: isize, stop: isize) -> anyhow::Result<RankingSlice> {
         let key = self.key(range, scope);
         let mut conn = self.redis.pool.get().await?;
-        let (entries, total, built): (Vec<(String, f64)>, u64, bool) = redis::pipe()
-            .zrevrange_withscores(&key, start, stop)
-            .zcard(&key)
-            .exists(self.built_key())
-            .query_async(&mut *conn)
-            .await?;
+        let (entries, total, built): (Vec<(String, f64)>, u64, bool) =
+            redis::pipe().zrevrange_withscores(&key, start, stop).zcard(&key).exists(self.built_key()).query_async(&mut *conn).await?;
         let entries = entries.into_iter().filter_map(|(member, score)| Some((member.parse().ok()?, score as i64))).collect();
         Ok(RankingSlice { entries, total, built })
     }

@@ -9,7 +9,7 @@ pub mod hot_boards;
 pub mod runs;
 pub mod taste;
 pub mod videos;
-pub mod weights;
 pub mod weekstar;
 pub mod weekstar_boards;
 pub mod weekstar_settlement;
+pub mod weights;

@@ -85,7 +85,12 @@ pub async fn running(conn: &mut AsyncPgConnection) -> QueryResult<Option<Run>> {
 }
 
 /// Takes over the running run when its lease lapsed before `now` (or `holder` has it already).
-pub async fn take_over(conn: &mut AsyncPgConnection, holder: &str, now: DateTime<Utc>, lease_until: DateTime<Utc>) -> QueryResult<Option<Run>> {
+pub async fn take_over(
+    conn: &mut AsyncPgConnection,
+    holder: &str,
+    now: DateTime<Utc>,
+    lease_until: DateTime<Utc>,
+) -> QueryResult<Option<Run>> {
     diesel::update(
         recompute_runs::table
             .filter(recompute_runs::status.eq("running"))

@@ -46,15 +46,13 @@ pub async fn add_points(
 
 /// Records that the viewer watched a video.
 pub async fn watched(conn: &mut AsyncPgConnection, viewer_id: Uuid, video_id: Uuid, at: DateTime<Utc>) -> QueryResult<()> {
-    diesel::sql_query(
-        "INSERT INTO ranking.viewer_watched (viewer_id, video_id, watched_at) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING",
-    )
-    .bind::<SqlUuid, _>(viewer_id)
-    .bind::<SqlUuid, _>(video_id)
-    .bind::<Timestamptz, _>(at)
-    .execute(conn)
-    .await
-    .map(|_| ())
+    diesel::sql_query("INSERT INTO ranking.viewer_watched (viewer_id, video_id, watched_at) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING")
+        .bind::<SqlUuid, _>(viewer_id)
+        .bind::<SqlUuid, _>(video_id)
+        .bind::<Timestamptz, _>(at)
+        .execute(conn)
+        .await
+        .map(|_| ())
 }
 
 #[derive(diesel::QueryableByName)]
@@ -158,8 +156,13 @@ pub async fn candidates(
     Ok(rows
         .into_iter()
         .map(|row| {
-            let candidate =
-                Candidate { video_id: row.video_id, author_id: row.author_id, region_id: row.region_id, published_at: row.published_at, hot: 0 };
+            let candidate = Candidate {
+                video_id: row.video_id,
+                author_id: row.author_id,
+                region_id: row.region_id,
+                published_at: row.published_at,
+                hot: 0,
+            };
             (candidate, row.totals)
         })
         .collect())

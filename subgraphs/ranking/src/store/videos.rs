@@ -22,10 +22,7 @@ pub async fn mark_processed(conn: &mut AsyncPgConnection, event_id: Uuid) -> Que
 
 /// Forgets processed ids older than `before` (the stream no longer redelivers them).
 pub async fn prune_processed(conn: &mut AsyncPgConnection, before: DateTime<Utc>) -> QueryResult<usize> {
-    diesel::sql_query("DELETE FROM ranking.processed_events WHERE processed_at < $1")
-        .bind::<Timestamptz, _>(before)
-        .execute(conn)
-        .await
+    diesel::sql_query("DELETE FROM ranking.processed_events WHERE processed_at < $1").bind::<Timestamptz, _>(before).execute(conn).await
 }
 
 /// Applies a stat event: the video's totals (unless newer ones are stored already) and the

@@ -57,13 +57,7 @@ pub async fn lock_channel(conn: &mut AsyncPgConnection, channel_id: Uuid, by: Uu
         .on_conflict_do_nothing()
         .execute(conn)
         .await?;
-    weekstar_channels::table
-        .find(channel_id)
-        .select(weekstar_channels::channel_id)
-        .for_update()
-        .get_result::<Uuid>(conn)
-        .await
-        .map(|_| ())
+    weekstar_channels::table.find(channel_id).select(weekstar_channels::channel_id).for_update().get_result::<Uuid>(conn).await.map(|_| ())
 }
 
 /// The channel's switches, if it was ever configured or switched.
@@ -211,7 +205,12 @@ pub struct CountingRule {
 }
 
 /// The counting rule for a gift sent at `sent_at` in `week`, in one statement.
-pub async fn counting_rule(conn: &mut AsyncPgConnection, channel_id: Uuid, week: IsoWeek, sent_at: DateTime<Utc>) -> QueryResult<CountingRule> {
+pub async fn counting_rule(
+    conn: &mut AsyncPgConnection,
+    channel_id: Uuid,
+    week: IsoWeek,
+    sent_at: DateTime<Utc>,
+) -> QueryResult<CountingRule> {
     let (year, week) = year_week(week);
     diesel::sql_query(
         "SELECT \

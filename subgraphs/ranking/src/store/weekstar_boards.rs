@@ -85,10 +85,8 @@ pub async fn read(redis: &Redis, keys: &[String], limit: usize) -> anyhow::Resul
             continue;
         }
         let members: Vec<(String, f64)> = redis::FromRedisValue::from_redis_value(members.clone())?;
-        let entries = members
-            .into_iter()
-            .filter_map(|(member, score)| Some((member.parse::<Uuid>().ok()?, BoardScore::decode(score)?)))
-            .collect();
+        let entries =
+            members.into_iter().filter_map(|(member, score)| Some((member.parse::<Uuid>().ok()?, BoardScore::decode(score)?))).collect();
         boards.push(Some(entries));
     }
     Ok(boards)

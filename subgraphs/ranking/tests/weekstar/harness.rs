@@ -11,11 +11,11 @@ use platform::events::{GIFT_EVENT_KIND, GIFT_STREAM, GiftEvent};
 use platform::nats::Nats;
 use platform::redis::Redis;
 use platform::testkit::TestServices;
-use vidgraph_ranking::domain::weekstar::{Client, RealtimeBoard, WeekStarGifts, WeekStars, Visibility};
-use vidgraph_ranking::events::gifts::{DURABLE, run_gift_consumer};
 use std::sync::Arc;
 use std::time::Duration;
 use uuid::Uuid;
+use vidgraph_ranking::domain::weekstar::{Client, RealtimeBoard, Visibility, WeekStarGifts, WeekStars};
+use vidgraph_ranking::events::gifts::{DURABLE, run_gift_consumer};
 
 /// How long any awaited condition may take.
 const DEADLINE: Duration = Duration::from_secs(15);
@@ -60,16 +60,7 @@ impl World {
         let shared: SharedClock = clock.clone();
         let stars = WeekStars::new(db, redis.clone(), shared, zone);
         let consumer = tokio::spawn(run_gift_consumer(stars.clone(), nats.clone(), 4));
-        World {
-            stars,
-            clock,
-            nats,
-            redis,
-            admin: Uuid::now_v7(),
-            last_sequence: Default::default(),
-            consumer,
-            _services: services,
-        }
+        World { stars, clock, nats, redis, admin: Uuid::now_v7(), last_sequence: Default::default(), consumer, _services: services }
     }
 
     /// What the manual clock reads.

@@ -124,7 +124,10 @@ async fn a_channel_first_configuration_applies_at_once_and_later_changes_next_we
     world.configure(channel, &["flower", "car"]).await;
     let settings = world.stars.channel(channel).await.expect("settings");
     assert_eq!((settings.this_week.week, settings.this_week.gift_ids.clone()), (week(2026, 48), vec!["rocket".to_owned()]));
-    assert_eq!((settings.next_week.week, settings.next_week.gift_ids.clone()), (week(2026, 49), vec!["flower".to_owned(), "car".to_owned()]));
+    assert_eq!(
+        (settings.next_week.week, settings.next_week.gift_ids.clone()),
+        (week(2026, 49), vec!["flower".to_owned(), "car".to_owned()])
+    );
     let history = world.stars.changes(channel).await.expect("history");
     assert_eq!(history.len(), 2, "every change is recorded");
     assert!(history.iter().all(|change| change.changed_by == world.admin));
@@ -179,7 +182,10 @@ async fn settlement_crosses_the_year_boundary_on_the_local_calendar_once_and_rer
     // again, by the job, by hand and by two replicas at once: nothing changes
     job.tick().await;
     assert_eq!(world.stars.settle(week(2026, 53), world.clock_now()).await.expect("rerun"), SettlementOutcome::AlreadySettled);
-    let (a, b) = tokio::join!(world.stars.settle(week(2027, 1), at("2027-01-10T16:00:00Z")), world.stars.settle(week(2027, 1), at("2027-01-10T16:00:00Z")));
+    let (a, b) = tokio::join!(
+        world.stars.settle(week(2027, 1), at("2027-01-10T16:00:00Z")),
+        world.stars.settle(week(2027, 1), at("2027-01-10T16:00:00Z"))
+    );
     let outcomes = [a.expect("a"), b.expect("b")];
     assert_eq!(outcomes.iter().filter(|o| matches!(o, SettlementOutcome::Settled { .. })).count(), 1, "{outcomes:?}");
     assert_eq!(world.stars.settled_boards(channel, week(2026, 53), 10).await.expect("read").expect("settled"), settled);
