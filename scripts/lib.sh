@@ -13,6 +13,7 @@
 #   vg_ensure_router            export VIDGRAPH_ROUTER_BIN, building Hive Router once if needed
 #   vg_ensure_node_modules      `npm ci` when node_modules is missing or stale
 #   vg_ensure_nextest           set VG_TEST_RUNNER=nextest, or cargo-test as a fallback
+#   vg_ensure_lint_tools        rustfmt and clippy (rustup components) for ./test's checks
 
 VG_REPO="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 VG_STATE_DIR="$VG_REPO/.vidgraph"
@@ -535,6 +536,16 @@ vg_ensure_node_modules() {
 
 # ---------------------------------------------------------------------------------------------
 # test runner
+
+# rustfmt and clippy ship with rustup's default profile; a minimal toolchain lacks them, and
+# ./test's format and lint checks must not then fail for the wrong reason.
+vg_ensure_lint_tools() {
+	if cargo fmt --version >/dev/null 2>&1 && cargo clippy --version >/dev/null 2>&1; then
+		return 0
+	fi
+	vg_log "lint: adding the rustfmt and clippy components"
+	rustup component add rustfmt clippy >&2 || vg_fail "lint: rustfmt/clippy are missing and rustup could not add them"
+}
 
 # Sets VG_TEST_RUNNER to "nextest" (installing cargo-nextest if needed) or "cargo-test" when it
 # cannot be had: the workspace's tests run either way, nextest only runs them faster and

@@ -1,23 +1,76 @@
 //! The Redis pool, with a key prefix that isolates deployments and tests.
+//!
+//! Redis holds only what can be rebuilt from PostgreSQL (rankings, boards, caches, rate-limit
+//! windows), so when it is down the subgraphs degrade instead of waiting on it: a connection is
+//! never tested with an extra `PING` before use, a refused connection fails the callers waiting
+//! for it at once (bb8 alone would keep them waiting until its timeout), and after a failure
+//! [`Redis::conn`] answers "unavailable" immediately for [`RedisConfig::retry_after_ms`], so only
+//! one caller per interval pays the connection timeout while Redis is unreachable. Callers decide what degrading means
+//! for them (a cache read goes to Postgres, a rate limit counts in-process, a ranking read fails
+//! with a code).
 
 use crate::config::RedisConfig;
 use bb8_redis::RedisConnectionManager;
-use std::time::Duration;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::{Duration, Instant};
+
+/// A pooled connection.
+pub type RedisConn<'a> = bb8::PooledConnection<'a, RedisConnectionManager>;
+/// Why no connection could be had.
+pub type RedisPoolError = bb8::RunError<redis::RedisError>;
 
 /// A bb8 pool of multiplexed Redis connections and the key prefix of this deployment.
 #[derive(Clone)]
 pub struct Redis {
-    /// The pool.
-    pub pool: bb8::Pool<RedisConnectionManager>,
+    pool: bb8::Pool<RedisConnectionManager>,
     prefix: String,
+    breaker: Arc<Breaker>,
+    connect_failures: Arc<tokio::sync::Notify>,
 }
 
 impl Redis {
     /// Builds the pool lazily (fails only on a malformed URL).
     pub fn connect(config: &RedisConfig) -> anyhow::Result<Redis> {
         let manager = RedisConnectionManager::new(config.url.as_str())?;
-        let pool = bb8::Pool::builder().max_size(config.pool_size).connection_timeout(Duration::from_secs(3)).build_unchecked(manager);
-        Ok(Redis { pool, prefix: config.key_prefix.clone() })
+        let connect_failures = Arc::new(tokio::sync::Notify::new());
+        let pool = bb8::Pool::builder()
+            .max_size(config.pool_size)
+            .connection_timeout(Duration::from_millis(config.connect_timeout_ms.max(1)))
+            // A PING before every checkout doubles the round trips of every command; a broken
+            // connection shows itself on first use and bb8 then drops it.
+            .test_on_check_out(false)
+            // A refused connection is an answer: give up on it instead of retrying until the
+            // connection timeout, and tell the waiting callers (`conn`).
+            .retry_connection(false)
+            .error_sink(Box::new(ConnectFailures(connect_failures.clone())))
+            .build_unchecked(manager);
+        let breaker = Arc::new(Breaker::new(Duration::from_millis(config.retry_after_ms)));
+        Ok(Redis { pool, prefix: config.key_prefix.clone(), breaker, connect_failures })
+    }
+
+    /// A connection from the pool, or an error at once while Redis is known to be unreachable.
+    pub async fn conn(&self) -> Result<RedisConn<'_>, RedisPoolError> {
+        if self.breaker.is_open() {
+            return Err(bb8::RunError::User(redis::RedisError::from((redis::ErrorKind::Io, "redis is unavailable (retrying shortly)"))));
+        }
+        // Registered before asking the pool, so a failure of the connection it opens for us
+        // cannot slip by unseen.
+        let failed = self.connect_failures.notified();
+        let got = tokio::select! {
+            got = self.pool.get() => got,
+            () = failed => Err(bb8::RunError::User(redis::RedisError::from((redis::ErrorKind::Io, "could not connect to redis")))),
+        };
+        match got {
+            Ok(conn) => {
+                self.breaker.close();
+                Ok(conn)
+            }
+            Err(error) => {
+                self.breaker.open();
+                Err(error)
+            }
+        }
     }
 
     /// The full key for `name` under this deployment's prefix.
@@ -25,10 +78,95 @@ impl Redis {
         format!("{}{name}", self.prefix)
     }
 
-    /// Readiness probe.
+    /// Readiness probe. It bypasses the fast-fail window, so a recovered Redis is seen at once.
     pub async fn ping(&self) -> anyhow::Result<()> {
-        let mut conn = self.pool.get().await?;
+        let mut conn = self.pool.get().await.inspect_err(|_| self.breaker.open())?;
         let _: String = redis::cmd("PING").query_async(&mut *conn).await?;
+        self.breaker.close();
         Ok(())
+    }
+}
+
+/// bb8's error sink: wakes every caller waiting in [`Redis::conn`] when a connection attempt
+/// failed (bb8 itself only logs it and lets them wait for a connection until its timeout).
+#[derive(Debug, Clone)]
+struct ConnectFailures(Arc<tokio::sync::Notify>);
+
+impl bb8::ErrorSink<redis::RedisError> for ConnectFailures {
+    fn sink(&self, error: redis::RedisError) {
+        tracing::debug!(%error, "redis connection attempt failed");
+        self.0.notify_waiters();
+    }
+
+    fn boxed_clone(&self) -> Box<dyn bb8::ErrorSink<redis::RedisError>> {
+        Box::new(self.clone())
+    }
+}
+
+/// Remembers a recent connection failure: until `retry_after` has passed since it, callers get
+/// an error without touching the pool. The first caller after that tries again (and re-opens
+/// the window if Redis is still down).
+struct Breaker {
+    origin: Instant,
+    /// Milliseconds since `origin` until which callers fail fast; 0 = closed.
+    open_until_ms: AtomicU64,
+    retry_after: Duration,
+}
+
+impl Breaker {
+    fn new(retry_after: Duration) -> Breaker {
+        Breaker { origin: Instant::now(), open_until_ms: AtomicU64::new(0), retry_after }
+    }
+
+    fn now_ms(&self) -> u64 {
+        u64::try_from(self.origin.elapsed().as_millis()).unwrap_or(u64::MAX)
+    }
+
+    fn is_open(&self) -> bool {
+        self.now_ms() < self.open_until_ms.load(Ordering::Relaxed)
+    }
+
+    fn open(&self) {
+        let until = self.now_ms().saturating_add(u64::try_from(self.retry_after.as_millis()).unwrap_or(u64::MAX));
+        self.open_until_ms.store(until, Ordering::Relaxed);
+    }
+
+    fn close(&self) {
+        self.open_until_ms.store(0, Ordering::Relaxed);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A port nothing listens on: bind, read the port, close.
+    fn refused_url() -> String {
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+        let port = listener.local_addr().expect("addr").port();
+        drop(listener);
+        format!("redis://127.0.0.1:{port}")
+    }
+
+    #[tokio::test]
+    async fn a_refused_redis_fails_without_waiting_for_the_pool_timeout_and_then_fails_fast() {
+        // With a 60 s connection timeout, only `retry_connection(false)` lets this finish.
+        let config = RedisConfig { url: refused_url(), connect_timeout_ms: 60_000, retry_after_ms: 60_000, ..RedisConfig::default() };
+        let redis = Redis::connect(&config).expect("pool");
+        let first = tokio::time::timeout(Duration::from_secs(20), redis.conn()).await.expect("not stuck in the pool");
+        assert!(first.is_err());
+        assert!(redis.breaker.is_open(), "the failure opened the fast-fail window");
+        let second = tokio::time::timeout(Duration::from_secs(20), redis.conn()).await.expect("not stuck");
+        assert!(second.is_err());
+    }
+
+    #[tokio::test]
+    async fn a_working_redis_closes_the_window() {
+        let redis = Redis::connect(&RedisConfig { retry_after_ms: 60_000, ..RedisConfig::default() }).expect("pool");
+        redis.breaker.open();
+        assert!(redis.conn().await.is_err(), "fails fast while open");
+        redis.ping().await.expect("the local Redis answers");
+        assert!(!redis.breaker.is_open());
+        redis.conn().await.expect("a connection again");
     }
 }

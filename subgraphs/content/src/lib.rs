@@ -100,7 +100,11 @@ pub async fn build(deps: Deps) -> Result<Application, InitError> {
     // pool's statement counter measures requests only.
     let background_db = Db::connect(&DbConfig { pool_size: 2, ..deps.config.db.clone() }, &format!("vidgraph-{NAME}-background"));
     let nats = deps.nats.clone();
-    let mut application = Application::build(NAME, DEFAULT_PORT, deps, schema).await?.merge_routes(uploads_http::routes(uploads.clone()));
+    let mut application = Application::build(NAME, DEFAULT_PORT, deps, schema)
+        .await?
+        .merge_routes(uploads_http::routes(uploads.clone()))
+        // Redis only caches videos and counts rate limits here; both degrade (see platform::redis).
+        .serves_without_redis();
     application.spawn_background(uploads.with_db(background_db.clone()).run_sweeper());
     application.spawn_background(outbox.relay(background_db.clone(), nats.clone()));
     application.spawn_background(events::follows::run_follow_projection(background_db, nats));

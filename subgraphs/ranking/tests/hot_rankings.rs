@@ -260,7 +260,7 @@ async fn a_flushed_redis_is_rebuilt_from_postgres_on_the_next_read() {
     world.rankings.apply_stat_event(&stat(video, 1, now, now, likes(3), likes(3))).await.expect("event");
     rebuild(&world).await;
     let prefix = world.deps.config.redis.key_prefix.clone();
-    let mut conn = world.deps.redis.pool.get().await.expect("redis");
+    let mut conn = world.deps.redis.conn().await.expect("redis");
     let keys: Vec<String> = redis::cmd("KEYS").arg(format!("{prefix}*")).query_async(&mut *conn).await.expect("keys");
     assert!(!keys.is_empty());
     let _: () = redis::cmd("DEL").arg(&keys).query_async(&mut *conn).await.expect("flush");

@@ -75,12 +75,7 @@ impl KeyPair {
         };
         std::fs::create_dir_all(dir).map_err(io(dir))?;
         let private = dir.join(PRIVATE_KEY_FILE);
-        std::fs::write(&private, &self.pkcs8).map_err(io(&private))?;
-        #[cfg(unix)]
-        {
-            use std::os::unix::fs::PermissionsExt;
-            std::fs::set_permissions(&private, std::fs::Permissions::from_mode(0o600)).map_err(io(&private))?;
-        }
+        write_private(&private, &self.pkcs8).map_err(io(&private))?;
         let jwks = dir.join(JWKS_FILE);
         std::fs::write(&jwks, self.jwks().to_json()).map_err(io(&jwks))?;
         Ok(())
@@ -163,5 +158,51 @@ impl Jwks {
     /// The JWKS as pretty JSON.
     pub fn to_json(&self) -> String {
         serde_json::to_string_pretty(self).unwrap_or_default()
+    }
+}
+
+/// Writes the private key so that it is never readable by others, not even for an instant: the
+/// file is created with mode 0600 (a chmod after writing would leave a window under the default
+/// umask), and an existing file is first narrowed to 0600, then truncated and rewritten.
+fn write_private(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
+    use std::io::Write;
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create(true).truncate(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
+        options.mode(0o600);
+        if path.exists() {
+            std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o600))?;
+        }
+    }
+    let mut file = options.open(path)?;
+    file.write_all(bytes)?;
+    file.sync_all()
+}
+
+#[cfg(all(test, unix))]
+mod tests {
+    use super::*;
+    use std::os::unix::fs::PermissionsExt;
+
+    fn mode(path: &Path) -> u32 {
+        std::fs::metadata(path).expect("metadata").permissions().mode() & 0o777
+    }
+
+    #[test]
+    fn the_private_key_is_created_and_rewritten_owner_only() {
+        let dir = std::env::temp_dir().join(format!("vidgraph-keys-{}", uuid::Uuid::new_v4().simple()));
+        let pair = KeyPair::generate().expect("keys");
+        pair.save(&dir).expect("save");
+        let private = dir.join(PRIVATE_KEY_FILE);
+        assert_eq!(mode(&private), 0o600);
+
+        // A key file someone left world-readable is narrowed before the new key is written into it.
+        std::fs::set_permissions(&private, std::fs::Permissions::from_mode(0o644)).expect("chmod");
+        pair.save(&dir).expect("save again");
+        assert_eq!(mode(&private), 0o600);
+        assert_eq!(KeyPair::load(&dir).expect("load").kid(), pair.kid());
+        std::fs::remove_dir_all(&dir).expect("cleanup");
     }
 }

@@ -13,6 +13,8 @@ use axum::extract::DefaultBodyLimit;
 use axum::routing::get;
 use std::future::Future;
 use std::net::SocketAddr;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 use tokio::net::TcpListener;
 
 /// What the request handlers share.
@@ -21,6 +23,9 @@ pub(crate) struct ServerState<E> {
     pub(crate) subgraph: &'static str,
     pub(crate) executor: E,
     pub(crate) deps: Deps,
+    /// Whether the subgraph still serves its traffic with Redis down (see
+    /// [`Application::serves_without_redis`]); read by `/health/ready`.
+    pub(crate) redis_optional: Arc<AtomicBool>,
 }
 
 /// A subgraph bound to its port, ready to serve (z2p's `Application`).
@@ -29,6 +34,7 @@ pub struct Application {
     router: Router,
     port: u16,
     background: Vec<tokio::task::JoinHandle<()>>,
+    redis_optional: Arc<AtomicBool>,
 }
 
 impl Application {
@@ -40,8 +46,17 @@ impl Application {
         let addr = format!("{}:{}", http.host, http.port.unwrap_or(default_port));
         let listener = TcpListener::bind(&addr).await.map_err(|source| InitError::Bind { addr: addr.clone(), source })?;
         let port = listener.local_addr().map_err(|source| InitError::Bind { addr, source })?.port();
-        let router = build_router(ServerState { subgraph, executor, deps });
-        Ok(Application { listener, router, port, background: Vec::new() })
+        let redis_optional = Arc::new(AtomicBool::new(false));
+        let router = build_router(ServerState { subgraph, executor, deps, redis_optional: redis_optional.clone() });
+        Ok(Application { listener, router, port, background: Vec::new(), redis_optional })
+    }
+
+    /// Declares that every path of this subgraph degrades without Redis (caches fall back to
+    /// Postgres, rate limits count in-process), so `/health/ready` keeps it in rotation while
+    /// Redis is down and reports Redis as `degraded`. Without it, Redis is required.
+    pub fn serves_without_redis(self) -> Application {
+        self.redis_optional.store(true, Ordering::Relaxed);
+        self
     }
 
     /// Adds a subgraph's own HTTP routes (uploads…) beside the standard ones.

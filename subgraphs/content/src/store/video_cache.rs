@@ -35,7 +35,7 @@ impl VideoCache {
             return Ok(Vec::new());
         }
         let keys: Vec<String> = ids.iter().map(|id| self.key(*id)).collect();
-        let mut conn = self.redis.pool.get().await?;
+        let mut conn = self.redis.conn().await?;
         let values: Vec<Option<String>> = redis::cmd("MGET").arg(&keys).query_async(&mut *conn).await?;
         Ok(values.into_iter().flatten().filter_map(|json| serde_json::from_str(&json).ok()).collect())
     }
@@ -49,14 +49,14 @@ impl VideoCache {
         for video in videos {
             pipe.set_ex(self.key(video.id), serde_json::to_string(video)?, TTL_SECS).ignore();
         }
-        let mut conn = self.redis.pool.get().await?;
+        let mut conn = self.redis.conn().await?;
         pipe.query_async::<()>(&mut *conn).await?;
         Ok(())
     }
 
     /// Drops the entry of a video that changed.
     pub async fn invalidate(&self, id: Uuid) -> anyhow::Result<()> {
-        let mut conn = self.redis.pool.get().await?;
+        let mut conn = self.redis.conn().await?;
         let _: i64 = conn.del(self.key(id)).await?;
         Ok(())
     }

@@ -462,11 +462,25 @@ impl WeekStars {
         let keys: Vec<store::BoardKey> =
             gift_ids.iter().map(|gift_id| store::BoardKey { week, channel_id, gift_id: gift_id.clone() }).collect();
         let redis_keys: Vec<String> = keys.iter().map(|key| boards::key(&self.redis, key)).collect();
-        let mut read = boards::read(&self.redis, &redis_keys, limit).await.map_err(RankingError::internal)?;
+        let week_start = week.starts_at(self.zone);
+        let mut read = match boards::read(&self.redis, &redis_keys, limit).await {
+            Ok(read) => read,
+            Err(error) => {
+                // Postgres holds every board's truth; Redis only makes reading it cheap.
+                tracing::warn!(error = format!("{error:#}"), "redis unavailable; week-star boards read from Postgres");
+                let mut boards = Vec::with_capacity(keys.len());
+                for key in &keys {
+                    let rows = store::board_top(&mut conn, key, limit).await?;
+                    boards.push(Some(
+                        rows.iter().map(|row| (row.streamer_id, BoardScore::new(row.gift_count, row.reached_at, week_start))).collect(),
+                    ));
+                }
+                boards
+            }
+        };
         // A board Redis does not have (flushed, evicted, new instance) is rebuilt from Postgres.
         let missing: Vec<usize> = read.iter().enumerate().filter(|(_, board)| board.is_none()).map(|(i, _)| i).collect();
         if !missing.is_empty() {
-            let week_start = week.starts_at(self.zone);
             for &i in &missing {
                 let rows = store::board_totals(&mut conn, &keys[i]).await?;
                 let scores: Vec<(Uuid, BoardScore)> =
@@ -480,7 +494,6 @@ impl WeekStars {
                 read[i] = Some(board.unwrap_or_default());
             }
         }
-        let week_start = week.starts_at(self.zone);
         Ok(keys
             .into_iter()
             .zip(read)

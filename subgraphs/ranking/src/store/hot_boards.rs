@@ -80,7 +80,7 @@ impl HotBoards {
 
     /// Puts scores into the live rankings (and the running build, if any); see [`holds`].
     pub async fn update(&self, scores: &VideoScores) -> anyhow::Result<()> {
-        let mut conn = self.redis.pool.get().await?;
+        let mut conn = self.redis.conn().await?;
         let building = self.building_run(&mut conn).await?;
         let mut pipe = redis::pipe();
         for (range, value) in TimeRange::ALL.into_iter().zip(scores.values) {
@@ -104,7 +104,7 @@ impl HotBoards {
     /// Takes a video out of every ranking of the global scope and of `regions` (and of the
     /// running build).
     pub async fn remove(&self, video_id: Uuid, regions: &[i32]) -> anyhow::Result<()> {
-        let mut conn = self.redis.pool.get().await?;
+        let mut conn = self.redis.conn().await?;
         let building = self.building_run(&mut conn).await?;
         let mut pipe = redis::pipe();
         for range in TimeRange::ALL {
@@ -127,7 +127,7 @@ impl HotBoards {
 
     /// Marks `run` as the build in progress (live updates then reach it too).
     pub async fn begin_build(&self, run: Uuid) -> anyhow::Result<()> {
-        let mut conn = self.redis.pool.get().await?;
+        let mut conn = self.redis.conn().await?;
         let _: () = conn.set(self.building_key(), run.to_string()).await?;
         Ok(())
     }
@@ -135,7 +135,7 @@ impl HotBoards {
     /// Whether the build of `run` has anything yet (a resumed run whose build keys were lost
     /// with a Redis flush must start over).
     pub async fn build_exists(&self, run: Uuid) -> anyhow::Result<bool> {
-        let mut conn = self.redis.pool.get().await?;
+        let mut conn = self.redis.conn().await?;
         Ok(conn.exists(self.build_key(TimeRange::All, GLOBAL, run)).await?)
     }
 
@@ -162,7 +162,7 @@ impl HotBoards {
         }
         let regions: Vec<i32> = batch.iter().map(|scores| scores.region_id).collect();
         pipe.sadd(self.scopes_key(), regions).ignore();
-        let mut conn = self.redis.pool.get().await?;
+        let mut conn = self.redis.conn().await?;
         pipe.query_async::<()>(&mut *conn).await?;
         Ok(())
     }
@@ -171,7 +171,7 @@ impl HotBoards {
     /// reader sees the old ranking or the new one, never a part); a ranking the build left
     /// empty is deleted.
     pub async fn publish_build(&self, run: Uuid) -> anyhow::Result<()> {
-        let mut conn = self.redis.pool.get().await?;
+        let mut conn = self.redis.conn().await?;
         let mut scopes: Vec<i32> = conn.smembers(self.scopes_key()).await?;
         scopes.push(GLOBAL);
         scopes.sort_unstable();
@@ -193,7 +193,7 @@ impl HotBoards {
 
     /// Drops what a build of `run` wrote (before starting it over).
     pub async fn discard_build(&self, run: Uuid) -> anyhow::Result<()> {
-        let mut conn = self.redis.pool.get().await?;
+        let mut conn = self.redis.conn().await?;
         let mut scopes: Vec<i32> = conn.smembers(self.scopes_key()).await?;
         scopes.push(GLOBAL);
         for scope in scopes {
@@ -206,7 +206,7 @@ impl HotBoards {
 
     /// Whether a rebuild was ever published into this Redis (false after a flush).
     pub async fn is_built(&self) -> anyhow::Result<bool> {
-        let mut conn = self.redis.pool.get().await?;
+        let mut conn = self.redis.conn().await?;
         Ok(conn.exists(self.built_key()).await?)
     }
 
@@ -214,7 +214,7 @@ impl HotBoards {
     /// ranking's size, and whether rankings were ever built in this Redis; one round trip.
     pub async fn page(&self, range: TimeRange, scope: i32, start: isize, stop: isize) -> anyhow::Result<RankingSlice> {
         let key = self.key(range, scope);
-        let mut conn = self.redis.pool.get().await?;
+        let mut conn = self.redis.conn().await?;
         let (entries, total, built): (Vec<(String, f64)>, u64, bool) =
             redis::pipe().zrevrange_withscores(&key, start, stop).zcard(&key).exists(self.built_key()).query_async(&mut *conn).await?;
         let entries = entries.into_iter().filter_map(|(member, score)| Some((member.parse().ok()?, score as i64))).collect();
@@ -228,7 +228,7 @@ impl HotBoards {
         for id in ids {
             pipe.zscore(&key, id.to_string()).zrevrank(&key, id.to_string());
         }
-        let mut conn = self.redis.pool.get().await?;
+        let mut conn = self.redis.conn().await?;
         let answers: Vec<(Option<f64>, Option<u64>)> = pipe.query_async(&mut *conn).await?;
         Ok(answers.into_iter().map(|(score, rank)| Some((score? as i64, rank? + 1))).collect())
     }

@@ -341,6 +341,24 @@ pub async fn streamer_total(conn: &mut AsyncPgConnection, key: &BoardKey, stream
     .optional()
 }
 
+/// The first `limit` places of a board, in board order (most gifts, then who reached the total
+/// first): what the realtime board shows when Redis cannot be read.
+pub async fn board_top(conn: &mut AsyncPgConnection, key: &BoardKey, limit: usize) -> QueryResult<Vec<StreamerTotal>> {
+    let (year, week) = year_week(key.week);
+    diesel::sql_query(
+        "SELECT streamer_id, gift_count, reached_at FROM ranking.weekstar_streamer_counts \
+         WHERE iso_year = $1 AND iso_week = $2 AND channel_id = $3 AND gift_id = $4 \
+         ORDER BY gift_count DESC, reached_at ASC, streamer_id ASC LIMIT $5",
+    )
+    .bind::<Int4, _>(year)
+    .bind::<Int4, _>(week)
+    .bind::<SqlUuid, _>(key.channel_id)
+    .bind::<Text, _>(&key.gift_id)
+    .bind::<Int8, _>(i64::try_from(limit).unwrap_or(i64::MAX))
+    .load(conn)
+    .await
+}
+
 /// Every streamer's total on a board (to rebuild its Redis copy).
 pub async fn board_totals(conn: &mut AsyncPgConnection, key: &BoardKey) -> QueryResult<Vec<StreamerTotal>> {
     let (year, week) = year_week(key.week);

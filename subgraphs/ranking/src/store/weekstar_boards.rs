@@ -25,7 +25,7 @@ pub fn key(redis: &Redis, board: &BoardKey) -> String {
 /// Raises a streamer's score to `score` unless it is already higher (`ZADD GT`): totals only
 /// grow, so concurrent or reordered writers leave the latest total, never an older one.
 pub async fn raise(redis: &Redis, key: &str, streamer_id: Uuid, score: BoardScore, expire_at: DateTime<Utc>) -> anyhow::Result<()> {
-    let mut conn = redis.pool.get().await?;
+    let mut conn = redis.conn().await?;
     redis::pipe()
         .atomic()
         .cmd("ZADD")
@@ -46,7 +46,7 @@ pub async fn raise(redis: &Redis, key: &str, streamer_id: Uuid, score: BoardScor
 /// Merges Postgres' totals into the board (`ZADD GT`, so a newer total written meanwhile stays)
 /// and marks it complete, in one transaction.
 pub async fn rebuild(redis: &Redis, key: &str, scores: &[(Uuid, BoardScore)], expire_at: DateTime<Utc>) -> anyhow::Result<()> {
-    let mut conn = redis.pool.get().await?;
+    let mut conn = redis.conn().await?;
     let mut pipe = redis::pipe();
     pipe.atomic();
     for chunk in scores.chunks(1000) {
@@ -69,7 +69,7 @@ pub async fn read(redis: &Redis, keys: &[String], limit: usize) -> anyhow::Resul
     if keys.is_empty() {
         return Ok(Vec::new());
     }
-    let mut conn = redis.pool.get().await?;
+    let mut conn = redis.conn().await?;
     let mut pipe = redis::pipe();
     for key in keys {
         pipe.cmd("ZSCORE").arg(key).arg(BUILT);

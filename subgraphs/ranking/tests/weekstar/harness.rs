@@ -137,10 +137,23 @@ impl World {
 
     /// Deletes every Redis key of this test, as a flush or a new Redis instance would.
     pub async fn flush_redis(&self) {
-        let mut conn = self.redis.pool.get().await.expect("redis connection");
+        let mut conn = self.redis.conn().await.expect("redis connection");
         let keys: Vec<String> = redis::cmd("KEYS").arg(self.redis.key("*")).query_async(&mut *conn).await.expect("KEYS");
         if !keys.is_empty() {
             let _: i64 = redis::cmd("DEL").arg(&keys).query_async(&mut *conn).await.expect("DEL");
         }
+    }
+
+    /// The same week-star service, on the same database, as a replica whose Redis is
+    /// unreachable would run it (a port nothing listens on).
+    pub fn stars_without_redis(&self) -> WeekStars {
+        let config = self._services.config();
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+        let port = listener.local_addr().expect("addr").port();
+        drop(listener);
+        let redis_config = platform::config::RedisConfig { url: format!("redis://127.0.0.1:{port}"), ..config.redis.clone() };
+        let redis = Redis::connect(&redis_config).expect("pool");
+        let clock: SharedClock = self.clock.clone();
+        WeekStars::new(Db::connect(&config.db, "weekstar-test-no-redis"), redis, clock, self.stars.zone())
     }
 }

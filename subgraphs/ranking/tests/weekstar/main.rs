@@ -216,3 +216,23 @@ async fn a_flushed_redis_is_rebuilt_from_postgres_even_after_new_gifts() {
     assert_eq!(world.board(channel, "rocket").await, [(id(3), 6), (id(2), 3), (id(1), 3)]);
     assert_eq!(world.board(channel, "flower").await, [(id(3), 2)]);
 }
+
+#[tokio::test]
+async fn with_redis_unreachable_the_realtime_boards_are_read_from_postgres() {
+    let world = World::start(Tz::UTC, at("2026-11-25T12:00:00Z")).await;
+    let channel = id(CHANNEL);
+    world.configure(channel, &["rocket", "heart"]).await;
+    world.gift(channel, "rocket", id(1), id(10), 3, "2026-11-25T10:00:00Z").await;
+    world.gift(channel, "rocket", id(2), id(11), 3, "2026-11-25T09:00:00Z").await;
+    world.gift(channel, "rocket", id(3), id(12), 1, "2026-11-25T08:00:00Z").await;
+    world.gift(channel, "heart", id(3), id(12), 7, "2026-11-25T08:00:00Z").await;
+    world.consumed().await;
+    let from_redis = world.boards(channel, Client::Web).await;
+
+    let degraded = world.stars_without_redis().realtime_boards(channel, Client::Web, 100).await.expect("served from Postgres");
+    assert_eq!(degraded, from_redis, "same boards, same order, same times");
+    assert_eq!(degraded[0].entries.iter().map(|e| (e.streamer_id, e.gift_count)).collect::<Vec<_>>(), [(id(2), 3), (id(1), 3), (id(3), 1)]);
+    // The page size holds on the fallback too.
+    let top = world.stars_without_redis().realtime_boards(channel, Client::Web, 2).await.expect("served from Postgres");
+    assert_eq!(top[0].entries.len(), 2);
+}
