@@ -81,13 +81,23 @@ pub async fn spawn_subgraph(subgraph: Subgraph, deps: Deps) -> (String, oneshot:
 
 impl Platform {
     pub async fn start() -> Platform {
+        Platform::start_with(|_, _| {}, &[]).await
+    }
+
+    /// Like [`Platform::start`], with each subgraph's configuration passed through `configure`
+    /// first (e.g. an unreachable Redis for one of them), and the router sending the fetches of
+    /// the subgraphs named in `routing` to the given URLs instead (e.g. a server that never
+    /// answers).
+    pub async fn start_with(configure: impl Fn(&str, &mut platform::config::AppConfig), routing: &[(&str, String)]) -> Platform {
         platform::telemetry::init(&platform::config::TelemetryConfig { filter: "warn".into(), ..Default::default() });
         let services = TestServices::new().await;
         let mut subgraph_urls = HashMap::new();
         let mut shutdowns = Vec::new();
         let mut content_statements = None;
         for subgraph in Subgraph::ALL {
-            let deps = Deps::connect(services.config(), subgraph.name()).await.expect("backends");
+            let mut config = services.config();
+            configure(subgraph.name(), &mut config);
+            let deps = Deps::connect(config, subgraph.name()).await.expect("backends");
             if subgraph == Subgraph::Content {
                 content_statements = Some(deps.db.statements.clone());
             }
@@ -98,7 +108,10 @@ impl Platform {
 
         let root = vidgraph::paths::repo_root();
         let supergraph = std::fs::read_to_string(vidgraph::paths::supergraph(&root)).expect("schema/supergraph.graphql");
-        let urls: Vec<(&str, String)> = subgraph_urls.iter().map(|(name, url)| (*name, url.clone())).collect();
+        let urls: Vec<(&str, String)> = subgraph_urls
+            .iter()
+            .map(|(name, url)| (*name, routing.iter().find(|(routed, _)| routed == name).map_or_else(|| url.clone(), |(_, to)| to.clone())))
+            .collect();
         let stage = TempDir(std::env::temp_dir().join(format!("vidgraph-router-{}", uuid::Uuid::new_v4().simple())));
         let config = router::stage(&stage.0, &root, &router::with_routing_urls(&supergraph, &urls), &services.keys().jwks().to_json())
             .expect("stage router");

@@ -5,6 +5,7 @@ mod auth_flow;
 mod bad_input;
 mod comments;
 mod danmaku;
+mod degraded;
 mod entities;
 mod feeds;
 mod harness;
