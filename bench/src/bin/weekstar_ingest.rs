@@ -189,7 +189,7 @@ fn report(phase: &str, events: usize, published: Duration, ingested: Duration) {
 
 async fn cleanup(nats: &Nats, redis: &Redis) {
     let _ = nats.jetstream.delete_stream(GIFT_STREAM.stream_name(nats)).await;
-    if let Ok(mut conn) = redis.pool.get().await {
+    if let Ok(mut conn) = redis.conn().await {
         let keys: Vec<String> = redis::cmd("KEYS").arg(redis.key("*")).query_async(&mut *conn).await.unwrap_or_default();
         if !keys.is_empty() {
             let _: Result<i64, _> = redis::cmd("DEL").arg(&keys).query_async(&mut *conn).await;

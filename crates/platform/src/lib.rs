@@ -8,6 +8,7 @@ pub mod db;
 mod deps;
 pub mod error;
 pub mod events;
+pub mod lease;
 pub mod migrate;
 pub mod nats;
 pub mod outbox;
@@ -18,7 +19,8 @@ pub mod schema;
 pub mod server;
 pub mod status;
 pub mod telemetry;
-#[cfg(feature = "testkit")]
+// Also in the crate's own unit tests (the lease tests need a database).
+#[cfg(any(test, feature = "testkit"))]
 pub mod testkit;
 
 pub use deps::{BackendChecks, Deps, InitError};

@@ -99,11 +99,11 @@ pub async fn mint_tokens(config: &AppConfig, prefix: &str, count: i64) -> anyhow
 pub async fn recompute_rankings(config: &AppConfig) -> anyhow::Result<()> {
     let deps = platform::Deps::connect(config.clone(), "vidgraph-cli").await?;
     let rankings = ranking::hot_rankings(&deps, platform::clock::SystemClock::shared()).await?;
-    let Some(run) = rankings.job().claim("cli", None).await? else {
+    let Some(claimed) = rankings.job().claim("cli", None).await? else {
         anyhow::bail!("a recompute is running already (see `hotRecomputeRuns`)");
     };
     let started = std::time::Instant::now();
-    match rankings.job().execute(run, None).await? {
+    match rankings.job().execute(claimed, None).await? {
         ranking::domain::recompute::RunOutcome::Finished(run) => {
             let secs = started.elapsed().as_secs_f64();
             println!(

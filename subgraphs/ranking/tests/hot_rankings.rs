@@ -10,7 +10,8 @@ use std::sync::Arc;
 use uuid::Uuid;
 use vidgraph_ranking::domain::hot::{HotWeights, TimeRange};
 use vidgraph_ranking::domain::rankings::HotRankings;
-use vidgraph_ranking::domain::recompute::RunOutcome;
+use vidgraph_ranking::domain::recompute::{RecomputeJob, RunOutcome, Stop};
+use vidgraph_ranking::store::hot_boards::{HotBoards, VideoScores};
 
 struct World {
     _services: TestServices,
@@ -161,21 +162,18 @@ async fn a_killed_recompute_resumes_from_its_checkpoint_and_ends_equal_to_a_clea
 
     // a run killed after 2 of its 7 batches keeps its lease and checkpoint
     let run = job.claim("killed", None).await.expect("claim").expect("run");
-    let RunOutcome::Interrupted(killed) = job.execute(run, Some(2)).await.expect("interrupted") else { panic!("not interrupted") };
-    assert_eq!(killed.videos_processed, 8);
-    assert!(killed.checkpoint.is_some());
+    let RunOutcome::Interrupted(killed) = job.execute(run, Some(Stop::AfterBatches(2))).await.expect("interrupted") else {
+        panic!("not interrupted")
+    };
+    assert_eq!(killed.run().videos_processed, 8);
+    assert!(killed.run().checkpoint.is_some());
+    let killed = killed.run().clone(); // the process dies: its lease stays until it lapses
     // another replica cannot take it while the lease holds; once it lapses, it resumes
-    let other = vidgraph_ranking::domain::recompute::RecomputeJob::new(
-        world.deps.db.clone(),
-        vidgraph_ranking::store::hot_boards::HotBoards::new(world.deps.redis.clone()),
-        world.clock.clone(),
-        "other-replica".into(),
-    )
-    .with_batch_size(4);
+    let other = other_replica(&world, "other-replica", 4);
     assert!(other.claim("again", None).await.expect("claim").is_none(), "one run at a time");
     world.clock.advance(Duration::minutes(2));
     let resumed = other.claim("again", None).await.expect("claim").expect("taken over");
-    assert_eq!((resumed.id, resumed.videos_processed), (killed.id, 8));
+    assert_eq!((resumed.run().id, resumed.run().videos_processed), (killed.id, 8));
     let RunOutcome::Finished(finished) = other.execute(resumed, None).await.expect("resumed") else { panic!("not finished") };
     assert_eq!(finished.videos_processed, 25, "resumed after the checkpoint, not from the start");
     for (range, expected) in TimeRange::ALL.into_iter().zip(expected) {
@@ -300,4 +298,270 @@ async fn recommendations_follow_the_viewers_taste_skip_what_they_watched_and_fal
     let anonymous = world.rankings.recommended(None, 0, 10).await.expect("hot list");
     assert_eq!(anonymous.first(), Some(&popular), "anonymous: the hot list");
     assert!(anonymous.contains(&seen));
+}
+
+// ---- one run at a time, fenced by its lease (issue 14, item 1) ----
+
+/// Another replica's job over the same backends.
+fn other_replica(world: &World, name: &str, batch_size: i64) -> RecomputeJob {
+    RecomputeJob::new(world.deps.db.clone(), HotBoards::new(world.deps.redis.clone()), world.clock.clone(), name.into())
+        .with_batch_size(batch_size)
+}
+
+/// `count` videos with growth in the last day, distinct like counts (so every ranking is full).
+async fn seed(world: &World, count: i64) {
+    let now = world.clock.now();
+    for n in 0..count {
+        let at = now - Duration::hours(2);
+        world
+            .rankings
+            .apply_stat_event(&stat(Uuid::now_v7(), 1 + (n % 2) as i32, at, at, likes(n + 1), likes(n + 1)))
+            .await
+            .expect("event");
+    }
+}
+
+/// Every ranking of the global scope and of regions 1 and 2, as readers see it.
+async fn snapshot(world: &World) -> Vec<Vec<(Uuid, i64)>> {
+    let mut all = Vec::new();
+    for range in TimeRange::ALL {
+        for region in [None, Some(1), Some(2)] {
+            all.push(world.rankings.page(range, region, 1, 100).await.expect("page").entries);
+        }
+    }
+    all
+}
+
+/// Redis keys of this test matching `pattern` (after the prefix).
+async fn redis_keys(world: &World, pattern: &str) -> Vec<String> {
+    let mut conn = world.deps.redis.conn().await.expect("redis");
+    let pattern = format!("{}{pattern}", world.deps.config.redis.key_prefix);
+    redis::cmd("KEYS").arg(pattern).query_async(&mut *conn).await.expect("keys")
+}
+
+async fn runs(world: &World) -> Vec<vidgraph_ranking::store::runs::Run> {
+    world.rankings.job().recent_runs(100).await.expect("runs")
+}
+
+#[tokio::test]
+async fn two_triggers_in_one_process_start_one_run_even_once_the_first_runs_lease_lapsed() {
+    let world = world().await;
+    seed(&world, 6).await;
+    let job = world.rankings.job().clone().with_batch_size(2);
+    let (first, second) = tokio::join!(job.claim("admin", None), world.rankings.job().claim("weights", None));
+    let mut claimed: Vec<_> = [first, second].into_iter().map(|c| c.expect("claim")).flatten().collect();
+    assert_eq!(claimed.len(), 1, "two concurrent triggers, one run");
+    let running = claimed.pop().expect("claimed");
+    let RunOutcome::Interrupted(running) = job.execute(running, Some(Stop::AfterBatches(1))).await.expect("run") else {
+        panic!("not interrupted")
+    };
+
+    // the run pauses past its lease: the schedule of the same process must not start a second copy
+    world.clock.advance(Duration::minutes(2));
+    assert!(job.claim("schedule", None).await.expect("claim").is_none(), "this process still works on the run");
+    job.tick(Duration::hours(1)).await.expect("tick");
+    assert_eq!(runs(&world).await.len(), 1);
+    assert!(world.rankings.request_rebuild("admin", None).await.expect("trigger").is_none());
+
+    // the paused copy lost its lease: it stops; once it is gone, the next tick resumes the run
+    assert!(matches!(job.execute(running, None).await.expect("run"), RunOutcome::Lost));
+    job.tick(Duration::hours(1)).await.expect("tick");
+    let runs = runs(&world).await;
+    assert_eq!((runs.len(), runs[0].status.as_str(), runs[0].videos_processed), (1, "succeeded", 6), "one run, resumed and finished");
+}
+
+#[tokio::test]
+async fn a_holder_whose_lease_lapsed_mid_run_cannot_publish_and_the_new_holders_rankings_stand() {
+    let world = world().await;
+    seed(&world, 10).await;
+    rebuild(&world).await;
+    let expected = snapshot(&world).await;
+    assert!(expected.iter().all(|ranking| !ranking.is_empty()));
+    let (a, b, c) = (other_replica(&world, "a", 3), other_replica(&world, "b", 3), other_replica(&world, "c", 3));
+
+    // a stops after one batch; its lease lapses; b takes the run over and builds it to the end
+    let run = a.claim("schedule", None).await.expect("claim").expect("run");
+    let RunOutcome::Interrupted(paused_a) = a.execute(run, Some(Stop::AfterBatches(1))).await.expect("a") else { panic!("a") };
+    world.clock.advance(Duration::minutes(2));
+    let taken = b.claim("resume", None).await.expect("claim").expect("lapsed: taken over");
+    assert_eq!((taken.run().id, taken.lease().epoch()), (paused_a.run().id, paused_a.lease().epoch() + 1));
+    let RunOutcome::Interrupted(built_b) = b.execute(taken, Some(Stop::BeforePublish)).await.expect("b") else { panic!("b") };
+
+    // a wakes up: fenced off before it touches the build
+    assert!(matches!(a.execute(paused_a, None).await.expect("a again"), RunOutcome::Lost));
+    // b pauses before publishing past its lease; c takes over and publishes
+    world.clock.advance(Duration::minutes(2));
+    let taken = c.claim("resume", None).await.expect("claim").expect("taken over");
+    assert!(matches!(c.execute(taken, None).await.expect("c"), RunOutcome::Finished(_)));
+    assert_eq!(snapshot(&world).await, expected, "c's rankings");
+
+    // b wakes up and tries to publish: its build keys were swapped in by c, so an unfenced
+    // publish would read them as empty rankings and delete every one
+    assert!(matches!(b.publish(built_b).await.expect("b publishes"), RunOutcome::Lost));
+    assert_eq!(snapshot(&world).await, expected, "c's rankings stand");
+    let runs = runs(&world).await;
+    assert_eq!(runs.iter().filter(|run| run.status == "succeeded").count(), 2, "the first rebuild and c's");
+}
+
+#[tokio::test]
+async fn a_failed_run_leaves_no_build_keys_and_no_building_marker() {
+    let world = world().await;
+    seed(&world, 8).await;
+    rebuild(&world).await;
+    let job = world.rankings.job().clone().with_batch_size(3);
+    let run = job.claim("schedule", None).await.expect("claim").expect("run");
+    let RunOutcome::Interrupted(run) = job.execute(run, Some(Stop::AfterBatches(1))).await.expect("run") else { panic!("run") };
+    assert!(!redis_keys(&world, "hot:*:build:*").await.is_empty());
+    // the next batch's write into the day ranking's build fails (a key of the wrong type)
+    let day_build = format!("{}hot:{{day:0}}:build:{}", world.deps.config.redis.key_prefix, run.run().id);
+    let mut conn = world.deps.redis.conn().await.expect("redis");
+    let _: () = redis::cmd("DEL").arg(&day_build).query_async(&mut *conn).await.expect("del");
+    let _: () = redis::cmd("SET").arg(&day_build).arg("not a ranking").query_async(&mut *conn).await.expect("set");
+    let id = run.run().id;
+    assert!(job.execute(run, None).await.is_err(), "the run fails");
+
+    assert_eq!(redis_keys(&world, "hot:*:build:*").await, Vec::<String>::new(), "no build keys");
+    assert_eq!(redis_keys(&world, "hot:building").await, Vec::<String>::new(), "no building marker");
+    // live updates no longer copy every change into a build
+    seed(&world, 1).await;
+    assert_eq!(redis_keys(&world, "hot:*:build:*").await, Vec::<String>::new());
+    let failed = runs(&world).await.into_iter().find(|r| r.id == id).expect("run");
+    assert_eq!(failed.status, "failed");
+    assert!(other_replica(&world, "next", 3).claim("schedule", None).await.expect("claim").is_some(), "the lease was released");
+}
+
+#[tokio::test]
+async fn the_prune_drops_build_keys_runs_left_behind_and_keeps_the_running_runs() {
+    let world = world().await;
+    seed(&world, 6).await;
+    rebuild(&world).await;
+    // a run that crashed after writing part of its build, and whose row says it failed (or that
+    // a replica which lost the lease wrote after the run ended)
+    let boards = HotBoards::new(world.deps.redis.clone());
+    let stray = Uuid::now_v7();
+    boards.begin_build(stray).await.expect("marker");
+    let video = VideoScores { video_id: Uuid::now_v7(), region_id: 1, values: [1, 1, 1, 1] };
+    boards.add_to_build(stray, &[video]).await.expect("stray build");
+    // and a run in progress
+    let job = world.rankings.job().clone().with_batch_size(2);
+    let run = job.claim("schedule", None).await.expect("claim").expect("run");
+    let RunOutcome::Interrupted(running) = job.execute(run, Some(Stop::AfterBatches(1))).await.expect("run") else { panic!("run") };
+    let keys = redis_keys(&world, "hot:*:build:*").await;
+    assert!(
+        keys.iter().any(|key| key.ends_with(&stray.to_string())) && keys.iter().any(|key| key.ends_with(&running.run().id.to_string()))
+    );
+
+    job.tick(Duration::hours(1)).await.expect("tick prunes");
+    let keys = redis_keys(&world, "hot:*:build:*").await;
+    assert!(!keys.is_empty() && keys.iter().all(|key| key.ends_with(&running.run().id.to_string())), "only the running run's: {keys:?}");
+    assert_eq!(boards.building().await.expect("marker"), Some(running.run().id));
+    assert!(matches!(job.execute(running, None).await.expect("run"), RunOutcome::Finished(_)));
+    assert_eq!(redis_keys(&world, "hot:*:build:*").await, Vec::<String>::new());
+    assert_eq!(boards.registered_builds().await.expect("registry"), Vec::<Uuid>::new());
+}
+
+#[tokio::test]
+async fn new_weights_set_during_a_run_get_a_run_of_their_own_after_it() {
+    let world = world().await;
+    let now = world.clock.now();
+    let (viewed, liked) = (Uuid::now_v7(), Uuid::now_v7());
+    let old = now - Duration::days(10);
+    let views = StatCounts { views: 900, ..Default::default() };
+    world.rankings.apply_stat_event(&stat(viewed, 1, old, old, views, views)).await.expect("views");
+    world.rankings.apply_stat_event(&stat(liked, 1, old, old, likes(80), likes(80))).await.expect("likes");
+    rebuild(&world).await;
+    assert_eq!(ids(&world, TimeRange::All, None).await, [viewed, liked], "900 views beat 80 likes");
+
+    // a run with the old weights is in progress in this process when an admin sets new ones
+    let job = world.rankings.job().clone().with_batch_size(1);
+    let run = job.claim("schedule", None).await.expect("claim").expect("run");
+    let RunOutcome::Interrupted(old_run) = job.execute(run, Some(Stop::AfterBatches(1))).await.expect("run") else { panic!("run") };
+    let weights = HotWeights {
+        views: 0,
+        likes: 100,
+        coins: 0,
+        favourites: 0,
+        shares: 0,
+        comments: 0,
+        danmaku: 0,
+        new_boost_percent: 100,
+        new_boost_hours: 0,
+    };
+    let row = world.rankings.set_weights(&HotWeights::parse(weights).expect("weights"), Uuid::now_v7()).await.expect("set");
+    assert_eq!(runs(&world).await.len(), 2, "the first rebuild and the run in progress: the old run is not joined");
+
+    let RunOutcome::Finished(finished) = job.execute(old_run, None).await.expect("old run") else { panic!("old run") };
+    assert_ne!(finished.weights_id, row.id, "it keeps the weights it started with");
+    job.tick(Duration::hours(1)).await.expect("tick");
+    let last = runs(&world).await.into_iter().next().expect("run");
+    assert_eq!((last.status.as_str(), last.reason.as_str(), last.weights_id), ("succeeded", "weights", row.id));
+    assert_eq!(ids(&world, TimeRange::All, None).await, [liked, viewed], "ranked with the new weights");
+}
+
+// ---- lifecycle events: the newer wins, `removed` is final (issue 14, item 3) ----
+
+fn lifecycle(video: Uuid, region: i32, state: &str, at: DateTime<Utc>) -> VideoLifecycleEvent {
+    VideoLifecycleEvent {
+        event_id: Uuid::now_v7(),
+        video_id: video,
+        author_id: Uuid::nil(),
+        region_id: region,
+        state: state.into(),
+        published_at: Some(at - Duration::days(1)),
+        occurred_at: at,
+    }
+}
+
+#[tokio::test]
+async fn a_removed_video_stays_out_of_every_ranking_after_an_older_a_redelivered_or_a_late_published_event() {
+    let world = world().await;
+    let now = world.clock.now();
+    let (kept, gone) = (Uuid::now_v7(), Uuid::now_v7());
+    let published = lifecycle(gone, 3, "published", now - Duration::minutes(10));
+    world.rankings.apply_lifecycle_event(&published).await.expect("published");
+    for video in [kept, gone] {
+        world
+            .rankings
+            .apply_stat_event(&stat(video, 3, now - Duration::days(1), now - Duration::minutes(5), likes(4), likes(4)))
+            .await
+            .expect("stat");
+    }
+    rebuild(&world).await;
+    assert_eq!(ids(&world, TimeRange::All, Some(3)).await.len(), 2);
+
+    world.rankings.apply_lifecycle_event(&lifecycle(gone, 3, "removed", now)).await.expect("removed");
+    let older = lifecycle(gone, 3, "published", now - Duration::minutes(1));
+    let later = lifecycle(gone, 3, "published", now + Duration::minutes(1));
+    for (what, event) in [("an older published", &older), ("a redelivered published", &published), ("a later published", &later)] {
+        world.rankings.apply_lifecycle_event(event).await.expect("lifecycle");
+        world.rankings.apply_stat_event(&stat(gone, 3, now, now, likes(1), likes(5))).await.expect("a stat event after removal");
+        for range in TimeRange::ALL {
+            assert_eq!(ids(&world, range, None).await, [kept], "{what}: {range:?}");
+            assert_eq!(ids(&world, range, Some(3)).await, [kept], "{what}: {range:?} in the region");
+        }
+    }
+    rebuild(&world).await;
+    assert_eq!(ids(&world, TimeRange::All, None).await, [kept], "a rebuild does not bring it back");
+}
+
+#[tokio::test]
+async fn an_older_move_does_not_file_a_video_back_under_its_old_region() {
+    let world = world().await;
+    let now = world.clock.now();
+    let video = Uuid::now_v7();
+    world.rankings.apply_lifecycle_event(&lifecycle(video, 1, "published", now - Duration::minutes(10))).await.expect("published");
+    world
+        .rankings
+        .apply_stat_event(&stat(video, 1, now - Duration::days(1), now - Duration::minutes(9), likes(2), likes(2)))
+        .await
+        .expect("stat");
+    rebuild(&world).await;
+    world.rankings.apply_lifecycle_event(&lifecycle(video, 2, "published", now)).await.expect("moved to 2");
+    // an edit committed before the move arrives late: it still names region 1
+    world.rankings.apply_lifecycle_event(&lifecycle(video, 1, "published", now - Duration::minutes(5))).await.expect("late edit");
+    assert_eq!(ids(&world, TimeRange::All, Some(2)).await, [video]);
+    assert_eq!(ids(&world, TimeRange::All, Some(1)).await, Vec::<Uuid>::new());
+    assert_eq!(ids(&world, TimeRange::All, None).await, [video]);
+    rebuild(&world).await;
+    assert_eq!(ids(&world, TimeRange::All, Some(2)).await, [video], "stored under region 2");
 }

@@ -6,6 +6,7 @@ use super::hot::{HotWeights, TimeRange, page_bounds};
 use super::recommend::{Candidate, FRESH_FOR_HOURS, engagement_points, recommend};
 use super::recompute::RecomputeJob;
 use crate::store::hot_boards::{GLOBAL, HotBoards, RankingSlice, VideoScores};
+use crate::store::runs::Run;
 use crate::store::taste;
 use crate::store::videos::{self, VideoSums, counts};
 use crate::store::weights::{self, WeightsRow};
@@ -105,22 +106,38 @@ impl HotRankings {
         self.refresh(event.video_id).await
     }
 
-    /// Applies a lifecycle event: a video no longer published leaves every ranking at once; a
-    /// moved one leaves its old region's.
+    /// Applies a lifecycle event and makes the rankings agree with what `ranking` stores now:
+    /// an event older than the stored state, or any event after `removed`, changes nothing
+    /// (see [`videos::apply_lifecycle`]); a video that is not published leaves every ranking
+    /// at once; a moved one leaves its old region's. A redelivered event reconciles the rankings
+    /// again (its first delivery may have committed and then failed to reach Redis).
     pub async fn apply_lifecycle_event(&self, event: &VideoLifecycleEvent) -> Result<(), RankingError> {
         let mut conn = self.db.pool.get().await?;
-        let previous_region = conn
+        let stored = conn
             .transaction::<_, RankingError, _>(async |conn| {
-                if videos::mark_processed(conn, event.event_id).await? { Ok(videos::apply_lifecycle(conn, event).await?) } else { Ok(None) }
+                if videos::mark_processed(conn, event.event_id).await? {
+                    Ok(Some(videos::apply_lifecycle(conn, event).await?))
+                } else {
+                    Ok(videos::lifecycle(conn, event.video_id).await?)
+                }
             })
             .await?;
-        let mut regions = vec![event.region_id];
-        regions.extend(previous_region.filter(|region| *region != event.region_id));
-        if event.state != "published" {
-            return self.boards.remove(event.video_id, &regions).await.map_err(RankingError::internal);
+        let Some(stored) = stored else { return Ok(()) };
+        // Every region the video may be filed under in Redis, besides the one it belongs to.
+        let mut elsewhere = vec![event.region_id];
+        elsewhere.extend(stored.previous_region);
+        if stored.state != videos::PUBLISHED {
+            elsewhere.push(stored.region_id);
+        } else {
+            elsewhere.retain(|region| *region != stored.region_id);
         }
-        if regions.len() > 1 {
-            self.boards.remove(event.video_id, &regions[1..]).await.map_err(RankingError::internal)?;
+        elsewhere.sort_unstable();
+        elsewhere.dedup();
+        if stored.state != videos::PUBLISHED {
+            return self.boards.remove(event.video_id, &elsewhere).await.map_err(RankingError::internal);
+        }
+        if !elsewhere.is_empty() {
+            self.boards.remove(event.video_id, &elsewhere).await.map_err(RankingError::internal)?;
         }
         self.refresh(event.video_id).await
     }
@@ -158,9 +175,7 @@ impl HotRankings {
 
     /// Starts a rebuild (unless one runs) and waits until some replica published one.
     async fn rebuild_empty_redis(&self) -> Result<(), RankingError> {
-        if let Some(run) = self.job.claim("empty-redis", None).await? {
-            self.job.spawn(run);
-        }
+        self.request_rebuild("empty-redis", None).await?;
         let deadline = tokio::time::Instant::now() + FIRST_BUILD_WAIT;
         while tokio::time::Instant::now() < deadline {
             if self.boards.is_built().await.map_err(RankingError::internal)? {
@@ -170,6 +185,31 @@ impl HotRankings {
         }
         tracing::warn!("rankings are still being rebuilt; serving what Redis has");
         Ok(())
+    }
+
+    /// Starts a full rebuild in the background, unless a run is in progress (here or on
+    /// another replica; then that one goes on, and the schedule starts any run still due after
+    /// it). Returns the run started or resumed.
+    pub async fn request_rebuild(&self, reason: &str, requested_by: Option<Uuid>) -> Result<Option<Run>, RankingError> {
+        let Some(claimed) = self.job.claim(reason, requested_by).await? else { return Ok(None) };
+        let run = claimed.run().clone();
+        self.job.spawn(claimed);
+        Ok(Some(run))
+    }
+
+    /// Stores new weights set by `admin`, puts them in force in this process, and rebuilds the
+    /// rankings with them: at once when no run is in progress; otherwise the run in progress
+    /// (with the weights it started with) finishes, and the schedule's next tick starts one with
+    /// the new weights, as it does whenever the last successful run's weights are not the ones
+    /// in force.
+    pub async fn set_weights(&self, weights: &HotWeights, admin: Uuid) -> Result<WeightsRow, RankingError> {
+        {
+            let mut conn = self.db.pool.get().await?;
+            weights::insert(&mut conn, weights, admin).await?;
+        }
+        let row = self.weights.reload(&self.db).await?;
+        self.request_rebuild("weights", Some(admin)).await?;
+        Ok(row)
     }
 
     /// Up to `limit` recommended video ids for `viewer` from place `offset` (see

@@ -347,15 +347,8 @@ impl HotMutation {
     async fn set_hot_weights(&self, ctx: &Context<'_>, input: HotWeightsInput) -> async_graphql::Result<HotWeightsVersion> {
         let admin = viewer(ctx).require_admin().coded()?;
         let weights = HotWeights::parse(input.into()).coded()?;
-        let db = ctx.data::<Db>()?;
-        let rankings = ctx.data::<HotRankings>()?;
-        let mut conn = db.pool.get().await.map_err(RankingError::from).coded()?;
-        weights::insert(&mut conn, &weights, admin.id).await.map_err(RankingError::from).coded()?;
-        let row = rankings.weights().reload(db).await.coded()?;
+        let row = ctx.data::<HotRankings>()?.set_weights(&weights, admin.id).await.coded()?;
         announce_weights_changed(ctx.data::<Nats>()?).await;
-        if let Some(run) = rankings.job().claim("weights", Some(admin.id)).await.coded()? {
-            rankings.job().spawn(run);
-        }
         Ok(row.into())
     }
 
@@ -363,9 +356,7 @@ impl HotMutation {
     #[graphql(guard = "AdminOnly")]
     async fn recompute_hot_rankings(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<HotRecomputeRun>> {
         let admin = viewer(ctx).require_admin().coded()?;
-        let rankings = ctx.data::<HotRankings>()?;
-        let Some(run) = rankings.job().claim("admin", Some(admin.id)).await.coded()? else { return Ok(None) };
-        rankings.job().spawn(run.clone());
-        Ok(Some(run.into()))
+        let run = ctx.data::<HotRankings>()?.request_rebuild("admin", Some(admin.id)).await.coded()?;
+        Ok(run.map(Into::into))
     }
 }

@@ -5,6 +5,10 @@
 //! (`hot:{day:3}:build:<run>`), so `RENAME` of a finished build over the live key stays in one
 //! slot: the same code runs against one Redis and a Redis Cluster. No command touches two
 //! rankings at once.
+//!
+//! Every run that writes build keys is registered in `hot:builds` (by the same pipeline that
+//! writes them), so keys a crashed or fenced-off run left behind are found and dropped
+//! ([`HotBoards::registered_builds`], [`HotBoards::discard_build`]) without scanning Redis.
 
 use crate::domain::hot::TimeRange;
 use platform::redis::Redis;
@@ -13,6 +17,14 @@ use uuid::Uuid;
 
 /// The global scope.
 pub const GLOBAL: i32 = 0;
+
+/// `KEYS[1]` (a build) replaces `KEYS[2]` (its live ranking, same slot); without a build the
+/// ranking is empty now.
+const SWAP_IN: &str =
+    "if redis.call('EXISTS', KEYS[1]) == 1 then redis.call('RENAME', KEYS[1], KEYS[2]) else redis.call('DEL', KEYS[2]) end return 1";
+
+/// Deletes `KEYS[1]` only while it holds `ARGV[1]`.
+const DELETE_IF_EQUAL: &str = "if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end return 0";
 
 /// One video's hot values in every range.
 #[derive(Debug, Clone, Copy)]
@@ -73,6 +85,11 @@ impl HotBoards {
         self.redis.key("hot:building")
     }
 
+    /// The runs that may have build keys.
+    fn builds_key(&self) -> String {
+        self.redis.key("hot:builds")
+    }
+
     /// Set when a rebuild was published; missing after a flush (then rankings are rebuilt).
     fn built_key(&self) -> String {
         self.redis.key("hot:built")
@@ -97,6 +114,9 @@ impl HotBoards {
             }
         }
         pipe.sadd(self.scopes_key(), scores.region_id).ignore();
+        if let Some(run) = building {
+            pipe.sadd(self.builds_key(), run.to_string()).ignore();
+        }
         pipe.query_async::<()>(&mut *conn).await?;
         Ok(())
     }
@@ -125,11 +145,31 @@ impl HotBoards {
         Ok(building.and_then(|run| run.parse().ok()))
     }
 
+    /// The run the building marker names, if any (live updates write into its build).
+    pub async fn building(&self) -> anyhow::Result<Option<Uuid>> {
+        let mut conn = self.redis.conn().await?;
+        self.building_run(&mut conn).await
+    }
+
     /// Marks `run` as the build in progress (live updates then reach it too).
     pub async fn begin_build(&self, run: Uuid) -> anyhow::Result<()> {
         let mut conn = self.redis.conn().await?;
-        let _: () = conn.set(self.building_key(), run.to_string()).await?;
+        redis::pipe()
+            .sadd(self.builds_key(), run.to_string())
+            .ignore()
+            .set(self.building_key(), run.to_string())
+            .ignore()
+            .query_async::<()>(&mut *conn)
+            .await?;
         Ok(())
+    }
+
+    /// The runs that may have build keys (every run that wrote some and was neither discarded
+    /// nor published since).
+    pub async fn registered_builds(&self) -> anyhow::Result<Vec<Uuid>> {
+        let mut conn = self.redis.conn().await?;
+        let runs: Vec<String> = conn.smembers(self.builds_key()).await?;
+        Ok(runs.iter().filter_map(|run| run.parse().ok()).collect())
     }
 
     /// Whether the build of `run` has anything yet (a resumed run whose build keys were lost
@@ -162,45 +202,55 @@ impl HotBoards {
         }
         let regions: Vec<i32> = batch.iter().map(|scores| scores.region_id).collect();
         pipe.sadd(self.scopes_key(), regions).ignore();
+        pipe.sadd(self.builds_key(), run.to_string()).ignore();
         let mut conn = self.redis.conn().await?;
         pipe.query_async::<()>(&mut *conn).await?;
         Ok(())
     }
 
-    /// Swaps every finished ranking of `run` in for the live one, each with one `RENAME` (a
-    /// reader sees the old ranking or the new one, never a part); a ranking the build left
-    /// empty is deleted.
-    pub async fn publish_build(&self, run: Uuid) -> anyhow::Result<()> {
-        let mut conn = self.redis.conn().await?;
+    /// Every scope ever ranked, the global one included.
+    async fn scopes(&self, conn: &mut redis::aio::MultiplexedConnection) -> anyhow::Result<Vec<i32>> {
         let mut scopes: Vec<i32> = conn.smembers(self.scopes_key()).await?;
         scopes.push(GLOBAL);
         scopes.sort_unstable();
         scopes.dedup();
-        for scope in scopes {
+        Ok(scopes)
+    }
+
+    /// Swaps every finished ranking of `run` in for the live one, in one round trip: each
+    /// ranking with one script (`RENAME`, or `DEL` when the build left it empty), so a reader
+    /// sees the old ranking or the new one, never a part; then marks the rankings built and
+    /// clears the building marker if it is still `run`'s. The caller fences this with the run's
+    /// lease: a second publish of a run whose build was swapped in already would read "no build
+    /// key" as "empty" and delete the rankings.
+    pub async fn publish_build(&self, run: Uuid) -> anyhow::Result<()> {
+        let mut conn = self.redis.conn().await?;
+        let mut pipe = redis::pipe();
+        for scope in self.scopes(&mut conn).await? {
             for range in TimeRange::ALL {
-                let build = self.build_key(range, scope, run);
-                if conn.exists(&build).await? {
-                    let _: () = conn.rename(&build, self.key(range, scope)).await?;
-                } else {
-                    let _: () = conn.del(self.key(range, scope)).await?;
-                }
+                pipe.cmd("EVAL").arg(SWAP_IN).arg(2).arg(self.build_key(range, scope, run)).arg(self.key(range, scope)).ignore();
             }
         }
-        let _: () = conn.set(self.built_key(), run.to_string()).await?;
-        let _: () = conn.del(self.building_key()).await?;
+        pipe.set(self.built_key(), run.to_string()).ignore();
+        pipe.cmd("EVAL").arg(DELETE_IF_EQUAL).arg(1).arg(self.building_key()).arg(run.to_string()).ignore();
+        pipe.srem(self.builds_key(), run.to_string()).ignore();
+        pipe.query_async::<()>(&mut *conn).await?;
         Ok(())
     }
 
-    /// Drops what a build of `run` wrote (before starting it over).
+    /// Drops what a build of `run` wrote, the building marker if it names `run`, and the run's
+    /// registration (one round trip).
     pub async fn discard_build(&self, run: Uuid) -> anyhow::Result<()> {
         let mut conn = self.redis.conn().await?;
-        let mut scopes: Vec<i32> = conn.smembers(self.scopes_key()).await?;
-        scopes.push(GLOBAL);
-        for scope in scopes {
+        let mut pipe = redis::pipe();
+        for scope in self.scopes(&mut conn).await? {
             for range in TimeRange::ALL {
-                let _: () = conn.del(self.build_key(range, scope, run)).await?;
+                pipe.del(self.build_key(range, scope, run)).ignore();
             }
         }
+        pipe.cmd("EVAL").arg(DELETE_IF_EQUAL).arg(1).arg(self.building_key()).arg(run.to_string()).ignore();
+        pipe.srem(self.builds_key(), run.to_string()).ignore();
+        pipe.query_async::<()>(&mut *conn).await?;
         Ok(())
     }
 

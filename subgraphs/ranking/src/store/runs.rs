@@ -1,8 +1,9 @@
-//! `ranking.recompute_runs`: the full recompute job's runs, checkpoints and lease.
+//! `ranking.recompute_runs`: the full recompute job's runs and their checkpoints.
 //!
-//! The partial unique index on `status = 'running'` allows one running run at a time; the
-//! replica holding it renews `lease_until` with every checkpoint. A run whose lease lapsed (its
-//! replica died) is taken over by the next replica, which resumes from its checkpoint.
+//! The partial unique index on `status = 'running'` allows one running run at a time. Who may
+//! work on it is decided by the `hot-recompute` lease (`ranking.leases`, see
+//! `platform::lease`), not here: the domain calls every write below in a transaction that
+//! renewed or fenced that lease first, so a replica that lost the lease writes nothing.
 
 use super::schema::ranking::recompute_runs;
 use chrono::{DateTime, Utc};
@@ -30,10 +31,8 @@ pub struct Run {
     pub checkpoint: Option<Uuid>,
     /// Videos ranked so far.
     pub videos_processed: i64,
-    /// The replica working on it.
+    /// The replica that last worked on it.
     pub holder: Option<String>,
-    /// Until when the holder may work without renewing.
-    pub lease_until: Option<DateTime<Utc>>,
     /// Start.
     pub started_at: DateTime<Utc>,
     /// End.
@@ -54,11 +53,9 @@ pub struct NewRun<'a> {
     pub weights_id: i64,
     /// This replica.
     pub holder: &'a str,
-    /// First lease.
-    pub lease_until: DateTime<Utc>,
 }
 
-/// Starts a run holding the lease, or `None` when one is running already.
+/// Starts a run, or `None` when one is running already.
 pub async fn start(conn: &mut AsyncPgConnection, run: &NewRun<'_>) -> QueryResult<Option<Run>> {
     diesel::insert_into(recompute_runs::table)
         .values((
@@ -69,7 +66,6 @@ pub async fn start(conn: &mut AsyncPgConnection, run: &NewRun<'_>) -> QueryResul
             recompute_runs::as_of.eq(run.as_of),
             recompute_runs::weights_id.eq(run.weights_id),
             recompute_runs::holder.eq(run.holder),
-            recompute_runs::lease_until.eq(run.lease_until),
             recompute_runs::started_at.eq(run.as_of),
         ))
         .on_conflict_do_nothing()
@@ -84,77 +80,57 @@ pub async fn running(conn: &mut AsyncPgConnection) -> QueryResult<Option<Run>> {
     recompute_runs::table.filter(recompute_runs::status.eq("running")).select(Run::as_select()).first(conn).await.optional()
 }
 
-/// Takes over the running run when its lease lapsed before `now` (or `holder` has it already).
-pub async fn take_over(
-    conn: &mut AsyncPgConnection,
-    holder: &str,
-    now: DateTime<Utc>,
-    lease_until: DateTime<Utc>,
-) -> QueryResult<Option<Run>> {
-    diesel::update(
-        recompute_runs::table
-            .filter(recompute_runs::status.eq("running"))
-            .filter(recompute_runs::lease_until.lt(now).or(recompute_runs::holder.eq(holder))),
-    )
-    .set((recompute_runs::holder.eq(holder), recompute_runs::lease_until.eq(lease_until)))
-    .returning(Run::as_returning())
-    .get_result(conn)
-    .await
-    .optional()
+/// Records that `holder` works on the running run `id` now (it took the run over).
+pub async fn resume(conn: &mut AsyncPgConnection, id: Uuid, holder: &str) -> QueryResult<Run> {
+    diesel::update(recompute_runs::table.find(id).filter(recompute_runs::status.eq("running")))
+        .set(recompute_runs::holder.eq(holder))
+        .returning(Run::as_returning())
+        .get_result(conn)
+        .await
 }
 
-/// Records progress and renews the lease; `false` when `holder` lost the run (another replica
-/// took it over), which must stop working on it.
-pub async fn checkpoint(
-    conn: &mut AsyncPgConnection,
-    id: Uuid,
-    holder: &str,
-    last_video: Uuid,
-    videos_processed: i64,
-    lease_until: DateTime<Utc>,
-) -> QueryResult<bool> {
-    diesel::update(recompute_runs::table.find(id).filter(recompute_runs::holder.eq(holder)).filter(recompute_runs::status.eq("running")))
-        .set((
-            recompute_runs::checkpoint.eq(last_video),
-            recompute_runs::videos_processed.eq(videos_processed),
-            recompute_runs::lease_until.eq(lease_until),
-        ))
+/// Records progress of the running run `id`; `false` when it is no longer running.
+pub async fn checkpoint(conn: &mut AsyncPgConnection, id: Uuid, last_video: Uuid, videos_processed: i64) -> QueryResult<bool> {
+    diesel::update(recompute_runs::table.find(id).filter(recompute_runs::status.eq("running")))
+        .set((recompute_runs::checkpoint.eq(last_video), recompute_runs::videos_processed.eq(videos_processed)))
         .execute(conn)
         .await
         .map(|n| n > 0)
 }
 
-/// Ends a run (`succeeded` or `failed` with its error); `false` when `holder` lost it.
+/// Ends the running run `id` (`succeeded`, or `failed` with its error); `NotFound` when it is
+/// not running.
 pub async fn finish(
     conn: &mut AsyncPgConnection,
     id: Uuid,
-    holder: &str,
     status: &str,
     error: Option<&str>,
     finished_at: DateTime<Utc>,
-) -> QueryResult<bool> {
-    diesel::update(recompute_runs::table.find(id).filter(recompute_runs::holder.eq(holder)).filter(recompute_runs::status.eq("running")))
-        .set((
-            recompute_runs::status.eq(status),
-            recompute_runs::error.eq(error),
-            recompute_runs::finished_at.eq(finished_at),
-            recompute_runs::lease_until.eq(None::<DateTime<Utc>>),
-        ))
-        .execute(conn)
+) -> QueryResult<Run> {
+    diesel::update(recompute_runs::table.find(id).filter(recompute_runs::status.eq("running")))
+        .set((recompute_runs::status.eq(status), recompute_runs::error.eq(error), recompute_runs::finished_at.eq(finished_at)))
+        .returning(Run::as_returning())
+        .get_result(conn)
         .await
-        .map(|n| n > 0)
 }
 
-/// The newest `limit` runs.
+/// The newest `limit` runs (ids are time-ordered: they break ties of the start time).
 pub async fn recent(conn: &mut AsyncPgConnection, limit: i64) -> QueryResult<Vec<Run>> {
-    recompute_runs::table.order(recompute_runs::started_at.desc()).limit(limit).select(Run::as_select()).load(conn).await
+    recompute_runs::table
+        .order((recompute_runs::started_at.desc(), recompute_runs::id.desc()))
+        .limit(limit)
+        .select(Run::as_select())
+        .load(conn)
+        .await
 }
 
-/// When the last run succeeded.
-pub async fn last_success(conn: &mut AsyncPgConnection) -> QueryResult<Option<DateTime<Utc>>> {
+/// The run that succeeded last (its end and its weights say whether another is due).
+pub async fn last_success(conn: &mut AsyncPgConnection) -> QueryResult<Option<Run>> {
     recompute_runs::table
         .filter(recompute_runs::status.eq("succeeded"))
-        .select(diesel::dsl::max(recompute_runs::finished_at))
-        .first::<Option<DateTime<Utc>>>(conn)
+        .order((recompute_runs::finished_at.desc(), recompute_runs::id.desc()))
+        .select(Run::as_select())
+        .first(conn)
         .await
+        .optional()
 }

@@ -19,6 +19,15 @@ pub mod ranking {
     }
 
     diesel::table! {
+        ranking.leases (name) {
+            name -> Text,
+            holder -> Text,
+            epoch -> Int8,
+            lease_until -> Timestamptz,
+        }
+    }
+
+    diesel::table! {
         ranking.processed_events (event_id) {
             event_id -> Uuid,
             processed_at -> Timestamptz,
@@ -36,7 +45,6 @@ pub mod ranking {
             checkpoint -> Nullable<Uuid>,
             videos_processed -> Int8,
             holder -> Nullable<Text>,
-            lease_until -> Nullable<Timestamptz>,
             started_at -> Timestamptz,
             finished_at -> Nullable<Timestamptz>,
             error -> Nullable<Text>,
@@ -72,10 +80,35 @@ pub mod ranking {
             comments -> Int8,
             danmaku -> Int8,
             totals_at -> Timestamptz,
+            state_at -> Timestamptz,
         }
     }
 
-    diesel::joinable!(recompute_runs -> hot_weights (weights_id));
+    diesel::table! {
+        ranking.viewer_authors (viewer_id, author_id) {
+            viewer_id -> Uuid,
+            author_id -> Uuid,
+            points -> Int8,
+            updated_at -> Timestamptz,
+        }
+    }
+
+    diesel::table! {
+        ranking.viewer_regions (viewer_id, region_id) {
+            viewer_id -> Uuid,
+            region_id -> Int4,
+            points -> Int8,
+            updated_at -> Timestamptz,
+        }
+    }
+
+    diesel::table! {
+        ranking.viewer_watched (viewer_id, video_id) {
+            viewer_id -> Uuid,
+            video_id -> Uuid,
+            watched_at -> Timestamptz,
+        }
+    }
 
     diesel::table! {
         ranking.weekstar_channels (channel_id) {
@@ -178,12 +211,18 @@ pub mod ranking {
         }
     }
 
+    diesel::joinable!(recompute_runs -> hot_weights (weights_id));
+
     diesel::allow_tables_to_appear_in_same_query!(
         hot_weights,
+        leases,
         processed_events,
         recompute_runs,
         stat_buckets,
         videos,
+        viewer_authors,
+        viewer_regions,
+        viewer_watched,
         weekstar_channels,
         weekstar_gift_sets,
         weekstar_processed_gifts,

@@ -2,8 +2,8 @@
 //! each video, built only from content's events, and the growth sums rankings are made of.
 
 use chrono::{DateTime, Utc};
-use diesel::QueryResult;
 use diesel::sql_types::{Array, BigInt, Bool, Int4, Nullable, Text, Timestamptz};
+use diesel::{OptionalExtension, QueryResult};
 use diesel_async::{AsyncPgConnection, RunQueryDsl};
 use platform::events::{StatCounts, StatEvent, VideoLifecycleEvent};
 use uuid::Uuid;
@@ -78,32 +78,59 @@ pub async fn add_growth(conn: &mut AsyncPgConnection, video_id: Uuid, at: DateTi
     .map(|_| ())
 }
 
-#[derive(diesel::QueryableByName)]
-struct PreviousRegion {
+/// The state of a video that rankings hold.
+pub const PUBLISHED: &str = "published";
+
+/// Where a video stands after a lifecycle event, as stored.
+#[derive(Debug, Clone, PartialEq, Eq, diesel::QueryableByName)]
+pub struct StoredLifecycle {
+    /// The region it was filed under before the event (`None`: ranking did not know it, or the
+    /// event was read only).
     #[diesel(sql_type = Nullable<Int4>)]
-    previous_region: Option<i32>,
+    pub previous_region: Option<i32>,
+    /// Its state now: `draft`, `published` or `removed`.
+    #[diesel(sql_type = Text)]
+    pub state: String,
+    /// Its region now.
+    #[diesel(sql_type = Int4)]
+    pub region_id: i32,
 }
 
-/// Applies a lifecycle event (published, edited, removed); returns the region the video was
-/// filed under before, when ranking knew it.
-pub async fn apply_lifecycle(conn: &mut AsyncPgConnection, event: &VideoLifecycleEvent) -> QueryResult<Option<i32>> {
-    let previous: PreviousRegion = diesel::sql_query(
-        "WITH old AS (SELECT region_id FROM ranking.videos WHERE video_id = $1 FOR UPDATE), \
+/// Applies a lifecycle event (published, edited, removed) unless it is stale: the newer change
+/// wins, by the commit time events carry (`state_at`), whatever the delivery order; `removed`
+/// is final (content never brings a removed video back), so nothing after it, older or newer,
+/// changes the row. Returns the region before and the row as it is now.
+pub async fn apply_lifecycle(conn: &mut AsyncPgConnection, event: &VideoLifecycleEvent) -> QueryResult<StoredLifecycle> {
+    diesel::sql_query(
+        "WITH old AS (SELECT region_id, state FROM ranking.videos WHERE video_id = $1 FOR UPDATE), \
          upsert AS ( \
-            INSERT INTO ranking.videos AS v (video_id, author_id, region_id, published_at, state, totals_at) \
-            VALUES ($1, $2, $3, $4, $5, '-infinity') \
+            INSERT INTO ranking.videos AS v (video_id, author_id, region_id, published_at, state, state_at, totals_at) \
+            VALUES ($1, $2, $3, $4, $5, $6, '-infinity') \
             ON CONFLICT (video_id) DO UPDATE SET author_id = EXCLUDED.author_id, region_id = EXCLUDED.region_id, \
-               published_at = EXCLUDED.published_at, state = EXCLUDED.state) \
-         SELECT (SELECT region_id FROM old) AS previous_region",
+               published_at = EXCLUDED.published_at, state = EXCLUDED.state, state_at = EXCLUDED.state_at \
+            WHERE v.state <> 'removed' AND (EXCLUDED.state = 'removed' OR v.state_at < EXCLUDED.state_at) \
+            RETURNING region_id, state) \
+         SELECT old.region_id AS previous_region, coalesce(upsert.state, old.state) AS state, \
+            coalesce(upsert.region_id, old.region_id) AS region_id \
+         FROM (SELECT 1) AS one LEFT JOIN old ON true LEFT JOIN upsert ON true",
     )
     .bind::<SqlUuid, _>(event.video_id)
     .bind::<SqlUuid, _>(event.author_id)
     .bind::<Int4, _>(event.region_id)
     .bind::<Nullable<Timestamptz>, _>(event.published_at)
     .bind::<Text, _>(&event.state)
+    .bind::<Timestamptz, _>(event.occurred_at)
     .get_result(conn)
-    .await?;
-    Ok(previous.previous_region)
+    .await
+}
+
+/// The stored state and region of a video (`previous_region` is `None`), if ranking knows it.
+pub async fn lifecycle(conn: &mut AsyncPgConnection, video_id: Uuid) -> QueryResult<Option<StoredLifecycle>> {
+    diesel::sql_query("SELECT NULL::int4 AS previous_region, state, region_id FROM ranking.videos WHERE video_id = $1")
+        .bind::<SqlUuid, _>(video_id)
+        .get_result(conn)
+        .await
+        .optional()
 }
 
 /// A published video with its lifetime totals and its growth in each range, as of one time.

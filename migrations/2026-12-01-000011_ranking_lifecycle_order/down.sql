@@ -1,0 +1,1 @@
+ALTER TABLE ranking.videos DROP COLUMN state_at;
