@@ -58,7 +58,10 @@ impl TrustedProxies {
 
     /// `127.0.0.0/8` and `::1`: the router on the same machine (the default).
     pub fn loopback() -> TrustedProxies {
-        TrustedProxies(vec![IpNet::new_assert(IpAddr::V4(Ipv4Addr::new(127, 0, 0, 0)), 8), IpNet::new_assert(IpAddr::V6(Ipv6Addr::LOCALHOST), 128)])
+        TrustedProxies(vec![
+            IpNet::new_assert(IpAddr::V4(Ipv4Addr::new(127, 0, 0, 0)), 8),
+            IpNet::new_assert(IpAddr::V6(Ipv6Addr::LOCALHOST), 128),
+        ])
     }
 
     /// Parses one entry: a CIDR block (`10.0.0.0/8`) or a bare address (`10.0.0.7`).

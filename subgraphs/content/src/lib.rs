@@ -61,7 +61,7 @@ pub fn build_schema(deps: &Deps, catalogue_events: CatalogueEvents, uploads: Upl
         .data(uploads)
         .data(events)
         .data(Catalogue::new(db.clone(), catalogue_events.clone(), cache.clone(), regions.clone()))
-        .data(Interactions::new(db.clone(), catalogue_events.clone()))
+        .data(Interactions::new(db.clone(), deps.redis.clone(), catalogue_events.clone()))
         .data(Comments::new(db.clone(), catalogue_events.clone()))
         .data(DanmakuService::new(db.clone(), deps.redis.clone(), catalogue_events.clone()))
         .data(catalogue_events)

@@ -41,7 +41,9 @@ impl Application {
         let listener = TcpListener::bind(&addr).await.map_err(|source| InitError::Bind { addr: addr.clone(), source })?;
         let port = listener.local_addr().map_err(|source| InitError::Bind { addr, source })?.port();
         let router = build_router(ServerState { subgraph, executor, deps });
-        Ok(Application { listener, router, port, background: Vec::new() })
+        let mut application = Application { listener, router, port, background: Vec::new() };
+        application.spawn_background(telemetry::run_upkeep());
+        Ok(application)
     }
 
     /// Adds a subgraph's own HTTP routes (uploads…) beside the standard ones.

@@ -29,7 +29,12 @@ pub(crate) async fn upgrade<E: Executor>(
 
 /// Accepts the upgrade with the protocol the client asked for; `client` (from the upgrade
 /// request) is attached to every operation of the connection.
-pub(crate) async fn serve<E: Executor>(state: ServerState<E>, upgrade: WebSocketUpgrade, parts: &mut Parts, client: ClientAddr) -> Response {
+pub(crate) async fn serve<E: Executor>(
+    state: ServerState<E>,
+    upgrade: WebSocketUpgrade,
+    parts: &mut Parts,
+    client: ClientAddr,
+) -> Response {
     let protocol = match GraphQLProtocol::from_request_parts(parts, &state).await {
         Ok(protocol) => protocol,
         Err(rejection) => return rejection.into_response(),
