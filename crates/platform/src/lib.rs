@@ -11,6 +11,7 @@ pub mod events;
 pub mod migrate;
 pub mod nats;
 pub mod outbox;
+pub mod periodic;
 pub mod rate_limit;
 pub mod redis;
 pub mod request;

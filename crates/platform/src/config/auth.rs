@@ -31,6 +31,9 @@ pub struct AuthConfig {
     pub register_limit_per_address: u32,
     /// `VIDGRAPH_AUTH__REGISTER_WINDOW_SECS`: the registration window, default 3600.
     pub register_window_secs: u64,
+    /// `VIDGRAPH_AUTH__REFRESH_PRUNE_GRACE_SECS`: how long a refresh token is kept after it
+    /// expired or was revoked before `content`'s housekeeping deletes it, default 7 days.
+    pub refresh_prune_grace_secs: u64,
 }
 
 impl Default for AuthConfig {
@@ -46,6 +49,7 @@ impl Default for AuthConfig {
             login_window_secs: 300,
             register_limit_per_address: 10,
             register_window_secs: 3600,
+            refresh_prune_grace_secs: 7 * 24 * 3600,
         }
     }
 }

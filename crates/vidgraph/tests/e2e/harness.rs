@@ -81,13 +81,21 @@ pub async fn spawn_subgraph(subgraph: Subgraph, deps: Deps) -> (String, oneshot:
 
 impl Platform {
     pub async fn start() -> Platform {
+        Platform::start_with(|_| {}).await
+    }
+
+    /// Like [`Platform::start`], with `customize` applied to every subgraph's configuration
+    /// (tighter limits, other trusted proxies…).
+    pub async fn start_with(customize: impl Fn(&mut platform::config::AppConfig)) -> Platform {
         platform::telemetry::init(&platform::config::TelemetryConfig { filter: "warn".into(), ..Default::default() });
         let services = TestServices::new().await;
         let mut subgraph_urls = HashMap::new();
         let mut shutdowns = Vec::new();
         let mut content_statements = None;
         for subgraph in Subgraph::ALL {
-            let deps = Deps::connect(services.config(), subgraph.name()).await.expect("backends");
+            let mut config = services.config();
+            customize(&mut config);
+            let deps = Deps::connect(config, subgraph.name()).await.expect("backends");
             if subgraph == Subgraph::Content {
                 content_statements = Some(deps.db.statements.clone());
             }
