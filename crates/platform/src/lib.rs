@@ -12,6 +12,7 @@ pub mod lease;
 pub mod migrate;
 pub mod nats;
 pub mod outbox;
+pub mod periodic;
 pub mod rate_limit;
 pub mod redis;
 pub mod request;

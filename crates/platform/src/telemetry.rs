@@ -27,6 +27,21 @@ pub fn metrics_handle() -> &'static PrometheusHandle {
     })
 }
 
+/// How often [`run_upkeep`] runs: the exporter's own default when it installs itself.
+const UPKEEP_EVERY: std::time::Duration = std::time::Duration::from_secs(5);
+
+/// Folds the recorder's buffered histogram samples into its summaries every few seconds.
+/// Without it every sample is kept until `/metrics` is scraped, so a process nobody scrapes
+/// grows by one `f64` per request for as long as it runs. Runs until the task is dropped.
+pub async fn run_upkeep() {
+    let mut ticker = tokio::time::interval(UPKEEP_EVERY);
+    ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
+    loop {
+        ticker.tick().await;
+        metrics_handle().run_upkeep();
+    }
+}
+
 /// `GET /metrics`.
 pub(crate) async fn render_metrics() -> String {
     metrics_handle().render()

@@ -15,6 +15,7 @@ use async_graphql::{Schema, SchemaBuilder};
 use domain::catalogue::Catalogue;
 use domain::comment::Comments;
 use domain::danmaku::DanmakuService;
+use domain::housekeeping::Housekeeping;
 use domain::identity::Identity;
 use domain::interaction::Interactions;
 use domain::regions::RegionCatalog;
@@ -61,7 +62,7 @@ pub fn build_schema(deps: &Deps, catalogue_events: CatalogueEvents, uploads: Upl
         .data(uploads)
         .data(events)
         .data(Catalogue::new(db.clone(), catalogue_events.clone(), cache.clone(), regions.clone()))
-        .data(Interactions::new(db.clone(), catalogue_events.clone()))
+        .data(Interactions::new(db.clone(), deps.redis.clone(), catalogue_events.clone()))
         .data(Comments::new(db.clone(), catalogue_events.clone()))
         .data(DanmakuService::new(db.clone(), deps.redis.clone(), catalogue_events.clone()))
         .data(catalogue_events)
@@ -89,7 +90,7 @@ where
 }
 
 /// The subgraph, bound and ready to serve, with its upload route and its background work: the
-/// outbox relay, the follow projection and the upload sweeper.
+/// outbox relay, the follow projection and the housekeeping job (upload sweep and prune).
 pub async fn build(deps: Deps) -> Result<Application, InitError> {
     CONTENT_STREAM.ensure(&deps.nats).await.map_err(InitError::Nats)?;
     let catalogue_events = CatalogueEvents::new(&deps.nats);
@@ -100,12 +101,15 @@ pub async fn build(deps: Deps) -> Result<Application, InitError> {
     // pool's statement counter measures requests only.
     let background_db = Db::connect(&DbConfig { pool_size: 2, ..deps.config.db.clone() }, &format!("vidgraph-{NAME}-background"));
     let nats = deps.nats.clone();
+    let trusted_proxies = deps.config.http.trusted_proxies.clone();
+    let refresh_grace_secs = deps.config.auth.refresh_prune_grace_secs;
     let mut application = Application::build(NAME, DEFAULT_PORT, deps, schema)
         .await?
-        .merge_routes(uploads_http::routes(uploads.clone()))
+        .merge_routes(uploads_http::routes(uploads.clone(), trusted_proxies))
         // Redis only caches videos and counts rate limits here; both degrade (see platform::redis).
         .serves_without_redis();
-    application.spawn_background(uploads.with_db(background_db.clone()).run_sweeper());
+    let housekeeping = Housekeeping::new(background_db.clone(), uploads.with_db(background_db.clone()), refresh_grace_secs);
+    application.spawn_background(housekeeping.run());
     application.spawn_background(outbox.relay(background_db.clone(), nats.clone()));
     application.spawn_background(events::follows::run_follow_projection(background_db, nats));
     Ok(application)

@@ -11,24 +11,35 @@ use crate::domain::upload::{IncomingFile, ReceiveError, Uploads};
 use crate::store::uploads::Upload;
 use axum::Router;
 use axum::body::Body;
-use axum::extract::{DefaultBodyLimit, Path, Query, State};
+use axum::extract::{ConnectInfo, DefaultBodyLimit, Path, Query, State};
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::put;
 use futures::{StreamExt, TryStreamExt};
 use platform::error::{CodedError, DisplayChain, ErrorCode, INTERNAL_MESSAGE};
+use platform::request::TrustedProxies;
 use serde::Deserialize;
 use serde_json::json;
+use std::net::SocketAddr;
 use tracing::Instrument;
 
-/// The upload route, to merge beside the standard routes.
-pub fn routes(uploads: Uploads) -> Router {
+/// What the route needs: the service, and whose forwarding headers to believe (this route is
+/// reached through the edge proxy, never through the router).
+#[derive(Clone)]
+struct RouteState {
+    uploads: Uploads,
+    trusted_proxies: TrustedProxies,
+}
+
+/// The upload route, to merge beside the standard routes; `trusted_proxies` is
+/// `http.trusted_proxies`.
+pub fn routes(uploads: Uploads, trusted_proxies: TrustedProxies) -> Router {
     Router::new()
         .route("/uploads/{id}", put(put_upload))
         // The body is streamed and capped per upload; the server-wide 1 MiB limit (meant for
         // GraphQL documents) does not apply here.
         .layer(DefaultBodyLimit::disable())
-        .with_state(uploads)
+        .with_state(RouteState { uploads, trusted_proxies })
 }
 
 /// The signed query string. Missing or garbled values fail the signature check (403), not
@@ -41,13 +52,15 @@ struct SignedQuery {
 }
 
 async fn put_upload(
-    State(uploads): State<Uploads>,
+    State(RouteState { uploads, trusted_proxies }): State<RouteState>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
     Path(id): Path<String>,
     query: Result<Query<SignedQuery>, axum::extract::rejection::QueryRejection>,
     headers: HeaderMap,
     body: Body,
 ) -> Response {
-    let span = tracing::info_span!("upload_put", upload.id = %id);
+    let client = trusted_proxies.client_addr(&headers, peer);
+    let span = tracing::info_span!("upload_put", upload.id = %id, client.addr = %client.0);
     async move {
         // Not an id this API issues: no such upload.
         let Ok(id) = id.parse::<uuid::Uuid>() else { return error_response(&ReceiveError::NotFound) };
@@ -78,7 +91,8 @@ fn status(error: &ReceiveError) -> StatusCode {
     match error {
         ReceiveError::BadSignature(_) => StatusCode::FORBIDDEN,
         ReceiveError::NotFound => StatusCode::NOT_FOUND,
-        ReceiveError::AlreadyUploaded => StatusCode::CONFLICT,
+        ReceiveError::AlreadyUploaded | ReceiveError::Busy => StatusCode::CONFLICT,
+        ReceiveError::TimedOut { .. } => StatusCode::REQUEST_TIMEOUT,
         ReceiveError::WrongContentType { .. } => StatusCode::UNSUPPORTED_MEDIA_TYPE,
         ReceiveError::TooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
         ReceiveError::Empty | ReceiveError::Interrupted => StatusCode::BAD_REQUEST,

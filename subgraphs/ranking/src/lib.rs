@@ -61,10 +61,39 @@ pub async fn build(deps: Deps) -> Result<Application, InitError> {
         .data(weekstar.service())
         .finish();
     let (db, nats) = (deps.db.clone(), deps.nats.clone());
+    let rankings_db = deps.db.clone();
     let mut application = Application::build(NAME, DEFAULT_PORT, deps, schema).await?;
     application.spawn_background(events::content::run_content_consumer(rankings.clone(), nats.clone()));
     application.spawn_background(events::weights::run_weights_reloader(rankings.weights().clone(), db, nats));
     application.spawn_background(rankings.job().clone().run_schedule(interval));
     weekstar.spawn(&mut application);
+    let (prune_db, prune_clock) = (rankings_db, SystemClock::shared());
+    application.spawn_background(platform::periodic::run_every("ranking-prune", PRUNE_EVERY, move || {
+        let (db, clock) = (prune_db.clone(), prune_clock.clone());
+        async move { prune_stat_buckets(&db, clock.now()).await.map(|_| ()) }
+    }));
     Ok(application)
+}
+
+/// How often [`prune_stat_buckets`] runs.
+const PRUNE_EVERY: std::time::Duration = std::time::Duration::from_secs(3600);
+/// Rows deleted per statement of a prune.
+const PRUNE_BATCH: i64 = 5_000;
+
+/// Deletes the hour buckets no ranking window reaches at `now` any more: those starting more
+/// than the longest window (30 days) and an hour ago. The hour is a margin for a recompute that
+/// read its `now` a little earlier, or a replica whose clock is a little behind. Returns how
+/// many were deleted.
+pub async fn prune_stat_buckets(db: &platform::db::Db, now: chrono::DateTime<chrono::Utc>) -> Result<usize, domain::RankingError> {
+    let longest = domain::hot::TimeRange::ALL.iter().filter_map(|range| range.window()).max().unwrap_or_else(|| chrono::Duration::days(30));
+    let before = now - longest - chrono::Duration::hours(1);
+    let mut conn = db.pool.get().await?;
+    let mut deleted = 0;
+    loop {
+        let batch = store::retention::prune_stat_buckets(&mut conn, before, PRUNE_BATCH).await?;
+        deleted += batch;
+        if batch < PRUNE_BATCH as usize {
+            return Ok(deleted);
+        }
+    }
 }

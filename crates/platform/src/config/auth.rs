@@ -19,11 +19,21 @@ pub struct AuthConfig {
     /// `VIDGRAPH_AUTH__REFRESH_TTL_SECS`: refresh-token lifetime, default 30 days.
     pub refresh_ttl_secs: i64,
     /// `VIDGRAPH_AUTH__LOGIN_LIMIT_PER_ACCOUNT`: failed logins per account per window, default 5.
+    /// An attempt is counted before its password is checked (and forgotten when it was right),
+    /// so parallel guesses cannot all pass the check.
     pub login_limit_per_account: u32,
     /// `VIDGRAPH_AUTH__LOGIN_LIMIT_PER_ADDRESS`: login attempts per client address per window, default 20.
     pub login_limit_per_address: u32,
     /// `VIDGRAPH_AUTH__LOGIN_WINDOW_SECS`: the rate-limit window, default 300.
     pub login_window_secs: u64,
+    /// `VIDGRAPH_AUTH__REGISTER_LIMIT_PER_ADDRESS`: registrations per client address per
+    /// window, default 10 (each costs an argon2 hash: 19 MiB and a core for a moment).
+    pub register_limit_per_address: u32,
+    /// `VIDGRAPH_AUTH__REGISTER_WINDOW_SECS`: the registration window, default 3600.
+    pub register_window_secs: u64,
+    /// `VIDGRAPH_AUTH__REFRESH_PRUNE_GRACE_SECS`: how long a refresh token is kept after it
+    /// expired or was revoked before `content`'s housekeeping deletes it, default 7 days.
+    pub refresh_prune_grace_secs: u64,
 }
 
 impl Default for AuthConfig {
@@ -37,6 +47,9 @@ impl Default for AuthConfig {
             login_limit_per_account: 5,
             login_limit_per_address: 20,
             login_window_secs: 300,
+            register_limit_per_address: 10,
+            register_window_secs: 3600,
+            refresh_prune_grace_secs: 7 * 24 * 3600,
         }
     }
 }

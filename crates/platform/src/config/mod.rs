@@ -131,4 +131,28 @@ mod tests {
             Ok(())
         });
     }
+
+    #[test]
+    fn trusted_proxies_default_to_loopback_and_come_from_the_environment() {
+        figment::Jail::expect_with(|jail| {
+            let loopback: std::net::IpAddr = "127.0.0.1".parse().expect("ip");
+            let compose: std::net::IpAddr = "172.30.0.9".parse().expect("ip");
+            let config = AppConfig::load_from(None).expect("loads");
+            assert!(config.http.trusted_proxies.contains(loopback));
+            assert!(!config.http.trusted_proxies.contains(compose));
+            jail.set_env("VIDGRAPH_HTTP__TRUSTED_PROXIES", r#"[172.30.0.0/24, "::1"]"#);
+            let config = AppConfig::load_from(None).expect("loads");
+            assert!(config.http.trusted_proxies.contains(compose));
+            assert!(config.http.trusted_proxies.contains("::1".parse().expect("ip")));
+            assert!(!config.http.trusted_proxies.contains(loopback), "the list replaces the default");
+            // compose.yaml's form: bare addresses.
+            jail.set_env("VIDGRAPH_HTTP__TRUSTED_PROXIES", "[172.30.0.10, 172.30.0.11]");
+            let config = AppConfig::load_from(None).expect("loads");
+            assert!(config.http.trusted_proxies.contains("172.30.0.11".parse().expect("ip")));
+            assert!(!config.http.trusted_proxies.contains(compose));
+            jail.set_env("VIDGRAPH_HTTP__TRUSTED_PROXIES", "[not-an-address]");
+            assert!(AppConfig::load_from(None).is_err(), "a bad entry is refused at start-up");
+            Ok(())
+        });
+    }
 }

@@ -33,8 +33,25 @@ pub struct StorageConfig {
     /// attached to a video is kept, counted from its completion; default 86400 (24 h).
     pub unattached_ttl_secs: u64,
     /// `VIDGRAPH_STORAGE__SWEEP_INTERVAL_SECS`: how often the sweeper deletes expired uploads
-    /// and abandoned partial files, default 60.
+    /// and abandoned partial files (and prunes what only grows, see `content`'s housekeeping),
+    /// default 60.
     pub sweep_interval_secs: u64,
+    /// `VIDGRAPH_STORAGE__PUT_TIMEOUT_SECS`: the longest one PUT may take from its first byte to
+    /// its last, default 3600; a PUT still streaming then is cut (and its partial file
+    /// removed). It is also how long a PUT holds its slot against other writers when the
+    /// process dies mid-way.
+    pub put_timeout_secs: u64,
+    /// `VIDGRAPH_STORAGE__PUT_IDLE_TIMEOUT_SECS`: the longest a PUT may send nothing, default 30;
+    /// a stalled PUT is then cut like one past `put_timeout_secs`.
+    pub put_idle_timeout_secs: u64,
+    /// `VIDGRAPH_STORAGE__MAX_PENDING_UPLOADS_PER_USER`: upload slots one user may have waiting
+    /// for their file at once, default 5; `createVideoUpload` answers `QUOTA_EXCEEDED` past it.
+    pub max_pending_uploads_per_user: u32,
+    /// `VIDGRAPH_STORAGE__MAX_UPLOAD_BYTES_PER_DAY`: bytes one user may upload in 24 hours,
+    /// default 20 GiB (21474836480). A waiting slot reserves its cap (`sizeBytes`, else
+    /// `max_upload_bytes`), a finished one counts its size; `createVideoUpload` answers
+    /// `QUOTA_EXCEEDED` when the new slot's cap would not fit.
+    pub max_upload_bytes_per_day: u64,
 }
 
 impl Default for StorageConfig {
@@ -47,6 +64,10 @@ impl Default for StorageConfig {
             upload_url_ttl_secs: 3600,
             unattached_ttl_secs: 24 * 3600,
             sweep_interval_secs: 60,
+            put_timeout_secs: 3600,
+            put_idle_timeout_secs: 30,
+            max_pending_uploads_per_user: 5,
+            max_upload_bytes_per_day: 20 * 1024 * 1024 * 1024,
         }
     }
 }

@@ -6,7 +6,7 @@
 use super::{ServerState, websocket};
 use crate::auth::{AuthError, Viewer};
 use crate::error::{ErrorCode, ensure_error_codes, failed_before_execution};
-use crate::request::{ClientAddr, RequestHost, RequestId, bearer_token};
+use crate::request::{RequestHost, RequestId, bearer_token};
 use async_graphql::http::GraphiQLSource;
 use async_graphql::parser::types::OperationType;
 use async_graphql::{Executor, ServerError};
@@ -48,7 +48,10 @@ pub(crate) async fn get_graphql<E: Executor>(
     let (mut parts, _body) = request.into_parts();
     if parts.headers.contains_key(header::UPGRADE) {
         return match axum::extract::ws::WebSocketUpgrade::from_request_parts(&mut parts, &state).await {
-            Ok(upgrade) => websocket::serve(state, upgrade, &mut parts).await,
+            Ok(upgrade) => {
+                let client = state.deps.config.http.trusted_proxies.client_addr(&parts.headers, peer);
+                websocket::serve(state, upgrade, &mut parts, client).await
+            }
             Err(rejection) => rejection.into_response(),
         };
     }
@@ -92,7 +95,8 @@ async fn execute<E: Executor>(
         request.id = %request_id.0,
         user.id = viewer.user_id().map(|id| id.to_string()),
     );
-    let mut request = request.data(viewer).data(ClientAddr::from_request(headers, peer)).data(request_id);
+    let client = state.deps.config.http.trusted_proxies.client_addr(headers, peer);
+    let mut request = request.data(viewer).data(client).data(request_id);
     if let Some(host) = RequestHost::from_headers(headers) {
         request = request.data(host);
     }

@@ -48,7 +48,9 @@ impl Application {
         let port = listener.local_addr().map_err(|source| InitError::Bind { addr, source })?.port();
         let redis_optional = Arc::new(AtomicBool::new(false));
         let router = build_router(ServerState { subgraph, executor, deps, redis_optional: redis_optional.clone() });
-        Ok(Application { listener, router, port, background: Vec::new(), redis_optional })
+        let mut application = Application { listener, router, port, background: Vec::new(), redis_optional };
+        application.spawn_background(telemetry::run_upkeep());
+        Ok(application)
     }
 
     /// Declares that every path of this subgraph degrades without Redis (caches fall back to

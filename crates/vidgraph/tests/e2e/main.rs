@@ -1,6 +1,7 @@
 //! End-to-end tests: the five subgraphs in-process against this test's own database, Redis
 //! prefix and NATS prefix, behind a real Hive Router process.
 
+mod abuse;
 mod auth_flow;
 mod bad_input;
 mod comments;

@@ -8,7 +8,6 @@ use content::store::uploads as upload_rows;
 use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
 use std::path::PathBuf;
-use std::sync::Arc;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
 const CREATE: &str = "mutation($input: CreateVideoUploadInput!) { createVideoUpload(input: $input) { id uploadUrl method expiresAt maxBytes state sizeBytes sha256 contentType } }";
@@ -193,8 +192,89 @@ async fn bad_puts_get_their_status_and_leave_the_upload_pending_with_nothing_on_
     assert_eq!(body["sha256"], json!(sha256_hex(&[7; 1024])));
 }
 
+/// A chunked PUT over a raw connection, sent piece by piece, so a test can hold it open.
+struct OpenPut {
+    stream: tokio::net::TcpStream,
+}
+
+impl OpenPut {
+    async fn start(url: &str, content_type: &str) -> OpenPut {
+        let url = reqwest::Url::parse(url).expect("url");
+        let authority = format!("{}:{}", url.host_str().expect("host"), url.port().expect("port"));
+        let mut stream = tokio::net::TcpStream::connect(&authority).await.expect("connect");
+        let head = format!(
+            "PUT {}?{} HTTP/1.1\r\nHost: {authority}\r\nContent-Type: {content_type}\r\nTransfer-Encoding: chunked\r\nConnection: close\r\n\r\n",
+            url.path(),
+            url.query().unwrap_or_default()
+        );
+        stream.write_all(head.as_bytes()).await.expect("head");
+        OpenPut { stream }
+    }
+
+    async fn send(&mut self, chunk: &[u8]) {
+        self.stream.write_all(format!("{:x}\r\n", chunk.len()).as_bytes()).await.expect("chunk size");
+        self.stream.write_all(chunk).await.expect("chunk");
+        self.stream.write_all(b"\r\n").await.expect("chunk end");
+    }
+
+    /// Ends the body and reads the answer.
+    async fn finish(mut self) -> (u16, Value) {
+        self.stream.write_all(b"0\r\n\r\n").await.expect("last chunk");
+        self.answer().await
+    }
+
+    /// Reads the answer without ending the body (the server answers on its own, or never).
+    async fn answer(mut self) -> (u16, Value) {
+        let mut response = Vec::new();
+        let _ = self.stream.read_to_end(&mut response).await;
+        let text = String::from_utf8_lossy(&response);
+        let status = text.split(' ').nth(1).and_then(|code| code.parse().ok()).unwrap_or_else(|| panic!("no status in {text:?}"));
+        let body = text.split_once("\r\n\r\n").map(|(_, body)| body).unwrap_or_default();
+        (status, serde_json::from_str(body).unwrap_or_else(|_| panic!("JSON body in {text:?}")))
+    }
+}
+
+/// Waits (up to 10 s) until `tmp` holds `count` part files.
+async fn part_files_become(tmp: &std::path::Path, count: usize) {
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    while part_files(tmp).len() != count {
+        assert!(std::time::Instant::now() < deadline, "expected {count} part files, have {:?}", part_files(tmp));
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+}
+
 #[tokio::test]
-async fn of_concurrent_puts_to_one_upload_exactly_one_wins() {
+async fn a_second_put_while_one_streams_is_refused_and_the_first_completes_intact() {
+    let platform = Platform::start().await;
+    let (_, token, _) = platform.register("ada").await;
+    let created = create(&platform, &token, "video/mp4", None).await;
+    let id = created["id"].as_str().expect("id").to_owned();
+    let url = created["uploadUrl"].as_str().expect("url").to_owned();
+    let (object, tmp) = files_of(&platform, &id).await;
+
+    let mut first = OpenPut::start(&url, "video/mp4").await;
+    first.send(b"the first half, ").await;
+    part_files_become(&tmp, 1).await; // the first PUT holds the slot and is streaming
+
+    let (status, body) = put(&url, "video/mp4", b"an impostor".to_vec()).await;
+    assert_eq!((status, &body["error"]["code"]), (409, &json!("CONFLICT")), "{body}");
+    let (status, body) = put_chunked(&url, "video/mp4", &[b"another impostor"]).await;
+    assert_eq!((status, &body["error"]["code"]), (409, &json!("CONFLICT")), "{body}");
+    assert_eq!(part_files(&tmp).len(), 1, "the refused PUTs staged nothing");
+
+    first.send(b"and the second half").await;
+    let (status, stored) = first.finish().await;
+    assert_eq!(status, 201, "{stored}");
+    let whole = b"the first half, and the second half";
+    assert_eq!(stored, json!({ "id": id, "sizeBytes": whole.len(), "sha256": sha256_hex(whole) }));
+    assert_eq!(std::fs::read(&object).expect("object"), whole, "the first PUT's file, intact");
+    assert!(part_files(&tmp).is_empty(), "{:?}", part_files(&tmp));
+    let (status, body) = put(&url, "video/mp4", b"late".to_vec()).await;
+    assert_eq!((status, &body["error"]["code"]), (409, &json!("CONFLICT")), "{body}");
+}
+
+#[tokio::test]
+async fn of_two_puts_racing_through_the_service_one_stages_and_the_other_is_refused_at_once() {
     let platform = Platform::start().await;
     let (_, token, _) = platform.register("ada").await;
     let created = create(&platform, &token, "video/mp4", None).await;
@@ -203,15 +283,15 @@ async fn of_concurrent_puts_to_one_upload_exactly_one_wins() {
     let query: std::collections::HashMap<_, _> = url.query_pairs().into_owned().collect();
     let expires: i64 = query["expires"].parse().expect("expires");
 
-    // Each body stops after its first chunk until both have one in: both PUTs are then past
-    // every check and streaming, and race only on completing the row.
+    // Each body stops after its first chunk until a PUT has been refused: had both been let in
+    // to stage, neither would ever finish. The refused one reads no byte of its body.
     let service = uploads(&platform);
-    let barrier = Arc::new(tokio::sync::Barrier::new(2));
+    let (refused, refusal) = tokio::sync::watch::channel(false);
     let incoming = |tail: &'static [u8]| {
-        let barrier = barrier.clone();
+        let mut refusal = refusal.clone();
         let first = futures::stream::once(async { Ok(bytes::Bytes::from_static(b"first half ")) });
         let second = futures::stream::once(async move {
-            barrier.wait().await;
+            let _ = refusal.wait_for(|refused| *refused).await;
             Ok(bytes::Bytes::from_static(tail))
         });
         upload::IncomingFile {
@@ -224,23 +304,86 @@ async fn of_concurrent_puts_to_one_upload_exactly_one_wins() {
         }
     };
     let now = chrono::Utc::now();
-    let (a, b) = tokio::join!(service.receive(incoming(b"from a"), now), service.receive(incoming(b"from b"), now));
+    let receive = |tail: &'static [u8]| {
+        let (service, refused, file) = (&service, &refused, incoming(tail));
+        async move {
+            let outcome = service.receive(file, now).await;
+            if outcome.is_err() {
+                let _ = refused.send(true);
+            }
+            outcome
+        }
+    };
+    let (a, b) = tokio::join!(receive(b"from a"), receive(b"from b"));
     let (winner, loser) = match (a, b) {
         (Ok(winner), Err(loser)) | (Err(loser), Ok(winner)) => (winner, loser),
         other => panic!("exactly one PUT must win: {other:?}"),
     };
-    assert!(matches!(loser, upload::ReceiveError::AlreadyUploaded), "{loser:?}");
-
+    assert!(matches!(loser, upload::ReceiveError::Busy), "{loser:?}");
     let reply = platform.gql(GET, json!({ "id": id }), Some(&token)).await.ok();
     assert_eq!(reply.data("/videoUpload/sha256"), &json!(winner.sha256), "the row describes the stored file");
     let (object, tmp) = files_of(&platform, &id).await;
     assert_eq!(Some(sha256_hex(&std::fs::read(&object).expect("object"))), winner.sha256);
-    assert!(part_files(&tmp).is_empty(), "the loser's part file is gone: {:?}", part_files(&tmp));
+    assert!(part_files(&tmp).is_empty(), "{:?}", part_files(&tmp));
+}
 
-    // Over HTTP, a PUT that arrives while another is streaming is refused once that one is in.
-    let signed = created["uploadUrl"].as_str().expect("url");
-    let (status, body) = put_chunked(signed, "video/mp4", &[b"late"]).await;
-    assert_eq!((status, &body["error"]["code"]), (409, &json!("CONFLICT")), "{body}");
+#[tokio::test]
+async fn a_put_that_stalls_past_the_idle_limit_is_cut_and_leaves_no_part_file() {
+    let platform = Platform::start_with(|_, config| config.storage.put_idle_timeout_secs = 1, &[]).await;
+    let (_, token, _) = platform.register("ada").await;
+    let created = create(&platform, &token, "video/mp4", None).await;
+    let id = created["id"].as_str().expect("id").to_owned();
+    let url = created["uploadUrl"].as_str().expect("url").to_owned();
+    let (object, tmp) = files_of(&platform, &id).await;
+
+    let mut stalled = OpenPut::start(&url, "video/mp4").await;
+    stalled.send(b"a few bytes, then nothing").await;
+    // The connection stays open and silent: the server must answer on its own.
+    let (status, body) = stalled.answer().await;
+    assert_eq!((status, &body["error"]["code"]), (408, &json!("BAD_USER_INPUT")), "{body}");
+    assert!(part_files(&tmp).is_empty(), "the partial file is removed: {:?}", part_files(&tmp));
+    assert!(!object.exists());
+
+    // The slot was released: the next PUT goes through at once.
+    let (status, body) = put(&url, "video/mp4", b"the whole file".to_vec()).await;
+    assert_eq!(status, 201, "{body}");
+}
+
+#[tokio::test]
+async fn pending_slots_and_bytes_per_day_are_capped_per_user() {
+    let platform = Platform::start_with(
+        |_, config| {
+            config.storage.max_pending_uploads_per_user = 2;
+            config.storage.max_upload_bytes_per_day = 1000;
+        },
+        &[],
+    )
+    .await;
+    let (_, ada, _) = platform.register("ada").await;
+    let (_, bob, _) = platform.register("bob").await;
+    let input = |size: i64| json!({ "input": { "contentType": "video/mp4", "sizeBytes": size } });
+
+    let first = create(&platform, &ada, "video/mp4", Some(400)).await;
+    create(&platform, &ada, "video/mp4", Some(400)).await;
+    assert_code(&platform.gql(CREATE, input(10), Some(&ada)).await, "QUOTA_EXCEEDED");
+    // Undeclared size reserves the whole per-upload maximum, which is over the daily budget.
+    assert_code(&platform.gql(CREATE, json!({ "input": { "contentType": "video/mp4" } }), Some(&bob)).await, "QUOTA_EXCEEDED");
+    create(&platform, &bob, "video/mp4", Some(900)).await;
+
+    // The first slot gets a 100-byte file: 1 slot pending, 100 + 400 bytes counted today.
+    let (status, body) = put(first["uploadUrl"].as_str().expect("url"), "video/mp4", vec![7; 100]).await;
+    assert_eq!(status, 201, "{body}");
+    assert_code(&platform.gql(CREATE, input(501), Some(&ada)).await, "QUOTA_EXCEEDED");
+    let exactly = platform.gql(CREATE, input(500), Some(&ada)).await.ok();
+    assert_eq!(exactly.data("/createVideoUpload/maxBytes"), &json!(500), "exactly the budget fits");
+    assert_code(&platform.gql(CREATE, input(1), Some(&ada)).await, "QUOTA_EXCEEDED");
+
+    // Parallel requests cannot slip under the cap together.
+    let (_, cyd, _) = platform.register("cyd").await;
+    let replies = futures::future::join_all((0..6).map(|_| platform.gql(CREATE, input(10), Some(&cyd)))).await;
+    let created = replies.iter().filter(|reply| reply.codes().is_empty()).count();
+    let refused = replies.iter().filter(|reply| reply.codes() == ["QUOTA_EXCEEDED"]).count();
+    assert_eq!((created, refused), (2, 4));
 }
 
 #[tokio::test]

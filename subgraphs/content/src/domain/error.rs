@@ -38,6 +38,10 @@ pub enum ContentError {
         /// Seconds until the window resets.
         retry_after_secs: u64,
     },
+    /// A per-user allowance is used up (pending uploads, upload bytes per day); the message
+    /// says which and when it frees up.
+    #[error("{0}")]
+    QuotaExceeded(String),
     /// Our fault.
     #[error("internal error")]
     Internal(#[source] anyhow::Error),
@@ -50,6 +54,7 @@ impl CodedError for ContentError {
             ContentError::EmailTaken | ContentError::UsernameTaken => ErrorCode::Conflict,
             ContentError::InvalidCredentials | ContentError::InvalidRefreshToken => ErrorCode::Unauthenticated,
             ContentError::RateLimited { .. } => ErrorCode::RateLimited,
+            ContentError::QuotaExceeded(_) => ErrorCode::QuotaExceeded,
             ContentError::NotFound(_) => ErrorCode::NotFound,
             ContentError::Forbidden(_) => ErrorCode::Forbidden,
             ContentError::Conflict(_) => ErrorCode::Conflict,

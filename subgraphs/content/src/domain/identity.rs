@@ -14,12 +14,14 @@ use platform::config::AuthConfig;
 use platform::db::Db;
 use platform::rate_limit::{RateDecision, RateLimit};
 use platform::redis::Redis;
-use std::net::IpAddr;
+use platform::request::ClientAddr;
 use std::sync::Arc;
 use uuid::Uuid;
 
 /// What a refused login says before the wait.
 const LOGIN_LIMITED: &str = "Too many login attempts";
+/// What a refused registration says before the wait.
+const REGISTER_LIMITED: &str = "Too many new accounts from your network";
 
 /// A registration, parsed.
 #[derive(Debug)]
@@ -70,8 +72,16 @@ impl Identity {
     }
 
     /// Creates an account (role `user`) and signs it in; the account and its first session
-    /// are created atomically.
-    pub async fn register(&self, registration: Registration) -> Result<Session, ContentError> {
+    /// are created atomically. Rate limited per client address (before the password is
+    /// hashed, so a refused burst costs no hashing).
+    pub async fn register(&self, registration: Registration, client: ClientAddr) -> Result<Session, ContentError> {
+        let window = std::time::Duration::from_secs(self.config.register_window_secs);
+        let per_address = RateLimit { name: "register:addr", max: self.config.register_limit_per_address, window };
+        if let RateDecision::Limited { retry_after_secs } =
+            per_address.hit(&self.redis, &client.subject()).await.map_err(ContentError::internal)?
+        {
+            return Err(ContentError::RateLimited { what: REGISTER_LIMITED, retry_after_secs });
+        }
         let (email, username, hash) = registration.into_hashed().await?;
         let now = Utc::now();
         let config = &self.config;
@@ -86,32 +96,37 @@ impl Identity {
         self.session(user, refresh, now)
     }
 
-    /// Checks the password; rate limited per client address and per account.
-    pub async fn login(&self, login: &str, candidate: String, client: IpAddr) -> Result<Session, ContentError> {
+    /// Checks the password; rate limited per client address and per account. Both limits
+    /// count the attempt (an atomic `INCR`) *before* the password is verified, so of any number
+    /// of parallel attempts exactly the limit get a verdict and the rest `RATE_LIMITED`; a
+    /// right password forgets the account's count.
+    pub async fn login(&self, login: &str, candidate: String, client: ClientAddr) -> Result<Session, ContentError> {
         let window = std::time::Duration::from_secs(self.config.login_window_secs);
         let per_address = RateLimit { name: "login:addr", max: self.config.login_limit_per_address, window };
         let per_account = RateLimit { name: "login:account", max: self.config.login_limit_per_account, window };
         let account_key = login.trim().to_lowercase();
 
-        if let RateDecision::Limited { retry_after_secs } =
-            per_address.hit(&self.redis, &client.to_string()).await.map_err(ContentError::internal)?
-        {
-            return Err(ContentError::RateLimited { what: LOGIN_LIMITED, retry_after_secs });
-        }
-        if per_account.is_limited(&self.redis, &account_key).await.map_err(ContentError::internal)? {
-            return Err(ContentError::RateLimited { what: LOGIN_LIMITED, retry_after_secs: window.as_secs() });
+        for (limit, subject) in [(&per_address, client.subject()), (&per_account, account_key.clone())] {
+            if let RateDecision::Limited { retry_after_secs } = limit.hit(&self.redis, &subject).await.map_err(ContentError::internal)? {
+                return Err(ContentError::RateLimited { what: LOGIN_LIMITED, retry_after_secs });
+            }
         }
 
         let mut conn = self.db.pool.get().await?;
         let found = users::find_by_login(&mut conn, &account_key).await?;
         drop(conn);
         let (user, stored) = match found {
-            Some((user, hash)) => (Some(user), hash),
-            None => (None, password::decoy_hash().to_owned()),
+            Some((user, hash)) => (Some(user), Some(hash)),
+            None => (None, None),
         };
-        let matches = tokio::task::spawn_blocking(move || password::verify(&candidate, &stored)).await.map_err(ContentError::internal)?;
+        // The decoy is hashed (once) inside the pool too, never on an async worker.
+        let matches = password::hashing()
+            .run(move || match stored {
+                Some(stored) => password::verify(&candidate, &stored),
+                None => password::verify(&candidate, password::decoy_hash()),
+            })
+            .await?;
         let Some(user) = user.filter(|_| matches) else {
-            per_account.hit(&self.redis, &account_key).await.map_err(ContentError::internal)?;
             return Err(ContentError::InvalidCredentials);
         };
         per_account.reset(&self.redis, &account_key).await.map_err(ContentError::internal)?;
@@ -210,11 +225,11 @@ pub async fn create_admin(db: &Db, registration: Registration) -> Result<Uuid, C
 }
 
 impl Registration {
-    /// The parsed fields with the password hashed on a blocking thread (argon2 is deliberately
-    /// slow and must not stall the async workers).
+    /// The parsed fields with the password hashed in the process's [hashing pool](password::hashing)
+    /// (argon2 is deliberately slow and must not stall the async workers).
     async fn into_hashed(self) -> Result<(Email, Username, String), ContentError> {
         let Registration { email, username, password } = self;
-        let hash = tokio::task::spawn_blocking(move || password.hash()).await.map_err(ContentError::internal)??;
+        let hash = password::hashing().run(move || password.hash()).await??;
         Ok((email, username, hash))
     }
 }

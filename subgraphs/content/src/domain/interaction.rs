@@ -12,7 +12,16 @@ use diesel_async::{AsyncConnection, AsyncPgConnection};
 use platform::auth::AuthUser;
 use platform::db::Db;
 use platform::events::{StatAction, StatCounts};
+use platform::rate_limit::{RateDecision, RateLimit};
+use platform::redis::Redis;
+use platform::request::ClientAddr;
+use std::time::Duration;
 use uuid::Uuid;
+
+/// `recordView` calls one client address (an IPv6 /64) may make anonymously, over all videos,
+/// per window; past it `RATE_LIMITED`. Counted per call (a replayed view still costs a write
+/// attempt). Per video, an address counts once per [`VIEW_WINDOW_SECS`] anyway.
+pub const ANONYMOUS_VIEW_LIMIT: RateLimit = RateLimit { name: "view:addr", max: 300, window: Duration::from_secs(600) };
 
 /// What a signed-in viewer does to a video.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -34,13 +43,14 @@ pub enum Interaction {
 /// The interaction service held in the schema data.
 pub struct Interactions {
     db: Db,
+    redis: Redis,
     events: CatalogueEvents,
 }
 
 impl Interactions {
     /// Over these backends.
-    pub fn new(db: Db, events: CatalogueEvents) -> Interactions {
-        Interactions { db, events }
+    pub fn new(db: Db, redis: Redis, events: CatalogueEvents) -> Interactions {
+        Interactions { db, redis, events }
     }
 
     /// Applies `interaction` of `viewer` to a published video; returns the video and its
@@ -93,14 +103,25 @@ impl Interactions {
     }
 
     /// Counts a view of a published video, once per viewer per window: the account when signed
-    /// in, else the client address. Returns the video, its counters, and whether it counted.
+    /// in, else the client address (an IPv6 /64). Anonymous views are also limited per address
+    /// over all videos ([`ANONYMOUS_VIEW_LIMIT`]). Returns the video, its counters, and whether
+    /// it counted.
     pub async fn view(
         &self,
         user_id: Option<Uuid>,
-        client_addr: Option<&str>,
+        client: Option<ClientAddr>,
         video_id: Uuid,
     ) -> Result<(Video, VideoStat, bool), ContentError> {
-        let viewer_key = interactions::viewer_key(user_id, client_addr);
+        let address = client.map(|client| client.subject());
+        if user_id.is_none() {
+            let subject = address.as_deref().unwrap_or("unknown");
+            if let RateDecision::Limited { retry_after_secs } =
+                ANONYMOUS_VIEW_LIMIT.hit(&self.redis, subject).await.map_err(ContentError::internal)?
+            {
+                return Err(ContentError::RateLimited { what: "Too many views from your network", retry_after_secs });
+            }
+        }
+        let viewer_key = interactions::viewer_key(user_id, address.as_deref());
         let mut conn = self.db.pool.get().await?;
         let result = conn
             .transaction::<_, ContentError, _>(async |conn| {

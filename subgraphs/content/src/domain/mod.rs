@@ -5,6 +5,7 @@ pub mod catalogue;
 pub mod comment;
 pub mod danmaku;
 pub mod error;
+pub mod housekeeping;
 pub mod identity;
 pub mod interaction;
 pub mod password;

@@ -114,6 +114,17 @@ pub enum ReceiveError {
     /// The upload already has its file.
     #[error("This upload already has its file.")]
     AlreadyUploaded,
+    /// Another PUT to this upload is still streaming (one writer per upload).
+    #[error("Another upload to this URL is in progress; wait for it to finish or fail.")]
+    Busy,
+    /// The PUT sent nothing for too long, or took longer than allowed.
+    #[error("The upload took too long (more than {secs} seconds {what}); send the file again.")]
+    TimedOut {
+        /// Which limit: "in all" or "without data".
+        what: &'static str,
+        /// The limit.
+        secs: u64,
+    },
     /// `Content-Type` differs from the declared one.
     #[error("Send the file with `Content-Type: {expected}`, as declared when the upload was created.")]
     WrongContentType {
@@ -142,10 +153,12 @@ impl CodedError for ReceiveError {
         match self {
             ReceiveError::BadSignature(_) => ErrorCode::Forbidden,
             ReceiveError::NotFound => ErrorCode::NotFound,
-            ReceiveError::AlreadyUploaded => ErrorCode::Conflict,
-            ReceiveError::WrongContentType { .. } | ReceiveError::TooLarge { .. } | ReceiveError::Empty | ReceiveError::Interrupted => {
-                ErrorCode::BadUserInput
-            }
+            ReceiveError::AlreadyUploaded | ReceiveError::Busy => ErrorCode::Conflict,
+            ReceiveError::WrongContentType { .. }
+            | ReceiveError::TooLarge { .. }
+            | ReceiveError::Empty
+            | ReceiveError::Interrupted
+            | ReceiveError::TimedOut { .. } => ErrorCode::BadUserInput,
             ReceiveError::Internal(_) => ErrorCode::Internal,
         }
     }
@@ -217,21 +230,33 @@ impl Uploads {
         UploadRequest::parse(content_type, size_bytes, &self.config)
     }
 
-    /// Creates a pending slot for `owner_id`, its URL valid for `upload_url_ttl_secs`.
+    /// Creates a pending slot for `owner_id`, its URL valid for `upload_url_ttl_secs`, within
+    /// the owner's allowances: at most `max_pending_uploads_per_user` slots waiting for a file,
+    /// and `max_upload_bytes_per_day` over the last 24 hours (the new slot reserving its cap);
+    /// `QUOTA_EXCEEDED` otherwise. The check and the insert hold the owner's row lock, so
+    /// parallel requests cannot all slip under the cap.
     #[tracing::instrument(skip_all, fields(user.id = %owner_id))]
     pub async fn create(&self, owner_id: Uuid, request: UploadRequest, now: DateTime<Utc>) -> Result<Upload, ContentError> {
         let id = Uuid::now_v7();
         let storage_key = id.simple().to_string();
+        let max_bytes = i64::try_from(request.max_bytes).map_err(ContentError::internal)?;
         let new = NewUpload {
             id,
             owner_id,
             content_type: &request.content_type,
-            max_bytes: i64::try_from(request.max_bytes).map_err(ContentError::internal)?,
+            max_bytes,
             storage_key: &storage_key,
             expires_at: now + seconds(self.config.upload_url_ttl_secs),
         };
+        let config = &self.config;
         let mut conn = self.db.pool.get().await?;
-        Ok(uploads::insert(&mut conn, &new).await?)
+        conn.transaction(async |conn| {
+            uploads::lock_owner(conn, owner_id).await?;
+            let usage = uploads::usage(conn, owner_id, now, now - Duration::days(1)).await?;
+            check_allowance(usage, max_bytes, config)?;
+            Ok(uploads::insert(conn, &new).await?)
+        })
+        .await
     }
 
     /// The slot if `owner_id` owns it; anyone else gets `NOT_FOUND` (never learning that it
@@ -258,9 +283,10 @@ impl Uploads {
     }
 
     /// Stores the file of one PUT that arrived at `now` (checked against the URL's expiry): checks the signature, the slot, the media type and the size
-    /// (as declared and as streamed), stages the body, then, in one transaction, marks the
-    /// slot complete and publishes the file. Of concurrent PUTs to one slot, the first to
-    /// finish wins; the others get [`ReceiveError::AlreadyUploaded`] and their data is dropped.
+    /// (as declared and as streamed), claims the slot, stages the body within the PUT's time
+    /// limits, then, in one transaction, marks the slot complete and publishes the file. One
+    /// writer per slot: while a PUT holds the claim, another gets [`ReceiveError::Busy`]
+    /// (`409`) before staging anything; a failed PUT releases the claim.
     #[tracing::instrument(skip_all, fields(upload.id = %file.id))]
     pub async fn receive(&self, file: IncomingFile<'_>, now: DateTime<Utc>) -> Result<Upload, ReceiveError> {
         let expires = file.expires.ok_or(ReceiveError::BadSignature(SignatureError::Invalid))?;
@@ -284,24 +310,72 @@ impl Uploads {
             return Err(ReceiveError::TooLarge { max_bytes });
         }
 
-        let staged = self.storage.stage(&upload.storage_key, file.body, max_bytes).await.map_err(|error| match error {
+        // One writer per slot: claim it before staging a byte.
+        let receiver = Uuid::new_v4();
+        let claimed = {
+            let mut conn = self.db.pool.get().await?;
+            let until = now + seconds(self.config.put_timeout_secs);
+            if uploads::claim(&mut conn, upload.id, receiver, now, until).await? {
+                true
+            } else {
+                match uploads::find(&mut conn, upload.id).await? {
+                    None => return Err(ReceiveError::NotFound),
+                    Some(found) if UploadState::from_stored(&found.state) != UploadState::Pending => {
+                        return Err(ReceiveError::AlreadyUploaded);
+                    }
+                    Some(_) => false,
+                }
+            }
+        };
+        if !claimed {
+            return Err(ReceiveError::Busy);
+        }
+        let outcome = self.stage_and_publish(upload.clone(), receiver, file.body, max_bytes).await;
+        if outcome.is_err() {
+            self.release(upload.id, receiver).await;
+        }
+        outcome
+    }
+
+    /// Streams the body of the claimed slot within the PUT's time limits and publishes it.
+    async fn stage_and_publish(
+        &self,
+        upload: Upload,
+        receiver: Uuid,
+        body: ByteStream<'_>,
+        max_bytes: u64,
+    ) -> Result<Upload, ReceiveError> {
+        let limits = PutLimits { total_secs: self.config.put_timeout_secs, idle_secs: self.config.put_idle_timeout_secs };
+        let staged = self.storage.stage(&upload.storage_key, limits.bound(body), max_bytes).await.map_err(|error| match error {
             PutError::TooLarge { max_bytes } => ReceiveError::TooLarge { max_bytes },
-            PutError::Body(_) => ReceiveError::Interrupted,
+            PutError::Body(error) => PutLimits::timed_out(&error).unwrap_or(ReceiveError::Interrupted),
             PutError::Storage(error) => ReceiveError::internal(error),
         })?;
         if staged.size_bytes == 0 {
             return Err(ReceiveError::Empty);
         }
         // Completion time, not arrival time: a large body can take a while.
-        self.publish(upload, staged, Utc::now()).await
+        self.publish(upload, receiver, staged, Utc::now()).await
     }
 
-    /// The tail of [`Uploads::receive`]: the guarded `pending → complete` update and the commit
-    /// of the file, in one transaction. The row lock taken by the update is held until the file
-    /// is in place, so a racing PUT waits, then finds the slot no longer pending.
+    /// Gives the claim up after a failed PUT; if that fails too, the claim lapses at its deadline.
+    async fn release(&self, id: Uuid, receiver: Uuid) {
+        let released = match self.db.pool.get().await {
+            Ok(mut conn) => uploads::release(&mut conn, id, receiver).await.map_err(anyhow::Error::from),
+            Err(error) => Err(anyhow::Error::from(error)),
+        };
+        if let Err(error) = released {
+            tracing::warn!(error = %platform::error::DisplayChain(&*error), "could not release an upload claim; it lapses on its own");
+        }
+    }
+
+    /// The tail of [`Uploads::receive`]: the `pending → complete` update guarded on this PUT's
+    /// claim, and the commit of the file, in one transaction. The row lock taken by the update
+    /// is held until the file is in place.
     async fn publish(
         &self,
         upload: Upload,
+        receiver: Uuid,
         staged: crate::store::objects::StagedObject,
         now: DateTime<Utc>,
     ) -> Result<Upload, ReceiveError> {
@@ -314,7 +388,7 @@ impl Uploads {
         let mut conn = self.db.pool.get().await?;
         let outcome = conn
             .transaction(async |conn| {
-                let Some(completed) = uploads::complete(conn, upload.id, done).await? else {
+                let Some(completed) = uploads::complete(conn, upload.id, receiver, done).await? else {
                     return Ok::<_, ReceiveError>(None);
                 };
                 storage.commit(staged).await.map_err(ReceiveError::internal)?;
@@ -327,8 +401,10 @@ impl Uploads {
                 tracing::info!(upload.size_bytes = size_bytes, "upload complete");
                 Ok(completed)
             }
-            // Lost the race, or swept meanwhile; the staged file was dropped with the closure.
+            // The claim lapsed and another PUT took the slot, or it was swept meanwhile; the
+            // staged file was dropped with the closure.
             Ok(None) => match uploads::find(&mut conn, upload.id).await? {
+                Some(found) if UploadState::from_stored(&found.state) == UploadState::Pending => Err(ReceiveError::Busy),
                 Some(_) => Err(ReceiveError::AlreadyUploaded),
                 None => Err(ReceiveError::NotFound),
             },
@@ -376,22 +452,13 @@ impl Uploads {
         Ok(report)
     }
 
-    /// Sweeps every `sweep_interval_secs` until the task is dropped.
-    pub async fn run_sweeper(self) {
-        let mut ticker = tokio::time::interval(std::time::Duration::from_secs(self.config.sweep_interval_secs.max(1)));
-        ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
-        loop {
-            ticker.tick().await;
-            match self.sweep(Utc::now()).await {
-                Ok(report) if report != SweepReport::default() => {
-                    tracing::info!(uploads = report.uploads, stale_parts = report.stale_parts, "swept expired uploads");
-                }
-                Ok(_) => {}
-                Err(error) => {
-                    tracing::warn!(error = %platform::error::DisplayChain(&error), "upload sweep failed; retrying next interval");
-                }
-            }
+    /// One sweep, logged when it removed something (the housekeeping job's first step).
+    pub async fn sweep_and_log(&self, now: DateTime<Utc>) -> Result<(), ContentError> {
+        let report = self.sweep(now).await?;
+        if report != SweepReport::default() {
+            tracing::info!(uploads = report.uploads, stale_parts = report.stale_parts, "swept expired uploads");
         }
+        Ok(())
     }
 }
 
@@ -407,6 +474,73 @@ pub async fn attach(conn: &mut AsyncPgConnection, upload_id: Uuid, owner_id: Uui
     match UploadState::from_stored(&found.state) {
         UploadState::Pending => Err(ContentError::InvalidInput("upload not finished: PUT the file to its upload URL first.".into())),
         UploadState::Complete | UploadState::Attached => Err(ContentError::Conflict("This upload is already attached to a video.".into())),
+    }
+}
+
+/// Refuses a new slot of `max_bytes` that would not fit the owner's allowances.
+fn check_allowance(usage: uploads::Usage, max_bytes: i64, config: &StorageConfig) -> Result<(), ContentError> {
+    if usage.pending >= i64::from(config.max_pending_uploads_per_user) {
+        return Err(ContentError::QuotaExceeded(format!(
+            "You already have {} uploads waiting for their file; finish one (or let it expire) first.",
+            usage.pending
+        )));
+    }
+    let per_day = i64::try_from(config.max_upload_bytes_per_day).unwrap_or(i64::MAX);
+    if usage.bytes.saturating_add(max_bytes) > per_day {
+        return Err(ContentError::QuotaExceeded(format!(
+            "Uploads are limited to {per_day} bytes per 24 hours and {} are used or reserved; declare a smaller `sizeBytes` or try later.",
+            usage.bytes
+        )));
+    }
+    Ok(())
+}
+
+/// The time limits of one PUT: in all, and without any data.
+#[derive(Debug, Clone, Copy)]
+struct PutLimits {
+    total_secs: u64,
+    idle_secs: u64,
+}
+
+/// Which time limit cut a PUT ("in all" or "without data").
+const TOTAL_LIMIT: &str = "in all";
+const IDLE_LIMIT: &str = "without data";
+
+/// The body error [`PutLimits::bound`] yields when a limit is hit (inside an `io::Error`).
+#[derive(Debug, thiserror::Error)]
+#[error("the upload went past its time limit ({secs} s {what})")]
+struct PutTimedOut {
+    what: &'static str,
+    secs: u64,
+}
+
+impl PutLimits {
+    /// `body`, failing with [`PutTimedOut`] once it has sent nothing for `idle_secs` or streamed
+    /// for `total_secs`; the stream ends there (the staging then removes its partial file).
+    fn bound(self, body: ByteStream<'_>) -> ByteStream<'_> {
+        let deadline = tokio::time::Instant::now() + std::time::Duration::from_secs(self.total_secs);
+        let idle_secs = self.idle_secs.max(1);
+        let total_secs = self.total_secs;
+        Box::pin(futures::stream::unfold(Some(body), move |body| async move {
+            let mut body = body?;
+            let idle_until = tokio::time::Instant::now() + std::time::Duration::from_secs(idle_secs);
+            let (until, limit) = if idle_until < deadline {
+                (idle_until, PutTimedOut { what: IDLE_LIMIT, secs: idle_secs })
+            } else {
+                (deadline, PutTimedOut { what: TOTAL_LIMIT, secs: total_secs })
+            };
+            match tokio::time::timeout_at(until, futures::StreamExt::next(&mut body)).await {
+                Ok(Some(chunk)) => Some((chunk, Some(body))),
+                Ok(None) => None,
+                Err(_) => Some((Err(std::io::Error::new(std::io::ErrorKind::TimedOut, limit)), None)),
+            }
+        }))
+    }
+
+    /// The receive error of a body error that [`PutLimits::bound`] produced.
+    fn timed_out(error: &std::io::Error) -> Option<ReceiveError> {
+        let limit = error.get_ref()?.downcast_ref::<PutTimedOut>()?;
+        Some(ReceiveError::TimedOut { what: limit.what, secs: limit.secs })
     }
 }
 

@@ -76,17 +76,19 @@ pub struct AuthMutation;
 
 #[Object]
 impl AuthMutation {
-    /// Creates an account and signs it in. `CONFLICT` when the e-mail or username is taken.
+    /// Creates an account and signs it in. `CONFLICT` when the e-mail or username is taken,
+    /// `RATE_LIMITED` after too many new accounts from one network.
     async fn register(&self, ctx: &Context<'_>, input: RegisterInput) -> async_graphql::Result<AuthPayload> {
         let registration = Registration::try_from(input).coded()?;
-        ctx.data::<Identity>()?.register(registration).await.coded().map(AuthPayload::from)
+        let client = ctx.data::<ClientAddr>()?;
+        ctx.data::<Identity>()?.register(registration, *client).await.coded().map(AuthPayload::from)
     }
 
     /// Signs in. `UNAUTHENTICATED` on wrong credentials, `RATE_LIMITED` after too many tries.
     async fn login(&self, ctx: &Context<'_>, input: LoginInput) -> async_graphql::Result<AuthPayload> {
         let client = ctx.data::<ClientAddr>()?;
         let identity = ctx.data::<Identity>()?;
-        identity.login(&input.login, input.password, client.0).await.coded().map(AuthPayload::from)
+        identity.login(&input.login, input.password, *client).await.coded().map(AuthPayload::from)
     }
 
     /// Exchanges a refresh token for a new session; each refresh token works once.

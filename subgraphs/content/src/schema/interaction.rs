@@ -65,12 +65,13 @@ impl InteractionMutation {
     }
 
     /// Records a view, signed in or not: it counts once per viewer (account, else client
-    /// address) per 30 minutes.
+    /// address) per 30 minutes. Anonymous calls are limited per address: `RATE_LIMITED`
+    /// after a few hundred in ten minutes.
     async fn record_view(&self, ctx: &Context<'_>, id: ID) -> async_graphql::Result<ViewRecord> {
         let id = parse_id(&id).ok_or(ContentError::NotFound("Video")).coded()?;
-        let addr = ctx.data_opt::<ClientAddr>().map(|addr| addr.0.to_string());
+        let client = ctx.data_opt::<ClientAddr>().copied();
         let interactions = ctx.data::<Interactions>()?;
-        let (video, stat, counted) = interactions.view(viewer(ctx).user_id(), addr.as_deref(), id).await.coded()?;
+        let (video, stat, counted) = interactions.view(viewer(ctx).user_id(), client, id).await.coded()?;
         Ok(ViewRecord { counted, video: Video::with_stat(video, stat) })
     }
 }

@@ -3,6 +3,7 @@
 //! each function reports whether it changed anything, so the caller bumps the counters only then.
 
 use super::schema::content::{video_favourites, video_likes, video_shares};
+use chrono::{DateTime, Utc};
 use diesel::prelude::*;
 use diesel::sql_types::{Array, Bool, Int2, Int4, Text};
 use diesel_async::{AsyncPgConnection, RunQueryDsl};
@@ -143,4 +144,19 @@ pub fn viewer_key(user_id: Option<Uuid>, client_addr: Option<&str>) -> String {
         (None, Some(addr)) => format!("addr:{addr}"),
         (None, None) => "addr:unknown".to_owned(),
     }
+}
+
+/// Deletes up to `limit` anonymous view markers last counted before `before` (their window
+/// is over, so they would count again anyway). A signed-in viewer's marker is kept: it is
+/// also their `watched` flag.
+pub async fn prune_anonymous_views(conn: &mut AsyncPgConnection, before: DateTime<Utc>, limit: i64) -> QueryResult<usize> {
+    diesel::sql_query(
+        "DELETE FROM content.video_views WHERE (video_id, viewer_key) IN ( \
+            SELECT video_id, viewer_key FROM content.video_views \
+            WHERE viewer_key LIKE 'addr:%' AND last_counted_at < $1 LIMIT $2)",
+    )
+    .bind::<diesel::sql_types::Timestamptz, _>(before)
+    .bind::<diesel::sql_types::BigInt, _>(limit)
+    .execute(conn)
+    .await
 }

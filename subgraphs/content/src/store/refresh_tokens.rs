@@ -69,3 +69,18 @@ pub async fn revoke_family(conn: &mut AsyncPgConnection, family_id: Uuid, now: D
         .execute(conn)
         .await
 }
+
+/// Deletes up to `limit` tokens that expired, or were revoked, before `before` (the prune's
+/// cutoff: now minus a grace). A used token that has neither expired nor been revoked is kept:
+/// presenting it again is how a stolen copy is detected.
+pub async fn prune(conn: &mut AsyncPgConnection, before: DateTime<Utc>, limit: i64) -> QueryResult<usize> {
+    diesel::sql_query(
+        "DELETE FROM content.refresh_tokens WHERE id IN ( \
+            SELECT id FROM content.refresh_tokens WHERE expires_at < $1 \
+            UNION SELECT id FROM content.refresh_tokens WHERE revoked_at < $1 LIMIT $2)",
+    )
+    .bind::<diesel::sql_types::Timestamptz, _>(before)
+    .bind::<diesel::sql_types::BigInt, _>(limit)
+    .execute(conn)
+    .await
+}

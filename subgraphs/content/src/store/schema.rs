@@ -162,6 +162,8 @@ pub mod content {
             created_at -> Timestamptz,
             expires_at -> Timestamptz,
             completed_at -> Nullable<Timestamptz>,
+            receiver -> Nullable<Uuid>,
+            receiving_until -> Nullable<Timestamptz>,
         }
     }
 

@@ -8,6 +8,7 @@
 use super::schema::content::uploads;
 use chrono::{DateTime, Utc};
 use diesel::prelude::*;
+use diesel::sql_types::{BigInt, Timestamptz};
 use diesel_async::{AsyncPgConnection, RunQueryDsl};
 use uuid::Uuid;
 
@@ -97,11 +98,78 @@ pub struct Completion<'a> {
     pub expires_at: DateTime<Utc>,
 }
 
-/// `pending` → `complete`; `None` when the slot is gone or no longer pending. Holds the row
+/// Claims a pending slot for one PUT (`receiver`, a fresh id) until `until`, unless another
+/// PUT holds a claim that has not lapsed at `now`; `false` when the slot is gone, no longer
+/// pending, or claimed.
+pub async fn claim(conn: &mut AsyncPgConnection, id: Uuid, receiver: Uuid, now: DateTime<Utc>, until: DateTime<Utc>) -> QueryResult<bool> {
+    diesel::update(
+        uploads::table
+            .find(id)
+            .filter(uploads::state.eq(state::PENDING))
+            .filter(uploads::receiving_until.is_null().or(uploads::receiving_until.lt(now))),
+    )
+    .set((uploads::receiver.eq(receiver), uploads::receiving_until.eq(until)))
+    .execute(conn)
+    .await
+    .map(|rows| rows == 1)
+}
+
+/// Gives up `receiver`'s claim (its PUT failed), so the next PUT may start at once.
+pub async fn release(conn: &mut AsyncPgConnection, id: Uuid, receiver: Uuid) -> QueryResult<()> {
+    diesel::update(uploads::table.find(id).filter(uploads::receiver.eq(receiver)))
+        .set((uploads::receiver.eq(None::<Uuid>), uploads::receiving_until.eq(None::<DateTime<Utc>>)))
+        .execute(conn)
+        .await
+        .map(|_| ())
+}
+
+/// What one user holds now: slots waiting for their file, and the bytes of the last day
+/// (see [`usage`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, QueryableByName)]
+pub struct Usage {
+    /// Pending slots whose URL still works.
+    #[diesel(sql_type = BigInt)]
+    pub pending: i64,
+    /// Bytes of the slots created since the start of the day window: a finished file's size,
+    /// a live pending slot's cap.
+    #[diesel(sql_type = BigInt)]
+    pub bytes: i64,
+}
+
+/// Locks the owner's account row (`FOR NO KEY UPDATE`: it does not block foreign-key checks)
+/// so that the usage check and the insert of one `createVideoUpload` are not interleaved with
+/// another's of the same user.
+pub async fn lock_owner(conn: &mut AsyncPgConnection, owner_id: Uuid) -> QueryResult<()> {
+    diesel::sql_query("SELECT 1 FROM content.users WHERE id = $1 FOR NO KEY UPDATE")
+        .bind::<diesel::sql_types::Uuid, _>(owner_id)
+        .execute(conn)
+        .await
+        .map(|_| ())
+}
+
+/// The owner's [`Usage`] at `now`, the day window starting at `since`.
+pub async fn usage(conn: &mut AsyncPgConnection, owner_id: Uuid, now: DateTime<Utc>, since: DateTime<Utc>) -> QueryResult<Usage> {
+    diesel::sql_query(
+        "SELECT count(*) FILTER (WHERE state = 'pending' AND expires_at > $2) AS pending, \
+            COALESCE(sum(CASE WHEN state = 'pending' THEN max_bytes ELSE size_bytes END) \
+                FILTER (WHERE created_at > $3 AND (state <> 'pending' OR expires_at > $2)), 0)::bigint AS bytes \
+         FROM content.uploads WHERE owner_id = $1 AND (state = 'pending' OR created_at > $3)",
+    )
+    .bind::<diesel::sql_types::Uuid, _>(owner_id)
+    .bind::<Timestamptz, _>(now)
+    .bind::<Timestamptz, _>(since)
+    .get_result(conn)
+    .await
+}
+
+/// `pending` → `complete` by the PUT holding the claim `receiver`; `None` when the slot is
+/// gone, no longer pending, or claimed by another PUT (this one's claim lapsed). Holds the row
 /// lock until the caller's transaction ends.
-pub async fn complete(conn: &mut AsyncPgConnection, id: Uuid, done: Completion<'_>) -> QueryResult<Option<Upload>> {
-    diesel::update(uploads::table.find(id).filter(uploads::state.eq(state::PENDING)))
+pub async fn complete(conn: &mut AsyncPgConnection, id: Uuid, receiver: Uuid, done: Completion<'_>) -> QueryResult<Option<Upload>> {
+    diesel::update(uploads::table.find(id).filter(uploads::state.eq(state::PENDING)).filter(uploads::receiver.eq(receiver)))
         .set((
+            uploads::receiver.eq(None::<Uuid>),
+            uploads::receiving_until.eq(None::<DateTime<Utc>>),
             uploads::state.eq(state::COMPLETE),
             uploads::size_bytes.eq(done.size_bytes),
             uploads::sha256.eq(done.sha256),

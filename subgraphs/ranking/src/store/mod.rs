@@ -6,6 +6,7 @@
 #[expect(missing_docs, reason = "generated code")]
 pub mod schema;
 pub mod hot_boards;
+pub mod retention;
 pub mod runs;
 pub mod taste;
 pub mod videos;
