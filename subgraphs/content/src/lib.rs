@@ -65,6 +65,7 @@ pub fn build_schema(deps: &Deps, catalogue_events: CatalogueEvents, uploads: Upl
         .data(Comments::new(db.clone(), catalogue_events.clone()))
         .data(DanmakuService::new(db.clone(), deps.redis.clone(), catalogue_events.clone()))
         .data(catalogue_events)
+        .data(platform::consumer::dead_letters::DeadLetters::new(&deps.nats))
         .data(regions)
         .data(deps.redis.clone())
         .data(db.clone())
@@ -100,9 +101,10 @@ pub async fn build(deps: Deps) -> Result<Application, InitError> {
     // pool's statement counter measures requests only.
     let background_db = Db::connect(&DbConfig { pool_size: 2, ..deps.config.db.clone() }, &format!("vidgraph-{NAME}-background"));
     let nats = deps.nats.clone();
+    let retry = platform::consumer::RetryPolicy::from_config(&deps.config.nats);
     let mut application = Application::build(NAME, DEFAULT_PORT, deps, schema).await?.merge_routes(uploads_http::routes(uploads.clone()));
     application.spawn_background(uploads.with_db(background_db.clone()).run_sweeper());
     application.spawn_background(outbox.relay(background_db.clone(), nats.clone()));
-    application.spawn_background(events::follows::run_follow_projection(background_db, nats));
+    application.spawn_background(events::follows::run_follow_projection(background_db, nats, retry));
     Ok(application)
 }
