@@ -5,6 +5,7 @@ mod auth_flow;
 mod bad_input;
 mod comments;
 mod danmaku;
+mod dead_letters;
 mod entities;
 mod feeds;
 mod harness;

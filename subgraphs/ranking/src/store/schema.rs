@@ -75,7 +75,31 @@ pub mod ranking {
         }
     }
 
-    diesel::joinable!(recompute_runs -> hot_weights (weights_id));
+    diesel::table! {
+        ranking.viewer_authors (viewer_id, author_id) {
+            viewer_id -> Uuid,
+            author_id -> Uuid,
+            points -> Int8,
+            updated_at -> Timestamptz,
+        }
+    }
+
+    diesel::table! {
+        ranking.viewer_regions (viewer_id, region_id) {
+            viewer_id -> Uuid,
+            region_id -> Int4,
+            points -> Int8,
+            updated_at -> Timestamptz,
+        }
+    }
+
+    diesel::table! {
+        ranking.viewer_watched (viewer_id, video_id) {
+            viewer_id -> Uuid,
+            video_id -> Uuid,
+            watched_at -> Timestamptz,
+        }
+    }
 
     diesel::table! {
         ranking.weekstar_channels (channel_id) {
@@ -93,9 +117,24 @@ pub mod ranking {
             channel_id -> Uuid,
             effective_year -> Int4,
             effective_week -> Int4,
-            gift_ids -> Array<Text>,
+            gift_ids -> Array<Nullable<Text>>,
             changed_by -> Uuid,
             changed_at -> Timestamptz,
+        }
+    }
+
+    diesel::table! {
+        ranking.weekstar_late_gifts (event_id) {
+            event_id -> Uuid,
+            iso_year -> Int4,
+            iso_week -> Int4,
+            channel_id -> Uuid,
+            gift_id -> Text,
+            streamer_id -> Uuid,
+            sender_id -> Uuid,
+            gift_count -> Int8,
+            sent_at -> Timestamptz,
+            recorded_at -> Timestamptz,
         }
     }
 
@@ -178,14 +217,20 @@ pub mod ranking {
         }
     }
 
+    diesel::joinable!(recompute_runs -> hot_weights (weights_id));
+
     diesel::allow_tables_to_appear_in_same_query!(
         hot_weights,
         processed_events,
         recompute_runs,
         stat_buckets,
         videos,
+        viewer_authors,
+        viewer_regions,
+        viewer_watched,
         weekstar_channels,
         weekstar_gift_sets,
+        weekstar_late_gifts,
         weekstar_processed_gifts,
         weekstar_settled_boards,
         weekstar_settled_entries,
