@@ -6,7 +6,6 @@
 //! delivery is at least once.
 
 use crate::nats::Nats;
-use async_nats::jetstream::consumer::{AckPolicy, PullConsumer, pull};
 use async_nats::jetstream::stream::{Config, DiscardPolicy, Stream};
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
@@ -57,27 +56,6 @@ impl StreamSpec {
             ..Default::default()
         };
         nats.jetstream.get_or_create_stream(config).await.map_err(anyhow::Error::from)
-    }
-
-    /// The durable pull consumer `durable` of this stream (created if missing; replicas sharing
-    /// the name share the work): explicit acks, redelivery after 30 s without an ack, at most
-    /// `max_deliver` deliveries, at most `max_ack_pending` messages in flight.
-    pub async fn durable_consumer(
-        &self,
-        nats: &Nats,
-        durable: &str,
-        max_deliver: i64,
-        max_ack_pending: i64,
-    ) -> anyhow::Result<PullConsumer> {
-        let config = pull::Config {
-            durable_name: Some(durable.into()),
-            ack_policy: AckPolicy::Explicit,
-            ack_wait: Duration::from_secs(30),
-            max_deliver,
-            max_ack_pending,
-            ..Default::default()
-        };
-        self.ensure(nats).await?.get_or_create_consumer(durable, config).await.map_err(anyhow::Error::from)
     }
 }
 

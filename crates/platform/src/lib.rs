@@ -4,6 +4,7 @@
 pub mod auth;
 pub mod clock;
 pub mod config;
+pub mod consumer;
 pub mod db;
 mod deps;
 pub mod error;

@@ -5,6 +5,10 @@
 //! NATS subject prefix, its own signing keys and its own storage directory. Everything is removed when the
 //! [`TestServices`] is dropped; databases leaked by killed test processes are swept later.
 
+mod fault;
+
+pub use self::fault::FaultProxy;
+
 use crate::auth::KeyPair;
 use crate::config::AppConfig;
 use crate::migrate::{maintenance_url, migrations_fingerprint, run_migrations, with_database};

@@ -2,6 +2,7 @@
 //! the local `dev` orchestration (shared with the end-to-end tests).
 
 pub mod db_admin;
+pub mod dead_letters;
 pub mod dev;
 pub mod paths;
 pub mod router;

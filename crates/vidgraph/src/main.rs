@@ -43,6 +43,11 @@ enum Command {
         #[arg(long)]
         check: bool,
     },
+    /// List or re-drive the messages consumers set aside (the dead-letter stream).
+    DeadLetters {
+        #[command(subcommand)]
+        action: DeadLetterAction,
+    },
     /// Serve one subgraph (production entry point).
     Serve {
         /// Which subgraph.
@@ -61,6 +66,28 @@ enum Command {
         /// Password for a new account (or set VIDGRAPH_ADMIN_PASSWORD).
         #[arg(long, env = "VIDGRAPH_ADMIN_PASSWORD", hide_env_values = true)]
         password: String,
+    },
+}
+
+#[derive(Subcommand)]
+enum DeadLetterAction {
+    /// Print dead letters, oldest first: id, time, consumer, origin, deliveries, subject, reason.
+    List {
+        /// Only this consumer's (`ranking-hot`, `ranking-weekstar-gifts`, `content-follows`).
+        #[arg(long)]
+        consumer: Option<String>,
+        /// At most this many.
+        #[arg(long, default_value_t = 20)]
+        first: usize,
+        /// Only those after this id.
+        #[arg(long)]
+        after: Option<u64>,
+    },
+    /// Publish dead letters to their original subjects again (after fixing the cause) and remove them.
+    Redrive {
+        /// Their ids (from `list`).
+        #[arg(required = true)]
+        ids: Vec<u64>,
     },
 }
 
@@ -104,6 +131,10 @@ async fn run(command: Command, config: AppConfig) -> anyhow::Result<()> {
                 vidgraph::schema_files::write_all(&root)
             }
         }
+        Command::DeadLetters { action: DeadLetterAction::List { consumer, first, after } } => {
+            vidgraph::dead_letters::list(&config, consumer.as_deref(), first, after).await
+        }
+        Command::DeadLetters { action: DeadLetterAction::Redrive { ids } } => vidgraph::dead_letters::redrive(&config, &ids).await,
         Command::Serve { subgraph } => serve(subgraph, config).await,
         Command::Keys => {
             platform::auth::KeyPair::load_or_create(&config.auth.key_dir)?;

@@ -66,6 +66,7 @@ pub fn build_schema(deps: &Deps, catalogue_events: CatalogueEvents, uploads: Upl
         .data(Comments::new(db.clone(), catalogue_events.clone()))
         .data(DanmakuService::new(db.clone(), deps.redis.clone(), catalogue_events.clone()))
         .data(catalogue_events)
+        .data(platform::consumer::dead_letters::DeadLetters::new(&deps.nats))
         .data(regions)
         .data(deps.redis.clone())
         .data(db.clone())
@@ -103,6 +104,7 @@ pub async fn build(deps: Deps) -> Result<Application, InitError> {
     let nats = deps.nats.clone();
     let trusted_proxies = deps.config.http.trusted_proxies.clone();
     let refresh_grace_secs = deps.config.auth.refresh_prune_grace_secs;
+    let retry = platform::consumer::RetryPolicy::from_config(&deps.config.nats);
     let mut application = Application::build(NAME, DEFAULT_PORT, deps, schema)
         .await?
         .merge_routes(uploads_http::routes(uploads.clone(), trusted_proxies))
@@ -111,6 +113,6 @@ pub async fn build(deps: Deps) -> Result<Application, InitError> {
     let housekeeping = Housekeeping::new(background_db.clone(), uploads.with_db(background_db.clone()), refresh_grace_secs);
     application.spawn_background(housekeeping.run());
     application.spawn_background(outbox.relay(background_db.clone(), nats.clone()));
-    application.spawn_background(events::follows::run_follow_projection(background_db, nats));
+    application.spawn_background(events::follows::run_follow_projection(background_db, nats, retry));
     Ok(application)
 }

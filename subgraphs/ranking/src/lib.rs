@@ -59,11 +59,13 @@ pub async fn build(deps: Deps) -> Result<Application, InitError> {
         .data(rankings.clone())
         .data(DataLoader::new(HotPositionLoader(rankings.clone()), tokio::spawn))
         .data(weekstar.service())
+        .data(platform::consumer::dead_letters::DeadLetters::new(&deps.nats))
         .finish();
     let (db, nats) = (deps.db.clone(), deps.nats.clone());
     let rankings_db = deps.db.clone();
+    let retry = platform::consumer::RetryPolicy::from_config(&deps.config.nats);
     let mut application = Application::build(NAME, DEFAULT_PORT, deps, schema).await?;
-    application.spawn_background(events::content::run_content_consumer(rankings.clone(), nats.clone()));
+    application.spawn_background(events::content::run_content_consumer(rankings.clone(), nats.clone(), retry));
     application.spawn_background(events::weights::run_weights_reloader(rankings.weights().clone(), db, nats));
     application.spawn_background(rankings.job().clone().run_schedule(interval));
     weekstar.spawn(&mut application);

@@ -6,6 +6,7 @@ mod auth_flow;
 mod bad_input;
 mod comments;
 mod danmaku;
+mod dead_letters;
 mod degraded;
 mod entities;
 mod feeds;

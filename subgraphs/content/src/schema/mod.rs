@@ -4,6 +4,7 @@ mod auth;
 mod catalogue;
 mod comment;
 mod danmaku;
+mod dead_letters;
 mod feed;
 mod interaction;
 mod loaders;
@@ -20,7 +21,14 @@ pub use self::video::Video;
 /// Root query.
 #[derive(MergedObject, Default)]
 #[graphql(name = "Query")]
-pub struct Query(user::UserQuery, feed::VideoQuery, comment::CommentQuery, danmaku::DanmakuQuery, upload::UploadQuery);
+pub struct Query(
+    user::UserQuery,
+    feed::VideoQuery,
+    comment::CommentQuery,
+    danmaku::DanmakuQuery,
+    upload::UploadQuery,
+    dead_letters::DeadLetterQuery,
+);
 
 /// Root mutation.
 #[derive(MergedObject, Default)]
@@ -33,6 +41,7 @@ pub struct Mutation(
     comment::CommentMutation,
     danmaku::DanmakuMutation,
     upload::UploadMutation,
+    dead_letters::DeadLetterMutation,
 );
 
 /// Root subscription.

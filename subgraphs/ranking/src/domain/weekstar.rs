@@ -197,6 +197,12 @@ pub enum GiftOutcome {
     },
     /// Already counted (a redelivery); the realtime board was re-synced from Postgres.
     Duplicate,
+    /// Its week was already settled: recorded as a late gift of the settled board (shown as
+    /// its late figure), not added to the frozen counters.
+    Late {
+        /// The settled week.
+        week: IsoWeek,
+    },
     /// Not a week-star gift of that channel in that week.
     NotWeekStarGift,
     /// The channel had counting switched off when the gift was sent.
@@ -284,6 +290,9 @@ pub struct SettledBoard {
     pub entries: Vec<BoardEntry>,
     /// Who gave the winner most of the gift (none when skipped or nobody received any).
     pub best_supporter: Option<Supporter>,
+    /// Gifts of this board that arrived after the week was settled: recorded, shown here, and
+    /// never added to the entries above.
+    pub late_gift_count: i64,
 }
 
 /// A settlement run's result.
@@ -413,6 +422,8 @@ impl WeekStars {
         let mut conn = self.db.pool.get().await?;
         let outcome = conn
             .transaction::<_, RankingError, _>(async |conn| {
+                // First: a settlement of this week either waits for this gift or has committed.
+                settlement::lock_week_for_counting(conn, week).await?;
                 let rule = store::counting_rule(conn, event.channel_id, week, sent_at).await?;
                 if !rule.gift_ids.iter().any(|id| id == gift.as_ref()) {
                     return Ok(GiftOutcome::NotWeekStarGift);
@@ -423,6 +434,18 @@ impl WeekStars {
                 if !store::mark_processed(conn, event.event_id, now).await? {
                     return Ok(GiftOutcome::Duplicate);
                 }
+                if settlement::is_settled(conn, week).await? {
+                    let late = settlement::LateGift {
+                        event_id: event.event_id,
+                        key: &key,
+                        streamer_id: event.streamer_id,
+                        sender_id: event.sender_id,
+                        gift_count: event.count,
+                        sent_at,
+                    };
+                    settlement::record_late(conn, &late, now).await?;
+                    return Ok(GiftOutcome::Late { week });
+                }
                 let total = store::add_to_streamer(conn, &key, event.streamer_id, event.count, sent_at, now).await?;
                 store::add_to_supporter(conn, &key, event.streamer_id, event.sender_id, event.count, sent_at).await?;
                 Ok(GiftOutcome::Counted { week, count: total.gift_count })
@@ -430,7 +453,7 @@ impl WeekStars {
             .await?;
         let total = match outcome {
             GiftOutcome::Counted { .. } | GiftOutcome::Duplicate => store::streamer_total(&mut conn, &key, event.streamer_id).await?,
-            GiftOutcome::NotWeekStarGift | GiftOutcome::CountingOff => None,
+            GiftOutcome::Late { .. } | GiftOutcome::NotWeekStarGift | GiftOutcome::CountingOff => None,
         };
         drop(conn);
         if let Some(total) = total {
@@ -549,6 +572,7 @@ impl WeekStars {
                             (Some(user_id), Some(gift_count), Some(reached_at)) => Some(Supporter { user_id, gift_count, reached_at }),
                             _ => None,
                         },
+                        late_gift_count: board.late_gift_count,
                         gift_id: board.gift_id,
                     }
                 })
@@ -566,14 +590,21 @@ impl WeekStars {
             return Err(RankingError::InvalidInput(format!("Week {week} has not ended yet.")));
         }
         let mut conn = self.db.pool.get().await?;
-        let outcome = conn
-            .transaction::<_, RankingError, _>(async |conn| {
+        // The lock waits for gifts of the week being counted now; the snapshot is taken after it.
+        settlement::lock_week(&mut conn, week).await?;
+        let settled = conn
+            .build_transaction()
+            .repeatable_read()
+            .run::<_, RankingError, _>(async |conn| {
                 Ok(match settlement::settle(conn, week, starts_at, ends_at, now).await? {
                     Some(boards) => SettlementOutcome::Settled { boards },
                     None => SettlementOutcome::AlreadySettled,
                 })
             })
-            .await?;
+            .await;
+        let unlocked = settlement::unlock_week(&mut conn, week).await;
+        let outcome = settled?;
+        unlocked?;
         if let SettlementOutcome::Settled { boards } = outcome {
             tracing::info!(boards, "settled week-star boards");
         }
@@ -583,18 +614,22 @@ impl WeekStars {
     /// Settles every week that is due at `now` ([`settlement_due`]): normally the week before
     /// the current one, shortly after it ended; also an older unsettled week with counted gifts
     /// (the service was down over its end, or a backlog of its gifts was being counted).
-    pub async fn settle_due(&self, now: DateTime<Utc>) -> Result<Vec<(IsoWeek, SettlementOutcome)>, RankingError> {
+    ///
+    /// Nothing is settled unless `gifts_caught_up`: the gift consumer had applied every gift
+    /// event the stream held when it was read at (or after) `now`, so no gift published before
+    /// then is still waiting in JetStream (a lagging or stalled consumer holds settlement back;
+    /// a gift published later still is recorded as late, visibly).
+    pub async fn settle_due(&self, now: DateTime<Utc>, gifts_caught_up: bool) -> Result<Vec<(IsoWeek, SettlementOutcome)>, RankingError> {
+        if !gifts_caught_up {
+            return Ok(Vec::new());
+        }
         let last_week = IsoWeek::containing(now, self.zone).previous();
         let unsettled = {
             let mut conn = self.db.pool.get().await?;
             settlement::unsettled_weeks_up_to(&mut conn, last_week).await?
         };
-        let mut due: Vec<IsoWeek> = unsettled
-            .iter()
-            .filter(|(week, last_counted)| settlement_due(week.ends_at(self.zone), Some(*last_counted), now))
-            .map(|(week, _)| *week)
-            .collect();
-        if !unsettled.iter().any(|(week, _)| *week == last_week) && settlement_due(last_week.ends_at(self.zone), None, now) {
+        let mut due: Vec<IsoWeek> = unsettled.iter().filter(|week| settlement_due(week.ends_at(self.zone), now)).copied().collect();
+        if !unsettled.contains(&last_week) && settlement_due(last_week.ends_at(self.zone), now) {
             due.push(last_week);
         }
         due.sort();
@@ -619,16 +654,16 @@ impl WeekStars {
     }
 }
 
-/// How long a week's boards must have been quiet (no gift of that week counted) and the week
-/// over before it is settled automatically: gifts sent just before Sunday 24:00 are still
-/// being counted right after it, and a backlog after an outage drains before its week freezes.
-pub const SETTLEMENT_QUIET: chrono::Duration = chrono::Duration::minutes(2);
+/// How long after a week's end it is settled at the earliest: gifts sent just before Sunday
+/// 24:00 are still on their way through `live`'s outbox right after it. Whether they have been
+/// counted is not guessed from this: settlement also waits for the gift consumer to catch up
+/// (see [`WeekStars::settle_due`]).
+pub const SETTLEMENT_GRACE: chrono::Duration = chrono::Duration::minutes(2);
 
-/// Whether a week that ends at `ends_at`, whose last gift was counted at `last_counted`, is due
-/// for settlement at `now`.
-pub fn settlement_due(ends_at: DateTime<Utc>, last_counted: Option<DateTime<Utc>>, now: DateTime<Utc>) -> bool {
-    let quiet_since = now - SETTLEMENT_QUIET;
-    ends_at <= quiet_since && last_counted.is_none_or(|counted| counted <= quiet_since)
+/// Whether a week that ends at `ends_at` is due for settlement at `now` (the gift consumer
+/// having caught up is checked besides).
+pub fn settlement_due(ends_at: DateTime<Utc>, now: DateTime<Utc>) -> bool {
+    ends_at <= now - SETTLEMENT_GRACE
 }
 
 fn truncate_to_millis(at: DateTime<Utc>) -> DateTime<Utc> {
@@ -679,12 +714,10 @@ mod tests {
     }
 
     #[test]
-    fn a_week_is_due_once_it_ended_and_its_boards_went_quiet() {
+    fn a_week_is_due_once_its_grace_after_the_end_has_passed() {
         let ends = at("2026-11-30T00:00:00Z");
-        assert!(!settlement_due(ends, None, at("2026-11-30T00:01:59Z")), "just ended");
-        assert!(settlement_due(ends, None, at("2026-11-30T00:02:00Z")));
-        assert!(!settlement_due(ends, Some(at("2026-11-30T00:01:00Z")), at("2026-11-30T00:02:00Z")), "still counting");
-        assert!(settlement_due(ends, Some(at("2026-11-30T00:01:00Z")), at("2026-11-30T00:03:00Z")));
+        assert!(!settlement_due(ends, at("2026-11-30T00:01:59Z")), "just ended");
+        assert!(settlement_due(ends, at("2026-11-30T00:02:00Z")));
     }
 
     #[test]

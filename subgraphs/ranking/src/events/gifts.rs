@@ -1,75 +1,58 @@
-//! Consumes `live`'s gift events into the week-star boards, and runs the weekly settlement.
+//! Consumes `live`'s gift events into the week-star boards (through the platform's durable
+//! consumer loop, [`platform::consumer`]), and runs the weekly settlement.
 //!
-//! A durable JetStream consumer with explicit acks: a message is acked only after its count is
-//! committed (and mirrored to Redis), so a crash or a failed write redelivers it, and counting
-//! is idempotent by event id ([`WeekStars::record_gift`]). A malformed event is terminated
-//! (logged and counted as a dead letter) instead of being redelivered forever. Messages are
-//! handled a few at a time: each one is its own transaction, and counters of one board take
-//! row locks in the same order, so concurrent handling cannot deadlock.
+//! Counting is idempotent by event id ([`WeekStars::record_gift`]), and the realtime board is
+//! written from Postgres' committed total on every delivery, a redelivery included: a Redis
+//! write that failed after the count committed is a transient failure, retried until the board
+//! holds the total. A malformed event is dead-lettered. Messages are handled a few at a time:
+//! each one is its own transaction, and counters of one board take row locks in the same
+//! order, so concurrent handling cannot deadlock.
 
 use crate::domain::weekstar::{GiftOutcome, WeekStars};
-use async_nats::jetstream::AckKind;
-use futures::TryStreamExt;
+use crate::events::content::classify;
 use platform::clock::SharedClock;
+use platform::consumer::{Delivery, DurableConsumer, Failure, Handler, Order, RetryPolicy};
 use platform::events::{GIFT_STREAM, GiftEvent};
 use platform::nats::Nats;
 use std::time::Duration;
 
 /// Durable consumer name (one per deployment: replicas share the work).
 pub const DURABLE: &str = "ranking-weekstar-gifts";
-/// Deliveries before JetStream gives up on a message that keeps failing.
-const MAX_DELIVER: i64 = 10;
-/// Pause before reconnecting after the consumer failed.
-const RETRY_AFTER: Duration = Duration::from_secs(1);
-/// Delay before a message whose handling failed (database or Redis down) is redelivered.
-const NAK_DELAY: Duration = Duration::from_secs(2);
 
-/// Runs the gift consumer until the task is dropped, handling up to `concurrency` messages at
-/// once and reconnecting after failures.
+/// Counts gift events.
+pub struct GiftEvents {
+    stars: WeekStars,
+}
+
+impl Handler for GiftEvents {
+    async fn handle(&self, delivery: &Delivery) -> Result<(), Failure> {
+        let event: GiftEvent = delivery.decode()?;
+        match self.stars.record_gift(&event).await {
+            Ok(Ok(outcome)) => {
+                let label = match outcome {
+                    GiftOutcome::Counted { .. } => "counted",
+                    GiftOutcome::Duplicate => "duplicate",
+                    GiftOutcome::Late { .. } => "late",
+                    GiftOutcome::NotWeekStarGift => "not_week_star",
+                    GiftOutcome::CountingOff => "counting_off",
+                };
+                metrics::counter!("weekstar_gift_events_total", "outcome" => label).increment(1);
+                Ok(())
+            }
+            Ok(Err(invalid)) => Err(Failure::permanent(invalid)),
+            Err(error) => Err(classify(error)),
+        }
+    }
+}
+
+/// The gift consumer over `stars`, handling up to `concurrency` messages at once.
+pub fn gift_consumer(stars: WeekStars, concurrency: usize) -> DurableConsumer<GiftEvents> {
+    DurableConsumer::new(GIFT_STREAM, DURABLE, GiftEvents { stars }).order(Order::Concurrent(concurrency.max(1)))
+}
+
+/// Runs the gift consumer with the default retry policy until the task is dropped.
 pub async fn run_gift_consumer(stars: WeekStars, nats: Nats, concurrency: usize) {
-    loop {
-        if let Err(error) = consume(&stars, &nats, concurrency.max(1)).await {
-            tracing::warn!(error = format!("{error:#}"), "week-star gift consumer failed; restarting");
-        }
-        tokio::time::sleep(RETRY_AFTER).await;
-    }
-}
-
-async fn consume(stars: &WeekStars, nats: &Nats, concurrency: usize) -> anyhow::Result<()> {
-    let consumer = GIFT_STREAM.durable_consumer(nats, DURABLE, MAX_DELIVER, 1000).await?;
-    let messages = consumer.messages().await?;
-    // The first transport or ack error ends the loop; `consume` is then restarted.
-    messages.map_err(|e| anyhow::anyhow!(e)).try_for_each_concurrent(concurrency, |message| handle(stars, message)).await
-}
-
-async fn handle(stars: &WeekStars, message: async_nats::jetstream::Message) -> anyhow::Result<()> {
-    let event: GiftEvent = match serde_json::from_slice(&message.payload) {
-        Ok(event) => event,
-        Err(error) => return dead_letter(message, &error.to_string()).await,
-    };
-    match stars.record_gift(&event).await {
-        Ok(Ok(outcome)) => {
-            let label = match outcome {
-                GiftOutcome::Counted { .. } => "counted",
-                GiftOutcome::Duplicate => "duplicate",
-                GiftOutcome::NotWeekStarGift => "not_week_star",
-                GiftOutcome::CountingOff => "counting_off",
-            };
-            metrics::counter!("weekstar_gift_events_total", "outcome" => label).increment(1);
-            message.ack().await.map_err(|e| anyhow::anyhow!(e))
-        }
-        Ok(Err(invalid)) => dead_letter(message, &invalid.to_string()).await,
-        Err(error) => {
-            tracing::warn!(gift.event_id = %event.event_id, error = %platform::error::DisplayChain(&error), "gift event not counted yet; redelivering");
-            message.ack_with(AckKind::Nak(Some(NAK_DELAY))).await.map_err(|e| anyhow::anyhow!(e))
-        }
-    }
-}
-
-async fn dead_letter(message: async_nats::jetstream::Message, reason: &str) -> anyhow::Result<()> {
-    tracing::error!(subject = %message.subject, reason, "dead letter: unusable gift event");
-    metrics::counter!("dead_letters_total", "consumer" => DURABLE).increment(1);
-    message.ack_with(AckKind::Term).await.map_err(|e| anyhow::anyhow!(e))
+    gift_consumer(stars, concurrency).retry(RetryPolicy::default()).run(nats).await
 }
 
 /// How often the settlement job looks at the clock.
@@ -83,17 +66,37 @@ const PROCESSED_KEPT_DAYS: i64 = 45;
 pub struct SettlementJob {
     stars: WeekStars,
     clock: SharedClock,
+    nats: Nats,
 }
 
 impl SettlementJob {
-    /// The job over `stars`, reading time from `clock`.
-    pub fn new(stars: WeekStars, clock: SharedClock) -> SettlementJob {
-        SettlementJob { stars, clock }
+    /// The job over `stars`, reading time from `clock` and the gift consumer's progress from
+    /// JetStream through `nats`.
+    pub fn new(stars: WeekStars, clock: SharedClock, nats: Nats) -> SettlementJob {
+        SettlementJob { stars, clock, nats }
     }
 
-    /// One check: settles the due weeks at the clock's now.
+    /// Whether the gift consumer has applied every gift event the stream holds now.
+    async fn gifts_caught_up(&self) -> bool {
+        match platform::consumer::lag(&self.nats, &GIFT_STREAM, DURABLE).await {
+            Ok(lag) if lag.caught_up() => true,
+            Ok(lag) => {
+                tracing::info!(?lag, "week-star settlement waits for the gift consumer to catch up");
+                false
+            }
+            Err(error) => {
+                tracing::warn!(error = format!("{error:#}"), "cannot read the gift consumer's lag; settlement waits");
+                false
+            }
+        }
+    }
+
+    /// One check: settles the due weeks at the clock's now, once the gift consumer caught up.
     pub async fn tick(&self) {
-        match self.stars.settle_due(self.clock.now()).await {
+        // The clock is read first: every gift published before `now` is applied when caught up.
+        let now = self.clock.now();
+        let caught_up = self.gifts_caught_up().await;
+        match self.stars.settle_due(now, caught_up).await {
             Ok(weeks) => {
                 for (week, outcome) in weeks {
                     tracing::debug!(%week, ?outcome, "week-star settlement checked");
@@ -127,6 +130,7 @@ pub struct WeekStarRuntime {
     background: WeekStars,
     nats: Nats,
     clock: SharedClock,
+    retry: RetryPolicy,
 }
 
 impl WeekStarRuntime {
@@ -141,6 +145,7 @@ impl WeekStarRuntime {
             background: WeekStars::new(background_db, deps.redis.clone(), clock.clone(), zone),
             nats: deps.nats.clone(),
             clock,
+            retry: RetryPolicy::from_config(&deps.config.nats),
         })
     }
 
@@ -151,7 +156,7 @@ impl WeekStarRuntime {
 
     /// Runs the gift consumer and the settlement job beside the server.
     pub fn spawn(self, application: &mut platform::Application) {
-        application.spawn_background(run_gift_consumer(self.background.clone(), self.nats, CONSUMER_CONCURRENCY));
-        application.spawn_background(SettlementJob::new(self.background, self.clock).run());
+        application.spawn_background(gift_consumer(self.background.clone(), CONSUMER_CONCURRENCY).retry(self.retry).run(self.nats.clone()));
+        application.spawn_background(SettlementJob::new(self.background, self.clock, self.nats).run());
     }
 }

@@ -252,6 +252,9 @@ pub struct SettledWeekStarBoard {
     best_supporter: Option<WeekStarSupporter>,
     /// The leading streamers, best first.
     entries: Vec<WeekStarEntry>,
+    /// Gifts of this board that arrived after the week was settled (a consumer backlog, a
+    /// late publisher): recorded and shown here, never added to the frozen entries.
+    late_gift_count: i64,
 }
 
 impl SettledWeekStarBoard {
@@ -269,6 +272,7 @@ impl SettledWeekStarBoard {
                 reached_at: s.reached_at,
             }),
             entries,
+            late_gift_count: board.late_gift_count,
         }
     }
 }

@@ -126,9 +126,24 @@ pub mod ranking {
             channel_id -> Uuid,
             effective_year -> Int4,
             effective_week -> Int4,
-            gift_ids -> Array<Text>,
+            gift_ids -> Array<Nullable<Text>>,
             changed_by -> Uuid,
             changed_at -> Timestamptz,
+        }
+    }
+
+    diesel::table! {
+        ranking.weekstar_late_gifts (event_id) {
+            event_id -> Uuid,
+            iso_year -> Int4,
+            iso_week -> Int4,
+            channel_id -> Uuid,
+            gift_id -> Text,
+            streamer_id -> Uuid,
+            sender_id -> Uuid,
+            gift_count -> Int8,
+            sent_at -> Timestamptz,
+            recorded_at -> Timestamptz,
         }
     }
 
@@ -225,6 +240,7 @@ pub mod ranking {
         viewer_watched,
         weekstar_channels,
         weekstar_gift_sets,
+        weekstar_late_gifts,
         weekstar_processed_gifts,
         weekstar_settled_boards,
         weekstar_settled_entries,

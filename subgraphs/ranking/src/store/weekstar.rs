@@ -108,9 +108,11 @@ pub async fn gift_set_for(conn: &mut AsyncPgConnection, channel_id: Uuid, week: 
         )
         .order((weekstar_gift_sets::effective_year.desc(), weekstar_gift_sets::effective_week.desc(), weekstar_gift_sets::id.desc()))
         .select(weekstar_gift_sets::gift_ids)
-        .first::<Vec<String>>(conn)
+        // A Postgres array may hold NULLs as far as its type says; ours never do (written above).
+        .first::<Vec<Option<String>>>(conn)
         .await
         .optional()
+        .map(|ids| ids.map(|ids| ids.into_iter().flatten().collect()))
 }
 
 /// Sets the channel's switches and records the change.

@@ -1,5 +1,7 @@
 //! Settled week-star boards: the weekly freeze of the counters into ranked boards with each
-//! winner's best supporter, done set-wise in a handful of statements inside one transaction.
+//! winner's best supporter, done set-wise in a handful of statements inside one REPEATABLE READ
+//! transaction (every statement reads the same snapshot of the counters), and the gifts that
+//! arrived after it (recorded as late, never added to the frozen counters).
 
 use super::weekstar::year_week;
 use crate::domain::week::IsoWeek;
@@ -8,6 +10,88 @@ use diesel::prelude::*;
 use diesel::sql_types::{Int4, Int8, Nullable, Text, Timestamptz, Uuid as SqlUuid};
 use diesel_async::{AsyncPgConnection, RunQueryDsl};
 use uuid::Uuid;
+
+/// Advisory-lock class of "a week's counters": settlement holds it exclusively, counting a
+/// gift holds it shared (the object is `iso_year * 100 + iso_week`).
+const WEEK_LOCK_CLASS: i32 = 7_420_010;
+
+fn week_lock_object(week: IsoWeek) -> i32 {
+    let (year, week) = year_week(week);
+    year * 100 + week
+}
+
+/// Takes `week`'s settlement lock for this session (exclusive; waits for every gift of that
+/// week being counted right now to commit). Release it with [`unlock_week`]. Taken outside the
+/// settlement's transaction so that its snapshot is taken after the wait, and sees those gifts.
+pub async fn lock_week(conn: &mut AsyncPgConnection, week: IsoWeek) -> QueryResult<()> {
+    diesel::sql_query("SELECT pg_advisory_lock($1, $2)")
+        .bind::<Int4, _>(WEEK_LOCK_CLASS)
+        .bind::<Int4, _>(week_lock_object(week))
+        .execute(conn)
+        .await
+        .map(|_| ())
+}
+
+/// Releases [`lock_week`].
+pub async fn unlock_week(conn: &mut AsyncPgConnection, week: IsoWeek) -> QueryResult<()> {
+    diesel::sql_query("SELECT pg_advisory_unlock($1, $2)")
+        .bind::<Int4, _>(WEEK_LOCK_CLASS)
+        .bind::<Int4, _>(week_lock_object(week))
+        .execute(conn)
+        .await
+        .map(|_| ())
+}
+
+/// Inside a gift's counting transaction: waits while `week` is being settled, and keeps it
+/// from being settled until this transaction ends. So a gift is either in the settlement's
+/// snapshot or sees the week settled (and is recorded as late), never neither.
+pub async fn lock_week_for_counting(conn: &mut AsyncPgConnection, week: IsoWeek) -> QueryResult<()> {
+    diesel::sql_query("SELECT pg_advisory_xact_lock_shared($1, $2)")
+        .bind::<Int4, _>(WEEK_LOCK_CLASS)
+        .bind::<Int4, _>(week_lock_object(week))
+        .execute(conn)
+        .await
+        .map(|_| ())
+}
+
+/// A gift that arrived after its week was settled.
+pub struct LateGift<'a> {
+    /// The gift event.
+    pub event_id: Uuid,
+    /// Its board.
+    pub key: &'a super::weekstar::BoardKey,
+    /// Who received it.
+    pub streamer_id: Uuid,
+    /// Who sent it.
+    pub sender_id: Uuid,
+    /// How many.
+    pub gift_count: i64,
+    /// When it was sent.
+    pub sent_at: DateTime<Utc>,
+}
+
+/// Records a late gift (once per event id); the settled counters are left as frozen.
+pub async fn record_late(conn: &mut AsyncPgConnection, gift: &LateGift<'_>, now: DateTime<Utc>) -> QueryResult<()> {
+    let (year, week) = year_week(gift.key.week);
+    diesel::sql_query(
+        "INSERT INTO ranking.weekstar_late_gifts \
+           (event_id, iso_year, iso_week, channel_id, gift_id, streamer_id, sender_id, gift_count, sent_at, recorded_at) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) ON CONFLICT (event_id) DO NOTHING",
+    )
+    .bind::<SqlUuid, _>(gift.event_id)
+    .bind::<Int4, _>(year)
+    .bind::<Int4, _>(week)
+    .bind::<SqlUuid, _>(gift.key.channel_id)
+    .bind::<Text, _>(&gift.key.gift_id)
+    .bind::<SqlUuid, _>(gift.streamer_id)
+    .bind::<SqlUuid, _>(gift.sender_id)
+    .bind::<Int8, _>(gift.gift_count)
+    .bind::<Timestamptz, _>(gift.sent_at)
+    .bind::<Timestamptz, _>(now)
+    .execute(conn)
+    .await
+    .map(|_| ())
+}
 
 #[derive(QueryableByName)]
 struct Boards {
@@ -136,28 +220,21 @@ struct UnsettledWeek {
     iso_year: i32,
     #[diesel(sql_type = Int4)]
     iso_week: i32,
-    #[diesel(sql_type = Timestamptz)]
-    last_counted: DateTime<Utc>,
 }
 
-/// Weeks up to `last` with counted gifts that were never settled, each with when its last gift
-/// was counted.
-pub async fn unsettled_weeks_up_to(conn: &mut AsyncPgConnection, last: IsoWeek) -> QueryResult<Vec<(IsoWeek, DateTime<Utc>)>> {
+/// Weeks up to `last` with counted gifts that were never settled.
+pub async fn unsettled_weeks_up_to(conn: &mut AsyncPgConnection, last: IsoWeek) -> QueryResult<Vec<IsoWeek>> {
     let (year, week) = year_week(last);
     let rows: Vec<UnsettledWeek> = diesel::sql_query(
-        "SELECT c.iso_year, c.iso_week, max(c.updated_at) AS last_counted FROM ranking.weekstar_streamer_counts c \
+        "SELECT DISTINCT c.iso_year, c.iso_week FROM ranking.weekstar_streamer_counts c \
          WHERE (c.iso_year, c.iso_week) <= ($1, $2) AND NOT EXISTS ( \
-           SELECT 1 FROM ranking.weekstar_settlements s WHERE s.iso_year = c.iso_year AND s.iso_week = c.iso_week) \
-         GROUP BY c.iso_year, c.iso_week",
+           SELECT 1 FROM ranking.weekstar_settlements s WHERE s.iso_year = c.iso_year AND s.iso_week = c.iso_week)",
     )
     .bind::<Int4, _>(year)
     .bind::<Int4, _>(week)
     .load(conn)
     .await?;
-    Ok(rows
-        .into_iter()
-        .filter_map(|row| Some((IsoWeek::new(row.iso_year, u32::try_from(row.iso_week).ok()?).ok()?, row.last_counted)))
-        .collect())
+    Ok(rows.into_iter().filter_map(|row| IsoWeek::new(row.iso_year, u32::try_from(row.iso_week).ok()?).ok()).collect())
 }
 
 /// A settled board of a channel.
@@ -178,14 +255,20 @@ pub struct SettledBoardRow {
     /// When they reached that.
     #[diesel(sql_type = Nullable<Timestamptz>)]
     pub best_supporter_reached_at: Option<DateTime<Utc>>,
+    /// Gifts of this board counted after the settlement (not in its counters).
+    #[diesel(sql_type = Int8)]
+    pub late_gift_count: i64,
 }
 
 /// The settled boards of a channel in `week`, by gift id.
 pub async fn boards(conn: &mut AsyncPgConnection, channel_id: Uuid, week: IsoWeek) -> QueryResult<Vec<SettledBoardRow>> {
     let (year, week) = year_week(week);
     diesel::sql_query(
-        "SELECT gift_id, skipped, best_supporter_id, best_supporter_count, best_supporter_reached_at \
-         FROM ranking.weekstar_settled_boards WHERE iso_year = $1 AND iso_week = $2 AND channel_id = $3 ORDER BY gift_id",
+        "SELECT b.gift_id, b.skipped, b.best_supporter_id, b.best_supporter_count, b.best_supporter_reached_at, \
+           COALESCE((SELECT sum(l.gift_count) FROM ranking.weekstar_late_gifts l \
+                     WHERE l.iso_year = b.iso_year AND l.iso_week = b.iso_week AND l.channel_id = b.channel_id AND l.gift_id = b.gift_id), 0)::int8 \
+             AS late_gift_count \
+         FROM ranking.weekstar_settled_boards b WHERE b.iso_year = $1 AND b.iso_week = $2 AND b.channel_id = $3 ORDER BY b.gift_id",
     )
     .bind::<Int4, _>(year)
     .bind::<Int4, _>(week)

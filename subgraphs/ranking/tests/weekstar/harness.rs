@@ -6,16 +6,21 @@ use async_nats::jetstream::consumer::pull;
 use chrono::{DateTime, Utc};
 use chrono_tz::Tz;
 use platform::clock::{ManualClock, SharedClock};
+use platform::consumer::RetryPolicy;
+use platform::consumer::dead_letters::{DeadLetter, DeadLetters};
 use platform::db::Db;
 use platform::events::{GIFT_EVENT_KIND, GIFT_STREAM, GiftEvent};
 use platform::nats::Nats;
 use platform::redis::Redis;
-use platform::testkit::TestServices;
-use std::sync::Arc;
+use platform::testkit::{FaultProxy, TestServices};
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 use uuid::Uuid;
 use vidgraph_ranking::domain::weekstar::{Client, RealtimeBoard, Visibility, WeekStarGifts, WeekStars};
-use vidgraph_ranking::events::gifts::{DURABLE, run_gift_consumer};
+use vidgraph_ranking::events::gifts::{DURABLE, gift_consumer};
+
+/// Quick retries, so outages of many deliveries fit in a test.
+const FAST_RETRY: RetryPolicy = RetryPolicy { initial: Duration::from_millis(50), max: Duration::from_millis(200) };
 
 /// How long any awaited condition may take.
 const DEADLINE: Duration = Duration::from_secs(15);
@@ -27,15 +32,23 @@ pub struct World {
     pub redis: Redis,
     pub admin: Uuid,
     last_sequence: std::sync::atomic::AtomicU64,
-    consumer: tokio::task::JoinHandle<()>,
+    /// What the consumer counts with (behind the fault proxies in [`World::start_with_faults`]).
+    consumer_stars: WeekStars,
+    consumer: Mutex<Option<tokio::task::JoinHandle<()>>>,
     // Dropped last: removes the database, keys and streams.
     _services: TestServices,
 }
 
 impl Drop for World {
     fn drop(&mut self) {
-        self.consumer.abort();
+        self.pause_consumer();
     }
+}
+
+/// Proxies between the gift consumer and its backends.
+pub struct Faults {
+    pub postgres: FaultProxy,
+    pub redis: FaultProxy,
 }
 
 pub fn at(text: &str) -> DateTime<Utc> {
@@ -54,13 +67,112 @@ impl World {
         let config = services.config();
         let db = Db::connect(&config.db, "weekstar-test");
         let redis = Redis::connect(&config.redis).expect("redis");
+        let clock = ManualClock::starting_at(now);
+        let consumer_stars = WeekStars::new(db, redis, clock.clone(), zone);
+        World::with_consumer_over(services, consumer_stars, clock, zone).await
+    }
+
+    /// Like [`World::start`], with the gift consumer reaching Postgres and Redis through fault
+    /// proxies (and waiting at most 200 ms for a pooled Postgres connection); the test's own
+    /// reads go straight to the services.
+    pub async fn start_with_faults(zone: Tz, now: DateTime<Utc>) -> (World, Faults) {
+        let services = TestServices::new().await;
+        let mut config = services.config();
+        let postgres = FaultProxy::in_front_of_url(&mut config.db.url).await;
+        let redis = FaultProxy::in_front_of_plain_url(&mut config.redis.url).await;
+        config.db.connect_timeout_ms = 200;
+        let clock = ManualClock::starting_at(now);
+        let consumer_stars = WeekStars::new(
+            Db::connect(&config.db, "weekstar-consumer"),
+            Redis::connect(&config.redis).expect("redis"),
+            clock.clone(),
+            zone,
+        );
+        (World::with_consumer_over(services, consumer_stars, clock, zone).await, Faults { postgres, redis })
+    }
+
+    async fn with_consumer_over(services: TestServices, consumer_stars: WeekStars, clock: Arc<ManualClock>, zone: Tz) -> World {
+        let config = services.config();
+        let db = Db::connect(&config.db, "weekstar-test");
+        let redis = Redis::connect(&config.redis).expect("redis");
         let nats = Nats::connect(&config.nats).await.expect("nats");
         GIFT_STREAM.ensure(&nats).await.expect("gift stream");
-        let clock = ManualClock::starting_at(now);
         let shared: SharedClock = clock.clone();
         let stars = WeekStars::new(db, redis.clone(), shared, zone);
-        let consumer = tokio::spawn(run_gift_consumer(stars.clone(), nats.clone(), 4));
-        World { stars, clock, nats, redis, admin: Uuid::now_v7(), last_sequence: Default::default(), consumer, _services: services }
+        let world = World {
+            stars,
+            clock,
+            nats,
+            redis,
+            admin: Uuid::now_v7(),
+            last_sequence: Default::default(),
+            consumer_stars,
+            consumer: Mutex::new(None),
+            _services: services,
+        };
+        world.resume_consumer();
+        world
+    }
+
+    /// Stops the gift consumer (gifts published meanwhile wait in JetStream).
+    pub fn pause_consumer(&self) {
+        if let Some(task) = self.consumer.lock().expect("consumer").take() {
+            task.abort();
+        }
+    }
+
+    /// Starts the gift consumer (4 at a time, quick retries).
+    pub fn resume_consumer(&self) {
+        let consumer = gift_consumer(self.consumer_stars.clone(), 4).retry(FAST_RETRY);
+        let task = tokio::spawn(consumer.run(self.nats.clone()));
+        if let Some(previous) = self.consumer.lock().expect("consumer").replace(task) {
+            previous.abort();
+        }
+    }
+
+    /// A settlement job like the subgraph's, over the test's clock and JetStream.
+    pub fn settlement_job(&self) -> vidgraph_ranking::events::gifts::SettlementJob {
+        vidgraph_ranking::events::gifts::SettlementJob::new(self.stars.clone(), self.clock.clone(), self.nats.clone())
+    }
+
+    /// Waits until JetStream has made at least `count` deliveries to the gift consumer
+    /// (redeliveries included).
+    pub async fn deliveries_reach(&self, count: u64) {
+        let stream = GIFT_STREAM.ensure(&self.nats).await.expect("stream");
+        let deadline = tokio::time::Instant::now() + Duration::from_secs(90);
+        loop {
+            if let Ok(mut consumer) = stream.get_consumer::<pull::Config>(DURABLE).await
+                && let Ok(info) = consumer.info().await
+                && info.delivered.consumer_sequence >= count
+            {
+                return;
+            }
+            assert!(tokio::time::Instant::now() < deadline, "the consumer was not delivered {count} messages in time");
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    }
+
+    /// The gift consumer's dead letters, oldest first.
+    pub async fn dead_letters(&self) -> Vec<DeadLetter> {
+        DeadLetters::new(&self.nats).list(Some(DURABLE), 100, None).await.expect("dead letters").0
+    }
+
+    /// Publishes raw bytes on the gift subject, as a broken publisher would.
+    pub async fn publish_raw(&self, payload: &'static [u8]) {
+        let subject = GIFT_STREAM.subject(&self.nats, GIFT_EVENT_KIND);
+        let ack = self.nats.jetstream.publish(subject, payload.into()).await.expect("publish").await.expect("stored");
+        self.last_sequence.fetch_max(ack.sequence, std::sync::atomic::Ordering::SeqCst);
+    }
+
+    /// Records that something else (a re-drive) published up to stream sequence `sequence`.
+    pub fn published_up_to(&self, sequence: u64) {
+        self.last_sequence.fetch_max(sequence, std::sync::atomic::Ordering::SeqCst);
+    }
+
+    /// The stream's last sequence.
+    pub async fn stream_last(&self) -> u64 {
+        let mut stream = GIFT_STREAM.ensure(&self.nats).await.expect("stream");
+        stream.info().await.expect("stream info").state.last_sequence
     }
 
     /// What the manual clock reads.

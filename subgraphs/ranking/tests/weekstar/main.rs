@@ -7,7 +7,6 @@ use chrono_tz::Tz;
 use harness::{World, at, id};
 use vidgraph_ranking::domain::week::IsoWeek;
 use vidgraph_ranking::domain::weekstar::{Client, SettlementOutcome};
-use vidgraph_ranking::events::gifts::SettlementJob;
 
 fn week(year: i32, week: u32) -> IsoWeek {
     IsoWeek::new(year, week).expect("week exists")
@@ -39,7 +38,7 @@ async fn equal_counts_rank_who_reached_them_first_for_streamers_and_best_support
     assert_eq!(boards[0].week, week(2026, 48));
 
     world.clock.set(at("2026-11-30T00:02:00Z"));
-    SettlementJob::new(world.stars.clone(), world.clock.clone()).tick().await;
+    world.settlement_job().tick().await;
     let settled = world.stars.settled_boards(channel, week(2026, 48), 10).await.expect("read").expect("settled");
     assert_eq!(settled.len(), 1);
     let board = &settled[0];
@@ -161,7 +160,7 @@ async fn settlement_crosses_the_year_boundary_on_the_local_calendar_once_and_rer
     world.gift(channel, "rocket", id(2), id(11), 9, "2027-01-03T16:00:00Z").await; // Monday 00:00: 2027-W01
     world.consumed().await;
 
-    let job = SettlementJob::new(world.stars.clone(), world.clock.clone());
+    let job = world.settlement_job();
     job.tick().await;
     assert!(world.stars.settled_boards(channel, week(2026, 53), 10).await.expect("read").is_none(), "not over yet");
 
@@ -170,7 +169,7 @@ async fn settlement_crosses_the_year_boundary_on_the_local_calendar_once_and_rer
     job.tick().await;
     assert!(world.stars.settled_boards(channel, week(2026, 53), 10).await.expect("read").is_none(), "gifts may still be arriving");
     world.clock.set(at("2027-01-03T16:02:00Z"));
-    let due = world.stars.settle_due(world.clock_now()).await.expect("settle");
+    let due = world.stars.settle_due(world.clock_now(), true).await.expect("settle");
     assert!(due.contains(&(week(2026, 53), SettlementOutcome::Settled { boards: 1 })), "{due:?}");
     let settled = world.stars.settled_boards(channel, week(2026, 53), 10).await.expect("read").expect("settled");
     let entries: Vec<_> = settled[0].entries.iter().map(|e| (e.rank, e.streamer_id, e.gift_count)).collect();
@@ -235,4 +234,121 @@ async fn with_redis_unreachable_the_realtime_boards_are_read_from_postgres() {
     // The page size holds on the fallback too.
     let top = world.stars_without_redis().realtime_boards(channel, Client::Web, 2).await.expect("served from Postgres");
     assert_eq!(top[0].entries.len(), 2);
+}
+
+#[tokio::test]
+async fn gifts_published_during_a_postgres_outage_longer_than_any_delivery_budget_are_each_counted_once() {
+    let (world, faults) = World::start_with_faults(Tz::UTC, at("2026-11-25T12:00:00Z")).await;
+    let channel = id(CHANNEL);
+    world.configure(channel, &["rocket"]).await;
+
+    faults.postgres.cut().await;
+    let first = world.gift(channel, "rocket", id(1), id(10), 2, "2026-11-25T11:00:00Z").await;
+    world.gift(channel, "rocket", id(2), id(11), 3, "2026-11-25T11:01:00Z").await;
+    world.publish(&first).await; // delivered again, as a relay retry would
+    // Three messages, 31 deliveries: at least one of them was delivered 11 times, beyond the
+    // 10 deliveries after which a capped consumer drops a message for good.
+    world.deliveries_reach(31).await;
+
+    faults.postgres.restore();
+    world.consumed().await;
+    assert_eq!(world.board(channel, "rocket").await, [(id(2), 3), (id(1), 2)], "every gift counted, and once");
+    assert!(world.dead_letters().await.is_empty(), "an outage is not the message's fault");
+    world.clock.set(at("2026-11-30T00:00:00Z"));
+    world.stars.settle(week(2026, 48), world.clock_now()).await.expect("settle");
+    let settled = world.stars.settled_boards(channel, week(2026, 48), 10).await.expect("read").expect("settled");
+    let entries: Vec<_> = settled[0].entries.iter().map(|e| (e.streamer_id, e.gift_count)).collect();
+    assert_eq!(entries, [(id(2), 3), (id(1), 2)], "the Postgres counters hold each gift once");
+}
+
+#[tokio::test]
+async fn a_board_whose_redis_write_failed_after_the_count_committed_converges() {
+    let (world, faults) = World::start_with_faults(Tz::UTC, at("2026-11-25T12:00:00Z")).await;
+    let channel = id(CHANNEL);
+    world.configure(channel, &["rocket"]).await;
+    world.gift(channel, "rocket", id(1), id(10), 1, "2026-11-25T10:00:00Z").await;
+    world.consumed().await;
+    assert_eq!(world.board(channel, "rocket").await, [(id(1), 1)], "the board is built in Redis");
+
+    faults.redis.cut().await;
+    world.gift(channel, "rocket", id(1), id(10), 4, "2026-11-25T11:00:00Z").await;
+    // The count commits in Postgres, every board write fails; 11 more deliveries: beyond a
+    // delivery cap of 10.
+    world.deliveries_reach(1 + 11).await;
+    assert_eq!(world.board(channel, "rocket").await, [(id(1), 1)], "stale while Redis is unreachable for the consumer");
+
+    faults.redis.restore();
+    world.consumed().await;
+    assert_eq!(world.board(channel, "rocket").await, [(id(1), 5)], "the board holds Postgres' total");
+}
+
+#[tokio::test]
+async fn a_poison_message_is_dead_lettered_with_its_reason_without_blocking_the_gifts_behind_it() {
+    let world = World::start(Tz::UTC, at("2026-11-25T12:00:00Z")).await;
+    let channel = id(CHANNEL);
+    world.configure(channel, &["rocket"]).await;
+    world.publish_raw(b"{not json").await;
+    let zero = world.gift(channel, "rocket", id(1), id(10), 0, "2026-11-25T10:00:00Z").await;
+    world.gift(channel, "rocket", id(1), id(10), 2, "2026-11-25T10:01:00Z").await;
+    world.consumed().await;
+    assert_eq!(world.board(channel, "rocket").await, [(id(1), 2)], "the gift behind the poison was counted");
+
+    let letters = world.dead_letters().await;
+    assert_eq!(letters.len(), 2, "{letters:?}");
+    assert!(letters[0].reason.starts_with("undecodable payload"), "{}", letters[0].reason);
+    assert_eq!(letters[0].payload, "{not json");
+    assert_eq!((letters[0].stream_sequence, letters[0].deliveries), (1, 1), "set aside at once, from sequence 1");
+    assert!(letters[1].reason.contains("count 0"), "{}", letters[1].reason);
+    assert_eq!(serde_json::from_str::<platform::events::GiftEvent>(&letters[1].payload).expect("payload kept"), zero);
+    assert!(letters.iter().all(|l| l.consumer == vidgraph_ranking::events::gifts::DURABLE && l.subject.ends_with("live.gifts.sent")));
+
+    // Re-driven, it goes back to the gift subject; still invalid, it is dead-lettered again.
+    let dead = platform::consumer::dead_letters::DeadLetters::new(&world.nats);
+    let redriven = dead.redrive(letters[1].id, &[vidgraph_ranking::events::gifts::DURABLE]).await.expect("redrive");
+    assert!(matches!(redriven, platform::consumer::dead_letters::Redrive::Redriven { .. }));
+    assert_eq!(
+        dead.redrive(letters[1].id, &[vidgraph_ranking::events::gifts::DURABLE]).await.expect("again"),
+        platform::consumer::dead_letters::Redrive::NotFound,
+        "re-driven once"
+    );
+    world.published_up_to(world.stream_last().await);
+    world.consumed().await;
+    let after = world.dead_letters().await;
+    assert_eq!(after.len(), 2, "{after:?}");
+    assert_eq!(after[0].id, letters[0].id, "the other one stays");
+    assert!(after[1].id > letters[1].id && after[1].reason == letters[1].reason, "dead-lettered again: {after:?}");
+    assert_eq!(world.board(channel, "rocket").await, [(id(1), 2)]);
+}
+
+#[tokio::test]
+async fn settlement_waits_for_pending_gifts_of_the_week_and_a_gift_after_it_shows_as_late() {
+    let (world, faults) = World::start_with_faults(Tz::UTC, at("2026-11-29T23:00:00Z")).await;
+    let channel = id(CHANNEL);
+    world.configure(channel, &["rocket"]).await;
+    world.gift(channel, "rocket", id(1), id(10), 1, "2026-11-29T22:00:00Z").await;
+    world.consumed().await;
+
+    // The consumer cannot reach Postgres; a gift sent before the week's end waits in JetStream.
+    faults.postgres.cut().await;
+    world.gift(channel, "rocket", id(2), id(11), 5, "2026-11-29T23:59:00Z").await;
+    world.clock.set(at("2026-11-30T01:00:00Z"));
+    let job = world.settlement_job();
+    job.tick().await;
+    assert!(world.stars.settled_boards(channel, week(2026, 48), 10).await.expect("read").is_none(), "a gift of the week is pending");
+
+    faults.postgres.restore();
+    world.consumed().await;
+    job.tick().await;
+    let settled = world.stars.settled_boards(channel, week(2026, 48), 10).await.expect("read").expect("settled once caught up");
+    let entries: Vec<_> = settled[0].entries.iter().map(|e| (e.streamer_id, e.gift_count)).collect();
+    assert_eq!(entries, [(id(2), 5), (id(1), 1)], "the pending gift is in the settlement");
+    assert_eq!(settled[0].late_gift_count, 0);
+
+    // A gift of the settled week that arrives now is recorded as late, not added.
+    let late = world.gift(channel, "rocket", id(1), id(10), 7, "2026-11-29T23:30:00Z").await;
+    world.publish(&late).await;
+    world.consumed().await;
+    let after = world.stars.settled_boards(channel, week(2026, 48), 10).await.expect("read").expect("settled");
+    assert_eq!(after[0].entries, settled[0].entries, "the frozen entries do not move");
+    assert_eq!(after[0].late_gift_count, 7, "counted once, as late");
 }

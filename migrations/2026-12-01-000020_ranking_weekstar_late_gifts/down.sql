@@ -1,0 +1,1 @@
+DROP TABLE ranking.weekstar_late_gifts;
