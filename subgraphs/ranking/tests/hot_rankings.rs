@@ -349,7 +349,7 @@ async fn two_triggers_in_one_process_start_one_run_even_once_the_first_runs_leas
     seed(&world, 6).await;
     let job = world.rankings.job().clone().with_batch_size(2);
     let (first, second) = tokio::join!(job.claim("admin", None), world.rankings.job().claim("weights", None));
-    let mut claimed: Vec<_> = [first, second].into_iter().map(|c| c.expect("claim")).flatten().collect();
+    let mut claimed: Vec<_> = [first, second].into_iter().filter_map(|c| c.expect("claim")).collect();
     assert_eq!(claimed.len(), 1, "two concurrent triggers, one run");
     let running = claimed.pop().expect("claimed");
     let RunOutcome::Interrupted(running) = job.execute(running, Some(Stop::AfterBatches(1))).await.expect("run") else {
