@@ -47,6 +47,9 @@ pub const LEASE_SPEC: LeaseSpec = LeaseSpec::new("ranking.leases", std::time::Du
 /// The lease's name.
 pub const LEASE_NAME: &str = "hot-recompute";
 
+/// How far content's clock (the commit times of lifecycle events) may be behind ours.
+const LIFECYCLE_SKEW: Duration = Duration::minutes(10);
+
 /// A run this process claimed, with the lease it works under.
 #[derive(Debug)]
 pub struct Claimed {
@@ -219,6 +222,15 @@ impl RecomputeJob {
                 return Ok(Built::Stopped);
             }
         }
+        // A batch read before a video was removed or moved may have written it into the build
+        // after the live consumer took it out (`NX` keeps what the consumer wrote, not what it
+        // deleted): take every video whose lifecycle changed since the run began out again
+        // where it no longer belongs. The removal committed before that late write, so this
+        // read, after the last batch, sees it. (`LIFECYCLE_SKEW` covers content's clock.)
+        let changed = videos::changed_since(&mut conn, run.as_of - LIFECYCLE_SKEW).await?;
+        let changed: Vec<_> =
+            changed.into_iter().map(|video| (video.video_id, (video.state == videos::PUBLISHED).then_some(video.region_id))).collect();
+        self.boards.drop_from_build(run.id, &changed).await.map_err(RankingError::internal)?;
         Ok(if stop == Some(Stop::BeforePublish) { Built::Stopped } else { Built::Complete })
     }
 

@@ -139,6 +139,31 @@ impl HotBoards {
         Ok(())
     }
 
+    /// Takes videos out of the build of `run` again: each `(video, None)` (no longer published)
+    /// out of every ranking, each `(video, Some(region))` (published, maybe moved) out of every
+    /// region's but `region`'s. One pipeline.
+    pub async fn drop_from_build(&self, run: Uuid, videos: &[(Uuid, Option<i32>)]) -> anyhow::Result<()> {
+        if videos.is_empty() {
+            return Ok(());
+        }
+        let mut conn = self.redis.pool.get().await?;
+        let scopes = self.scopes(&mut conn).await?;
+        let mut pipe = redis::pipe();
+        let mut commands = 0;
+        for (video, keep) in videos {
+            for scope in scopes.iter().copied().filter(|scope| keep.is_none() || (*scope != GLOBAL && Some(*scope) != *keep)) {
+                for range in TimeRange::ALL {
+                    pipe.zrem(self.build_key(range, scope, run), video.to_string()).ignore();
+                    commands += 1;
+                }
+            }
+        }
+        if commands > 0 {
+            pipe.query_async::<()>(&mut *conn).await?;
+        }
+        Ok(())
+    }
+
     /// The run whose build is in progress, if any.
     async fn building_run(&self, conn: &mut redis::aio::MultiplexedConnection) -> anyhow::Result<Option<Uuid>> {
         let building: Option<String> = conn.get(self.building_key()).await?;
