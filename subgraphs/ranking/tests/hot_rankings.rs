@@ -603,3 +603,20 @@ async fn a_video_removed_or_moved_while_a_rebuild_reads_it_is_not_published_back
         assert!(ids(&world, range, None).await.contains(&moved), "{range:?}: still ranked globally");
     }
 }
+
+#[tokio::test]
+async fn a_late_second_swap_of_a_run_or_an_older_runs_swap_changes_no_ranking() {
+    let world = world().await;
+    let older = Uuid::now_v7();
+    seed(&world, 6).await;
+    rebuild(&world).await;
+    let expected = snapshot(&world).await;
+    assert!(expected.iter().all(|ranking| !ranking.is_empty()));
+    let published = runs(&world).await[0].id;
+    // what a publisher that paused past its fence would send: its build keys are gone (swapped in)
+    let boards = HotBoards::new(world.deps.redis.clone());
+    boards.publish_build(published).await.expect("the same run again");
+    assert_eq!(snapshot(&world).await, expected, "a second swap of the same run is a no-op");
+    boards.publish_build(older).await.expect("an older run");
+    assert_eq!(snapshot(&world).await, expected, "an older run's swap is a no-op");
+}

@@ -25,9 +25,11 @@
 //! could take the run over. Postgres keeps an open transaction's locks until it notices the
 //! session is gone (the kernel keeps a stopped process's socket open; a killed process sends
 //! nothing more), and the swap is one round trip, so this needs a pause inside one round trip
-//! that outlasts the detection of a dead session. If it happens, the late swap publishes the
-//! complete build of the same run (same `as_of` and weights) that the new holder finds gone
-//! and rebuilds from the start (`build_exists`).
+//! that outlasts the detection of a dead session. If it happens anyway, the late swap is still
+//! safe: each ranking's swap is one script that skips a ranking this run or a newer one swapped
+//! in already ([`HotBoards::publish_build`]), so the late one either publishes the complete build
+//! of the same run (same `as_of` and weights; the new holder then finds the build gone and
+//! rebuilds from the start, `build_exists`) or changes nothing.
 
 use super::RankingError;
 use super::rankings::scores;
