@@ -391,7 +391,7 @@ mod tests {
             conns.push(world.conn().await);
         }
         let grants = futures::future::join_all(holders.iter().zip(conns.iter_mut()).map(|(leases, conn)| leases.acquire(conn, JOB))).await;
-        let granted: Vec<Lease> = grants.into_iter().map(|g| g.expect("acquire")).flatten().collect();
+        let granted: Vec<Lease> = grants.into_iter().filter_map(|g| g.expect("acquire")).collect();
         assert_eq!(granted.len(), 1);
         assert_eq!(granted[0].epoch(), 1);
     }

@@ -37,8 +37,14 @@ impl TestServices {
         let mut config = AppConfig::load().expect("test configuration");
         let base_url = config.db.url.expose_secret().to_owned();
         let (admin_url, _) = maintenance_url(&base_url).expect("database URL");
-        let template = ensure_template(&admin_url, &base_url).await;
-        let database = create_database_from(&admin_url, &template).await;
+        let database = loop {
+            let template = ensure_template(&admin_url, &base_url).await;
+            // `None`: the template vanished (swept by a test run with other migrations, e.g. in
+            // another worktree); make it again.
+            if let Some(database) = create_database_from(&admin_url, &template).await {
+                break database;
+            }
+        };
 
         let suffix = uuid::Uuid::new_v4().simple().to_string();
         config.db.url = SecretString::from(with_database(&base_url, &database));
@@ -150,7 +156,7 @@ async fn ensure_template(admin_url: &str, base_url: &str) -> String {
     template
 }
 
-async fn create_database_from(admin_url: &str, template: &str) -> String {
+async fn create_database_from(admin_url: &str, template: &str) -> Option<String> {
     let now = SystemTime::now().duration_since(UNIX_EPOCH).unwrap_or_default().as_secs();
     let name = format!("vgtest_{now}_{}", &uuid::Uuid::new_v4().simple().to_string()[..12]);
     let mut admin = AsyncPgConnection::establish(admin_url).await.expect("connect to the postgres database");
@@ -159,7 +165,11 @@ async fn create_database_from(admin_url: &str, template: &str) -> String {
     let mut attempt = 0;
     loop {
         match admin.batch_execute(&format!("CREATE DATABASE {name} TEMPLATE {template}")).await {
-            Ok(()) => return name,
+            Ok(()) => return Some(name),
+            Err(error) if !database_exists(&mut admin, template).await => {
+                tracing::debug!(%error, "the test template is gone; making it again");
+                return None;
+            }
             Err(error) if attempt < 20 => {
                 attempt += 1;
                 tracing::debug!(%error, attempt, "retrying test database clone");

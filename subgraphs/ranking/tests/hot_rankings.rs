@@ -349,7 +349,7 @@ async fn two_triggers_in_one_process_start_one_run_even_once_the_first_runs_leas
     seed(&world, 6).await;
     let job = world.rankings.job().clone().with_batch_size(2);
     let (first, second) = tokio::join!(job.claim("admin", None), world.rankings.job().claim("weights", None));
-    let mut claimed: Vec<_> = [first, second].into_iter().map(|c| c.expect("claim")).flatten().collect();
+    let mut claimed: Vec<_> = [first, second].into_iter().filter_map(|c| c.expect("claim")).collect();
     assert_eq!(claimed.len(), 1, "two concurrent triggers, one run");
     let running = claimed.pop().expect("claimed");
     let RunOutcome::Interrupted(running) = job.execute(running, Some(Stop::AfterBatches(1))).await.expect("run") else {
@@ -564,4 +564,59 @@ async fn an_older_move_does_not_file_a_video_back_under_its_old_region() {
     assert_eq!(ids(&world, TimeRange::All, None).await, [video]);
     rebuild(&world).await;
     assert_eq!(ids(&world, TimeRange::All, Some(2)).await, [video], "stored under region 2");
+}
+
+#[tokio::test]
+async fn a_video_removed_or_moved_while_a_rebuild_reads_it_is_not_published_back_by_the_rebuild() {
+    let world = world().await;
+    let now = world.clock.now();
+    let videos: Vec<Uuid> = (0..6).map(|_| Uuid::now_v7()).collect();
+    for video in &videos {
+        world.rankings.apply_lifecycle_event(&lifecycle(*video, 1, "published", now - Duration::hours(3))).await.expect("published");
+        world
+            .rankings
+            .apply_stat_event(&stat(*video, 1, now - Duration::days(1), now - Duration::hours(2), likes(3), likes(3)))
+            .await
+            .expect("stat");
+    }
+    rebuild(&world).await;
+    let job = world.rankings.job().clone().with_batch_size(3);
+    let run = job.claim("schedule", None).await.expect("claim").expect("run");
+    let RunOutcome::Interrupted(run) = job.execute(run, Some(Stop::AfterBatches(1))).await.expect("run") else { panic!("run") };
+    // the first batch read videos 0..3 as published in region 1; then video 0 is removed and
+    // video 1 moves to region 2 (the consumer takes them out of the build) ...
+    let (removed, moved) = (videos[0], videos[1]);
+    world.rankings.apply_lifecycle_event(&lifecycle(removed, 1, "removed", now)).await.expect("removed");
+    world.rankings.apply_lifecycle_event(&lifecycle(moved, 2, "published", now)).await.expect("moved");
+    // ... and only then does the batch's write land (as it would when the two interleave)
+    let boards = HotBoards::new(world.deps.redis.clone());
+    let stale: Vec<VideoScores> =
+        [removed, moved].map(|video| VideoScores { video_id: video, region_id: 1, values: [30, 30, 30, 30] }).into();
+    boards.add_to_build(run.run().id, &stale).await.expect("late batch write");
+    assert!(matches!(job.execute(run, None).await.expect("run"), RunOutcome::Finished(_)));
+
+    for range in TimeRange::ALL {
+        assert!(!ids(&world, range, None).await.contains(&removed), "{range:?}");
+        assert!(!ids(&world, range, Some(1)).await.contains(&removed), "{range:?} region 1");
+        assert!(!ids(&world, range, Some(1)).await.contains(&moved), "{range:?}: moved out of region 1");
+        assert!(ids(&world, range, Some(2)).await.contains(&moved), "{range:?}: moved into region 2");
+        assert!(ids(&world, range, None).await.contains(&moved), "{range:?}: still ranked globally");
+    }
+}
+
+#[tokio::test]
+async fn a_late_second_swap_of_a_run_or_an_older_runs_swap_changes_no_ranking() {
+    let world = world().await;
+    let older = Uuid::now_v7();
+    seed(&world, 6).await;
+    rebuild(&world).await;
+    let expected = snapshot(&world).await;
+    assert!(expected.iter().all(|ranking| !ranking.is_empty()));
+    let published = runs(&world).await[0].id;
+    // what a publisher that paused past its fence would send: its build keys are gone (swapped in)
+    let boards = HotBoards::new(world.deps.redis.clone());
+    boards.publish_build(published).await.expect("the same run again");
+    assert_eq!(snapshot(&world).await, expected, "a second swap of the same run is a no-op");
+    boards.publish_build(older).await.expect("an older run");
+    assert_eq!(snapshot(&world).await, expected, "an older run's swap is a no-op");
 }

@@ -123,21 +123,21 @@ impl HotRankings {
             })
             .await?;
         let Some(stored) = stored else { return Ok(()) };
-        // Every region the video may be filed under in Redis, besides the one it belongs to.
-        let mut elsewhere = vec![event.region_id];
-        elsewhere.extend(stored.previous_region);
-        if stored.state != videos::PUBLISHED {
-            elsewhere.push(stored.region_id);
-        } else {
-            elsewhere.retain(|region| *region != stored.region_id);
+        let published = stored.state == videos::PUBLISHED;
+        // The regions it leaves: every one it may be filed under in Redis, but the one it
+        // belongs to while it is published.
+        let mut leave: Vec<i32> = [Some(event.region_id), stored.previous_region, Some(stored.region_id)]
+            .into_iter()
+            .flatten()
+            .filter(|region| !published || *region != stored.region_id)
+            .collect();
+        leave.sort_unstable();
+        leave.dedup();
+        if !published {
+            return self.boards.remove(event.video_id, &leave).await.map_err(RankingError::internal);
         }
-        elsewhere.sort_unstable();
-        elsewhere.dedup();
-        if stored.state != videos::PUBLISHED {
-            return self.boards.remove(event.video_id, &elsewhere).await.map_err(RankingError::internal);
-        }
-        if !elsewhere.is_empty() {
-            self.boards.remove(event.video_id, &elsewhere).await.map_err(RankingError::internal)?;
+        if !leave.is_empty() {
+            self.boards.remove(event.video_id, &leave).await.map_err(RankingError::internal)?;
         }
         self.refresh(event.video_id).await
     }

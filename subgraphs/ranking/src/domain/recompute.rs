@@ -25,9 +25,11 @@
 //! could take the run over. Postgres keeps an open transaction's locks until it notices the
 //! session is gone (the kernel keeps a stopped process's socket open; a killed process sends
 //! nothing more), and the swap is one round trip, so this needs a pause inside one round trip
-//! that outlasts the detection of a dead session. If it happens, the late swap publishes the
-//! complete build of the same run (same `as_of` and weights) that the new holder finds gone
-//! and rebuilds from the start (`build_exists`).
+//! that outlasts the detection of a dead session. If it happens anyway, the late swap is still
+//! safe: each ranking's swap is one script that skips a ranking this run or a newer one swapped
+//! in already ([`HotBoards::publish_build`]), so the late one either publishes the complete build
+//! of the same run (same `as_of` and weights; the new holder then finds the build gone and
+//! rebuilds from the start, `build_exists`) or changes nothing.
 
 use super::RankingError;
 use super::rankings::scores;
@@ -46,6 +48,9 @@ use uuid::Uuid;
 pub const LEASE_SPEC: LeaseSpec = LeaseSpec::new("ranking.leases", std::time::Duration::from_secs(60));
 /// The lease's name.
 pub const LEASE_NAME: &str = "hot-recompute";
+
+/// How far content's clock (the commit times of lifecycle events) may be behind ours.
+const LIFECYCLE_SKEW: Duration = Duration::minutes(10);
 
 /// A run this process claimed, with the lease it works under.
 #[derive(Debug)]
@@ -219,6 +224,15 @@ impl RecomputeJob {
                 return Ok(Built::Stopped);
             }
         }
+        // A batch read before a video was removed or moved may have written it into the build
+        // after the live consumer took it out (`NX` keeps what the consumer wrote, not what it
+        // deleted): take every video whose lifecycle changed since the run began out again
+        // where it no longer belongs. The removal committed before that late write, so this
+        // read, after the last batch, sees it. (`LIFECYCLE_SKEW` covers content's clock.)
+        let changed = videos::changed_since(&mut conn, run.as_of - LIFECYCLE_SKEW).await?;
+        let changed: Vec<_> =
+            changed.into_iter().map(|video| (video.video_id, (video.state == videos::PUBLISHED).then_some(video.region_id))).collect();
+        self.boards.drop_from_build(run.id, &changed).await.map_err(RankingError::internal)?;
         Ok(if stop == Some(Stop::BeforePublish) { Built::Stopped } else { Built::Complete })
     }
 

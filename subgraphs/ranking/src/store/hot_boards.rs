@@ -18,10 +18,13 @@ use uuid::Uuid;
 /// The global scope.
 pub const GLOBAL: i32 = 0;
 
-/// `KEYS[1]` (a build) replaces `KEYS[2]` (its live ranking, same slot); without a build the
-/// ranking is empty now.
-const SWAP_IN: &str =
-    "if redis.call('EXISTS', KEYS[1]) == 1 then redis.call('RENAME', KEYS[1], KEYS[2]) else redis.call('DEL', KEYS[2]) end return 1";
+/// `KEYS[1]` (the build of run `ARGV[1]`) replaces `KEYS[2]` (its live ranking, same slot),
+/// or, without a build, the ranking is empty now; unless `KEYS[3]` records that this run or a
+/// newer one swapped this ranking in already (run ids are UUIDv7: their text sorts by creation
+/// time). So a late second publish of a run, or an older run's, changes nothing.
+const SWAP_IN: &str = "local last = redis.call('GET', KEYS[3]) if last and last >= ARGV[1] then return 0 end \
+    if redis.call('EXISTS', KEYS[1]) == 1 then redis.call('RENAME', KEYS[1], KEYS[2]) else redis.call('DEL', KEYS[2]) end \
+    redis.call('SET', KEYS[3], ARGV[1]) return 1";
 
 /// Deletes `KEYS[1]` only while it holds `ARGV[1]`.
 const DELETE_IF_EQUAL: &str = "if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end return 0";
@@ -73,6 +76,11 @@ impl HotBoards {
 
     fn build_key(&self, range: TimeRange, scope: i32, run: Uuid) -> String {
         format!("{}:build:{run}", self.key(range, scope))
+    }
+
+    /// The run whose build was swapped in last as this ranking (same slot as the ranking).
+    fn swapped_key(&self, range: TimeRange, scope: i32) -> String {
+        format!("{}:swapped", self.key(range, scope))
     }
 
     /// Every scope ever ranked (the global one and each region seen).
@@ -136,6 +144,31 @@ impl HotBoards {
             }
         }
         pipe.query_async::<()>(&mut *conn).await?;
+        Ok(())
+    }
+
+    /// Takes videos out of the build of `run` again: each `(video, None)` (no longer published)
+    /// out of every ranking, each `(video, Some(region))` (published, maybe moved) out of every
+    /// region's but `region`'s. One pipeline.
+    pub async fn drop_from_build(&self, run: Uuid, videos: &[(Uuid, Option<i32>)]) -> anyhow::Result<()> {
+        if videos.is_empty() {
+            return Ok(());
+        }
+        let mut conn = self.redis.pool.get().await?;
+        let scopes = self.scopes(&mut conn).await?;
+        let mut pipe = redis::pipe();
+        let mut commands = 0;
+        for (video, keep) in videos {
+            for scope in scopes.iter().copied().filter(|scope| keep.is_none() || (*scope != GLOBAL && Some(*scope) != *keep)) {
+                for range in TimeRange::ALL {
+                    pipe.zrem(self.build_key(range, scope, run), video.to_string()).ignore();
+                    commands += 1;
+                }
+            }
+        }
+        if commands > 0 {
+            pipe.query_async::<()>(&mut *conn).await?;
+        }
         Ok(())
     }
 
@@ -221,14 +254,22 @@ impl HotBoards {
     /// ranking with one script (`RENAME`, or `DEL` when the build left it empty), so a reader
     /// sees the old ranking or the new one, never a part; then marks the rankings built and
     /// clears the building marker if it is still `run`'s. The caller fences this with the run's
-    /// lease: a second publish of a run whose build was swapped in already would read "no build
-    /// key" as "empty" and delete the rankings.
+    /// lease; should a publish still come late (see `domain::recompute`), a ranking that this run
+    /// or a newer one swapped in already is left alone (a missing build key would otherwise
+    /// read as "empty" and delete it).
     pub async fn publish_build(&self, run: Uuid) -> anyhow::Result<()> {
         let mut conn = self.redis.conn().await?;
         let mut pipe = redis::pipe();
         for scope in self.scopes(&mut conn).await? {
             for range in TimeRange::ALL {
-                pipe.cmd("EVAL").arg(SWAP_IN).arg(2).arg(self.build_key(range, scope, run)).arg(self.key(range, scope)).ignore();
+                pipe.cmd("EVAL")
+                    .arg(SWAP_IN)
+                    .arg(3)
+                    .arg(self.build_key(range, scope, run))
+                    .arg(self.key(range, scope))
+                    .arg(self.swapped_key(range, scope))
+                    .arg(run.to_string())
+                    .ignore();
             }
         }
         pipe.set(self.built_key(), run.to_string()).ignore();

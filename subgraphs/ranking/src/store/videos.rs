@@ -133,6 +133,28 @@ pub async fn lifecycle(conn: &mut AsyncPgConnection, video_id: Uuid) -> QueryRes
         .optional()
 }
 
+/// A video whose state or region changed at or after a time.
+#[derive(Debug, Clone, diesel::QueryableByName)]
+pub struct Changed {
+    /// The video.
+    #[diesel(sql_type = SqlUuid)]
+    pub video_id: Uuid,
+    /// Its state now.
+    #[diesel(sql_type = Text)]
+    pub state: String,
+    /// Its region now.
+    #[diesel(sql_type = Int4)]
+    pub region_id: i32,
+}
+
+/// The videos whose lifecycle changed at or after `since` (by content's commit time).
+pub async fn changed_since(conn: &mut AsyncPgConnection, since: DateTime<Utc>) -> QueryResult<Vec<Changed>> {
+    diesel::sql_query("SELECT video_id, state, region_id FROM ranking.videos WHERE state_at >= $1")
+        .bind::<Timestamptz, _>(since)
+        .load(conn)
+        .await
+}
+
 /// A published video with its lifetime totals and its growth in each range, as of one time.
 #[derive(Debug, Clone, diesel::QueryableByName)]
 pub struct VideoSums {
