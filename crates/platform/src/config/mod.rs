@@ -87,6 +87,7 @@ impl AppConfig {
 }
 
 #[cfg(test)]
+#[expect(clippy::result_large_err, reason = "figment::Jail's closures return figment::Error, whatever its size")]
 mod tests {
     use super::*;
 

@@ -165,7 +165,9 @@ async fn one_prune_pass_deletes_expired_rows_and_keeps_live_ones() {
     // Refresh tokens (beside the one `register` issued): expired long ago, expired within the
     // grace, revoked long ago, used but live (kept for reuse detection), live.
     let grace_days = i64::try_from(platform.services.config().auth.refresh_prune_grace_secs / 86_400).expect("days");
-    let tokens: [(&str, chrono::DateTime<chrono::Utc>, Option<chrono::DateTime<chrono::Utc>>, Option<chrono::DateTime<chrono::Utc>>); 5] = [
+    type Time = chrono::DateTime<chrono::Utc>;
+    // (name, expires_at, used_at, revoked_at)
+    let tokens: [(&str, Time, Option<Time>, Option<Time>); 5] = [
         ("expired-old", days(grace_days + 1), None, None),
         ("expired-recent", days(1), None, None),
         ("revoked-old", now + chrono::Duration::days(20), None, Some(days(grace_days + 1))),

@@ -154,7 +154,10 @@ async fn bad_puts_get_their_status_and_leave_the_upload_pending_with_nothing_on_
     assert_eq!((status, &body["error"]["code"]), (415, &json!("BAD_USER_INPUT")), "{body}");
 
     let signature = url.split("&signature=").nth(1).expect("signature");
-    let tampered = if signature.starts_with('A') { format!("B{}", &signature[1..]) } else { format!("A{}", &signature[1..]) };
+    let tampered = match signature.strip_prefix('A') {
+        Some(rest) => format!("B{rest}"),
+        None => format!("A{}", &signature[1..]),
+    };
     let (status, body) = put(&with_signature(&url, &tampered), "video/mp4", vec![1; 10]).await;
     assert_eq!((status, &body["error"]["code"]), (403, &json!("FORBIDDEN")), "{body}");
     let (status, _) = put(&url.replace("expires=", "expires=9"), "video/mp4", vec![1; 10]).await;
@@ -325,6 +328,52 @@ async fn of_two_puts_racing_through_the_service_one_stages_and_the_other_is_refu
     let (object, tmp) = files_of(&platform, &id).await;
     assert_eq!(Some(sha256_hex(&std::fs::read(&object).expect("object"))), winner.sha256);
     assert!(part_files(&tmp).is_empty(), "{:?}", part_files(&tmp));
+}
+
+#[tokio::test]
+async fn a_put_dropped_mid_way_releases_its_slot_for_the_next_one() {
+    let platform = Platform::start().await;
+    let (_, token, _) = platform.register("ada").await;
+    let created = create(&platform, &token, "video/mp4", None).await;
+    let id = created["id"].as_str().expect("id").to_owned();
+    let url = created["uploadUrl"].as_str().expect("url").to_owned();
+    let signed = reqwest::Url::parse(&url).expect("url");
+    let query: std::collections::HashMap<_, _> = signed.query_pairs().into_owned().collect();
+    let (_, tmp) = files_of(&platform, &id).await;
+
+    // A PUT whose body sends one chunk and then never ends, dropped while it streams (what
+    // happens to a request whose client went away).
+    let service = uploads(&platform);
+    let (upload_id, expires, signature) =
+        (id.parse().expect("uuid"), query["expires"].parse().expect("expires"), query["signature"].clone());
+    let streaming = tokio::spawn(async move {
+        let first = futures::stream::once(async { Ok(bytes::Bytes::from_static(b"half a file")) });
+        let file = upload::IncomingFile {
+            id: upload_id,
+            expires: Some(expires),
+            signature: Some(&signature),
+            content_type: Some("video/mp4"),
+            content_length: None,
+            body: Box::pin(futures::StreamExt::chain(first, futures::stream::pending())),
+        };
+        service.receive(file, chrono::Utc::now()).await
+    });
+    part_files_become(&tmp, 1).await;
+    streaming.abort();
+    let _ = streaming.await;
+    part_files_become(&tmp, 0).await;
+
+    // The claim is released (not left to lapse in an hour): a new PUT gets in.
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    loop {
+        let (status, body) = put(&url, "video/mp4", b"the whole file".to_vec()).await;
+        if status == 201 {
+            break;
+        }
+        assert_eq!((status, &body["error"]["code"]), (409, &json!("CONFLICT")), "{body}");
+        assert!(std::time::Instant::now() < deadline, "the slot stayed claimed");
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
 }
 
 #[tokio::test]

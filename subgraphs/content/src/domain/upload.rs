@@ -330,10 +330,13 @@ impl Uploads {
         if !claimed {
             return Err(ReceiveError::Busy);
         }
-        let outcome = self.stage_and_publish(upload.clone(), receiver, file.body, max_bytes).await;
+        let mut claim = Claim { db: self.db.clone(), id: upload.id, receiver, armed: true };
+        let outcome = self.stage_and_publish(upload, receiver, file.body, max_bytes).await;
         if outcome.is_err() {
-            self.release(upload.id, receiver).await;
+            // Released before answering, so the client's retry finds the slot free.
+            release(&self.db, claim.id, receiver).await;
         }
+        claim.armed = false;
         outcome
     }
 
@@ -356,17 +359,6 @@ impl Uploads {
         }
         // Completion time, not arrival time: a large body can take a while.
         self.publish(upload, receiver, staged, Utc::now()).await
-    }
-
-    /// Gives the claim up after a failed PUT; if that fails too, the claim lapses at its deadline.
-    async fn release(&self, id: Uuid, receiver: Uuid) {
-        let released = match self.db.pool.get().await {
-            Ok(mut conn) => uploads::release(&mut conn, id, receiver).await.map_err(anyhow::Error::from),
-            Err(error) => Err(anyhow::Error::from(error)),
-        };
-        if let Err(error) = released {
-            tracing::warn!(error = %platform::error::DisplayChain(&*error), "could not release an upload claim; it lapses on its own");
-        }
     }
 
     /// The tail of [`Uploads::receive`]: the `pending → complete` update guarded on this PUT's
@@ -477,6 +469,39 @@ pub async fn attach(conn: &mut AsyncPgConnection, upload_id: Uuid, owner_id: Uui
     }
 }
 
+/// A PUT's claim on its slot while it streams. Dropped armed — the request future was dropped
+/// mid-way, as when the connection goes away — it releases the claim in a task of its own, so a
+/// retry need not wait for the claim to lapse (`put_timeout_secs`).
+struct Claim {
+    db: Db,
+    id: Uuid,
+    receiver: Uuid,
+    armed: bool,
+}
+
+impl Drop for Claim {
+    fn drop(&mut self) {
+        if !self.armed {
+            return;
+        }
+        if let Ok(runtime) = tokio::runtime::Handle::try_current() {
+            let (db, id, receiver) = (self.db.clone(), self.id, self.receiver);
+            runtime.spawn(async move { release(&db, id, receiver).await });
+        }
+    }
+}
+
+/// Gives a claim up; if that fails too, the claim lapses at its deadline.
+async fn release(db: &Db, id: Uuid, receiver: Uuid) {
+    let released = match db.pool.get().await {
+        Ok(mut conn) => uploads::release(&mut conn, id, receiver).await.map_err(anyhow::Error::from),
+        Err(error) => Err(anyhow::Error::from(error)),
+    };
+    if let Err(error) = released {
+        tracing::warn!(error = %platform::error::DisplayChain(&*error), "could not release an upload claim; it lapses on its own");
+    }
+}
+
 /// Refuses a new slot of `max_bytes` that would not fit the owner's allowances.
 fn check_allowance(usage: uploads::Usage, max_bytes: i64, config: &StorageConfig) -> Result<(), ContentError> {
     if usage.pending >= i64::from(config.max_pending_uploads_per_user) {
@@ -518,9 +543,10 @@ impl PutLimits {
     /// `body`, failing with [`PutTimedOut`] once it has sent nothing for `idle_secs` or streamed
     /// for `total_secs`; the stream ends there (the staging then removes its partial file).
     fn bound(self, body: ByteStream<'_>) -> ByteStream<'_> {
-        let deadline = tokio::time::Instant::now() + std::time::Duration::from_secs(self.total_secs);
-        let idle_secs = self.idle_secs.max(1);
-        let total_secs = self.total_secs;
+        // Capped like every configured duration, so the instant arithmetic cannot overflow.
+        let total_secs = self.total_secs.min(SECONDS_CAP);
+        let idle_secs = self.idle_secs.clamp(1, SECONDS_CAP);
+        let deadline = tokio::time::Instant::now() + std::time::Duration::from_secs(total_secs);
         Box::pin(futures::stream::unfold(Some(body), move |body| async move {
             let mut body = body?;
             let idle_until = tokio::time::Instant::now() + std::time::Duration::from_secs(idle_secs);
@@ -544,10 +570,12 @@ impl PutLimits {
     }
 }
 
-/// A configured number of seconds, capped at 100 years so date arithmetic cannot overflow.
+/// The most seconds a configured duration counts for (100 years).
+const SECONDS_CAP: u64 = 100 * 365 * 24 * 3600;
+
+/// A configured number of seconds, capped at [`SECONDS_CAP`] so date arithmetic cannot overflow.
 fn seconds(secs: u64) -> Duration {
-    const CAP: u64 = 100 * 365 * 24 * 3600;
-    Duration::seconds(i64::try_from(secs.min(CAP)).unwrap_or(0))
+    Duration::seconds(i64::try_from(secs.min(SECONDS_CAP)).unwrap_or(0))
 }
 
 #[cfg(test)]
