@@ -619,4 +619,73 @@ async fn a_late_second_swap_of_a_run_or_an_older_runs_swap_changes_no_ranking() 
     assert_eq!(snapshot(&world).await, expected, "a second swap of the same run is a no-op");
     boards.publish_build(older).await.expect("an older run");
     assert_eq!(snapshot(&world).await, expected, "an older run's swap is a no-op");
+
+#[tokio::test]
+async fn content_events_published_during_a_postgres_outage_longer_than_any_delivery_budget_are_each_applied_once() {
+    use async_nats::jetstream::consumer::pull;
+    use platform::consumer::RetryPolicy;
+    use platform::events::{CONTENT_STREAM, STAT_EVENT_KIND};
+    use platform::testkit::FaultProxy;
+    use std::time::Duration as StdDuration;
+    use vidgraph_ranking::events::content::{DURABLE, content_consumer};
+
+    let world = world().await;
+    // The consumer reaches Postgres through a proxy and waits 200 ms at most for a connection.
+    let mut config = world._services.config();
+    let postgres = FaultProxy::in_front_of_url(&mut config.db.url).await;
+    config.db.connect_timeout_ms = 200;
+    let proxied = Deps::connect(config, "ranking-consumer").await.expect("deps");
+    let rankings = vidgraph_ranking::hot_rankings(&proxied, world.clock.clone()).await.expect("rankings");
+    let nats = world.deps.nats.clone();
+    let mut stream = CONTENT_STREAM.ensure(&nats).await.expect("stream");
+    let retry = RetryPolicy { initial: StdDuration::from_millis(50), max: StdDuration::from_millis(200) };
+    let consumer = tokio::spawn(content_consumer(rankings, &nats).retry(retry).run(nats.clone()));
+
+    postgres.cut().await;
+    let now = world.clock.now();
+    let video = Uuid::now_v7();
+    let events: Vec<StatEvent> = (1..=3).map(|n| stat(video, 2, now, now + Duration::seconds(n), likes(1), likes(n))).collect();
+    let subject = CONTENT_STREAM.subject(&nats, STAT_EVENT_KIND);
+    for event in events.iter().chain([&events[0]]) {
+        let payload = serde_json::to_vec(event).expect("json");
+        nats.jetstream.publish(subject.clone(), payload.into()).await.expect("publish").await.expect("stored");
+    }
+    // Four messages, 41 deliveries: one of them was delivered at least 11 times, beyond a cap of 10.
+    let deadline = tokio::time::Instant::now() + StdDuration::from_secs(90);
+    let delivered = |count: u64| {
+        let stream = stream.clone();
+        async move {
+            match stream.get_consumer::<pull::Config>(DURABLE).await {
+                Ok(mut consumer) => consumer.info().await.map(|info| info.delivered.consumer_sequence >= count).unwrap_or(false),
+                Err(_) => false,
+            }
+        }
+    };
+    while !delivered(41).await {
+        assert!(tokio::time::Instant::now() < deadline, "the consumer was not redelivered in time");
+        tokio::time::sleep(StdDuration::from_millis(50)).await;
+    }
+
+    postgres.restore();
+    let last = stream.info().await.expect("info").state.last_sequence;
+    loop {
+        let mut consumer = stream.get_consumer::<pull::Config>(DURABLE).await.expect("consumer");
+        if consumer.info().await.expect("info").ack_floor.stream_sequence >= last {
+            break;
+        }
+        assert!(tokio::time::Instant::now() < deadline, "the consumer did not catch up in time");
+        tokio::time::sleep(StdDuration::from_millis(50)).await;
+    }
+    consumer.abort();
+
+    let mut conn = world.deps.db.pool.get().await.expect("conn");
+    let sum: Total = diesel_async::RunQueryDsl::get_result(
+        diesel::sql_query("SELECT coalesce(sum(likes), 0)::bigint AS n FROM ranking.stat_buckets"),
+        &mut conn,
+    )
+    .await
+    .expect("sum");
+    assert_eq!(sum.n, 3, "three likes, each applied once (the duplicate too)");
+    rebuild(&world).await;
+    assert_eq!(ids(&world, TimeRange::Day, Some(2)).await, [video]);
 }
