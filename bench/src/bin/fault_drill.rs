@@ -138,11 +138,10 @@ struct Ledger {
 impl Ledger {
     async fn totals(&self, table: &str) -> Result<HashMap<Uuid, (i64, i64)>> {
         let mut conn = self.db.pool.get().await?;
-        let rows: Vec<Totals> =
-            diesel::sql_query(format!("SELECT video_id, likes, views FROM {table} WHERE video_id = ANY($1)"))
-                .bind::<Array<SqlUuid>, _>(&self.videos)
-                .load(&mut conn)
-                .await?;
+        let rows: Vec<Totals> = diesel::sql_query(format!("SELECT video_id, likes, views FROM {table} WHERE video_id = ANY($1)"))
+            .bind::<Array<SqlUuid>, _>(&self.videos)
+            .load(&mut conn)
+            .await?;
         Ok(rows.into_iter().map(|row| (row.video_id, (row.likes, row.views))).collect())
     }
 
@@ -262,7 +261,8 @@ impl Api {
 async fn main() -> Result<()> {
     let args = Args::parse();
     let faults: Vec<Fault> = args.faults.iter().map(|spec| Fault::parse(spec)).collect::<Result<_>>()?;
-    let tokens: Vec<String> = std::fs::read_to_string(&args.tokens_file)?.lines().filter(|l| !l.trim().is_empty()).map(str::to_owned).collect();
+    let tokens: Vec<String> =
+        std::fs::read_to_string(&args.tokens_file)?.lines().filter(|l| !l.trim().is_empty()).map(str::to_owned).collect();
     let admin = std::fs::read_to_string(&args.admin_token_file)?.trim().to_owned();
     anyhow::ensure!(!tokens.is_empty(), "no viewer tokens");
     let config = AppConfig::load()?;
@@ -304,8 +304,24 @@ async fn main() -> Result<()> {
     let running = Arc::new(AtomicBool::new(true));
     let pairs = Arc::new((tokens, videos));
     let load = vec![
-        tokio::spawn(interaction_load(api.clone(), pairs.clone(), "mutation($id: ID!) { likeVideo(id: $id) { id } }", args.rate, published.clone(), running.clone(), true)),
-        tokio::spawn(interaction_load(api.clone(), pairs.clone(), "mutation($id: ID!) { recordView(id: $id) { counted } }", args.rate, published.clone(), running.clone(), false)),
+        tokio::spawn(interaction_load(
+            api.clone(),
+            pairs.clone(),
+            "mutation($id: ID!) { likeVideo(id: $id) { id } }",
+            args.rate,
+            published.clone(),
+            running.clone(),
+            true,
+        )),
+        tokio::spawn(interaction_load(
+            api.clone(),
+            pairs.clone(),
+            "mutation($id: ID!) { recordView(id: $id) { counted } }",
+            args.rate,
+            published.clone(),
+            running.clone(),
+            false,
+        )),
         tokio::spawn(gift_load(nats.clone(), channel, args.rate, published.clone(), running.clone())),
     ];
     tokio::time::sleep(args.warmup).await;
@@ -330,7 +346,10 @@ async fn main() -> Result<()> {
         task.await?;
     }
     let settled = converge(&ledger, &api, &published, args.converge_limit).await;
-    println!("load stopped; {}", settled.map_or("the platform did NOT settle".to_owned(), |d| format!("settled {:.1} s later", d.as_secs_f64())));
+    println!(
+        "load stopped; {}",
+        settled.map_or("the platform did NOT settle".to_owned(), |d| format!("settled {:.1} s later", d.as_secs_f64()))
+    );
 
     // Stat events: content's committed counters are the truth.
     let content = ledger.content_totals().await?;

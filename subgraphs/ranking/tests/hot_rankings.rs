@@ -619,6 +619,7 @@ async fn a_late_second_swap_of_a_run_or_an_older_runs_swap_changes_no_ranking() 
     assert_eq!(snapshot(&world).await, expected, "a second swap of the same run is a no-op");
     boards.publish_build(older).await.expect("an older run");
     assert_eq!(snapshot(&world).await, expected, "an older run's swap is a no-op");
+}
 
 #[tokio::test]
 async fn content_events_published_during_a_postgres_outage_longer_than_any_delivery_budget_are_each_applied_once() {

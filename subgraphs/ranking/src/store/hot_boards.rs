@@ -154,7 +154,7 @@ impl HotBoards {
         if videos.is_empty() {
             return Ok(());
         }
-        let mut conn = self.redis.pool.get().await?;
+        let mut conn = self.redis.conn().await?;
         let scopes = self.scopes(&mut conn).await?;
         let mut pipe = redis::pipe();
         let mut commands = 0;
