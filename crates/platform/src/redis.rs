@@ -10,13 +10,81 @@
 //! with a code).
 
 use crate::config::RedisConfig;
-use bb8_redis::RedisConnectionManager;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
 /// A pooled connection.
 pub type RedisConn<'a> = bb8::PooledConnection<'a, RedisConnectionManager>;
+
+/// Opens multiplexed connections and tells the pool which ones broke. (bb8-redis' manager
+/// cannot: its `has_broken` is always false, so without a `PING` per checkout a connection cut
+/// by a Redis restart or a network blip would be handed out, and fail, forever.)
+pub struct RedisConnectionManager {
+    client: redis::Client,
+}
+
+impl bb8::ManageConnection for RedisConnectionManager {
+    type Connection = RedisConnection;
+    type Error = redis::RedisError;
+
+    async fn connect(&self) -> Result<RedisConnection, redis::RedisError> {
+        Ok(RedisConnection { inner: self.client.get_multiplexed_async_connection().await?, broken: false })
+    }
+
+    async fn is_valid(&self, conn: &mut RedisConnection) -> Result<(), redis::RedisError> {
+        redis::cmd("PING").query_async::<String>(conn).await.map(drop)
+    }
+
+    fn has_broken(&self, conn: &mut RedisConnection) -> bool {
+        conn.broken
+    }
+}
+
+/// A multiplexed Redis connection that remembers a failure of the connection itself (I/O, a
+/// dropped connection, a response timeout), so the pool discards it when it comes back instead
+/// of lending it out again. Command errors (a wrong type, a script error) leave it in use.
+pub struct RedisConnection {
+    inner: redis::aio::MultiplexedConnection,
+    broken: bool,
+}
+
+impl RedisConnection {
+    fn note<T>(&mut self, result: &redis::RedisResult<T>) {
+        if let Err(error) = result
+            && (error.is_io_error() || error.is_connection_dropped() || error.is_timeout() || error.is_unrecoverable_error())
+        {
+            self.broken = true;
+        }
+    }
+}
+
+impl redis::aio::ConnectionLike for RedisConnection {
+    fn req_packed_command<'a>(&'a mut self, cmd: &'a redis::Cmd) -> redis::RedisFuture<'a, redis::Value> {
+        Box::pin(async move {
+            let result = self.inner.req_packed_command(cmd).await;
+            self.note(&result);
+            result
+        })
+    }
+
+    fn req_packed_commands<'a>(
+        &'a mut self,
+        pipeline: &'a redis::Pipeline,
+        offset: usize,
+        count: usize,
+    ) -> redis::RedisFuture<'a, Vec<redis::Value>> {
+        Box::pin(async move {
+            let result = self.inner.req_packed_commands(pipeline, offset, count).await;
+            self.note(&result);
+            result
+        })
+    }
+
+    fn get_db(&self) -> i64 {
+        self.inner.get_db()
+    }
+}
 /// Why no connection could be had.
 pub type RedisPoolError = bb8::RunError<redis::RedisError>;
 
@@ -32,13 +100,13 @@ pub struct Redis {
 impl Redis {
     /// Builds the pool lazily (fails only on a malformed URL).
     pub fn connect(config: &RedisConfig) -> anyhow::Result<Redis> {
-        let manager = RedisConnectionManager::new(config.url.as_str())?;
+        let manager = RedisConnectionManager { client: redis::Client::open(config.url.as_str())? };
         let connect_failures = Arc::new(tokio::sync::Notify::new());
         let pool = bb8::Pool::builder()
             .max_size(config.pool_size)
             .connection_timeout(Duration::from_millis(config.connect_timeout_ms.max(1)))
             // A PING before every checkout doubles the round trips of every command; a broken
-            // connection shows itself on first use and bb8 then drops it.
+            // connection shows itself on first use and is dropped when it comes back.
             .test_on_check_out(false)
             // A refused connection is an answer: give up on it instead of retrying until the
             // connection timeout, and tell the waiting callers (`conn`).
@@ -158,6 +226,23 @@ mod tests {
         assert!(redis.breaker.is_open(), "the failure opened the fast-fail window");
         let second = tokio::time::timeout(Duration::from_secs(20), redis.conn()).await.expect("not stuck");
         assert!(second.is_err());
+    }
+
+    #[tokio::test]
+    async fn a_connection_cut_under_the_pool_is_replaced_not_lent_out_again() {
+        let mut config = RedisConfig { retry_after_ms: 0, ..RedisConfig::default() };
+        let proxy = crate::testkit::FaultProxy::in_front_of_plain_url(&mut config.url).await;
+        let redis = Redis::connect(&config).expect("pool");
+        let ping = |redis: Redis| async move {
+            let mut conn = redis.conn().await?;
+            redis::cmd("PING").query_async::<String>(&mut *conn).await.map_err(anyhow::Error::from)
+        };
+        ping(redis.clone()).await.expect("through the proxy");
+        proxy.cut().await;
+        assert!(ping(redis.clone()).await.is_err(), "the pooled connection was cut");
+        proxy.restore();
+        // Without `has_broken`, the pool would hand out the dead connection again and again.
+        ping(redis.clone()).await.expect("a fresh connection after the cut");
     }
 
     #[tokio::test]

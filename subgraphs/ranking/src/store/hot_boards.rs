@@ -173,7 +173,7 @@ impl HotBoards {
     }
 
     /// The run whose build is in progress, if any.
-    async fn building_run(&self, conn: &mut redis::aio::MultiplexedConnection) -> anyhow::Result<Option<Uuid>> {
+    async fn building_run(&self, conn: &mut platform::redis::RedisConnection) -> anyhow::Result<Option<Uuid>> {
         let building: Option<String> = conn.get(self.building_key()).await?;
         Ok(building.and_then(|run| run.parse().ok()))
     }
@@ -242,7 +242,7 @@ impl HotBoards {
     }
 
     /// Every scope ever ranked, the global one included.
-    async fn scopes(&self, conn: &mut redis::aio::MultiplexedConnection) -> anyhow::Result<Vec<i32>> {
+    async fn scopes(&self, conn: &mut platform::redis::RedisConnection) -> anyhow::Result<Vec<i32>> {
         let mut scopes: Vec<i32> = conn.smembers(self.scopes_key()).await?;
         scopes.push(GLOBAL);
         scopes.sort_unstable();
