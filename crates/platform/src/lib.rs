@@ -12,6 +12,7 @@ pub mod migrate;
 pub mod nats;
 pub mod outbox;
 pub mod rate_limit;
+pub mod realtime;
 pub mod redis;
 pub mod request;
 pub mod schema;

@@ -9,10 +9,13 @@ pub struct NatsConfig {
     /// `VIDGRAPH_NATS__SUBJECT_PREFIX`: prepended to every subject and stream name, so parallel
     /// tests (and deployments) sharing one server never see each other's messages; default `vg`.
     pub subject_prefix: String,
+    /// `VIDGRAPH_NATS__REALTIME_QUEUE`: real-time messages queued per local subscriber before
+    /// the newest are dropped for it (see `platform::realtime`); default 32.
+    pub realtime_queue: usize,
 }
 
 impl Default for NatsConfig {
     fn default() -> Self {
-        Self { url: "nats://127.0.0.1:4222".into(), subject_prefix: "vg".into() }
+        Self { url: "nats://127.0.0.1:4222".into(), subject_prefix: "vg".into(), realtime_queue: 32 }
     }
 }
