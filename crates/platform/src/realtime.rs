@@ -82,7 +82,7 @@ impl Hub {
 
     /// A stream of the payloads published to `subject` from now on. The first subscriber of a
     /// subject opens its NATS subscription; once this returns, the server has registered it, so
-    /// a message published afterwards is not missed. Dropping the last subscriber of a subject
+    /// a message published afterwards by any client is not missed. Dropping the last subscriber of a subject
     /// unsubscribes from NATS.
     pub async fn subscribe(&self, subject: &str) -> Result<Subscription, SubscribeError> {
         let (sender, receiver) = mpsc::channel(self.inner.capacity);
@@ -149,8 +149,7 @@ impl Hub {
 async fn read_topic(hub: Weak<Inner>, topic: Arc<Topic>, ready: watch::Sender<Option<Result<(), String>>>) {
     let Some(client) = hub.upgrade().map(|hub| hub.client.clone()) else { return };
     let subscribed = match client.subscribe(topic.subject.clone()).await {
-        // The server has registered the subscription once the flush returns.
-        Ok(subscriber) => client.flush().await.map(|()| subscriber).map_err(|error| error.to_string()),
+        Ok(subscriber) => server_round_trip(&client).await.map(|()| subscriber),
         Err(error) => Err(error.to_string()),
     };
     let mut subscriber = match subscribed {
@@ -174,6 +173,19 @@ async fn read_topic(hub: Weak<Inner>, topic: Arc<Topic>, ready: watch::Sender<Op
         hub.forget(&topic);
     }
     lock(&topic.subscribers).entries.clear();
+}
+
+/// Returns once the server has processed everything this client sent before: a request nobody
+/// answers comes back as "no responders" only after the server has read the commands before it
+/// on this connection (a flush only empties the client's buffer). So a message published by any
+/// client after `subscribe` returns reaches the subscription.
+async fn server_round_trip(client: &async_nats::Client) -> Result<(), String> {
+    let subject = format!("_VG_SYNC.{}", uuid::Uuid::new_v4().simple());
+    match client.request(subject, Bytes::new()).await {
+        Err(error) if error.kind() == async_nats::client::RequestErrorKind::NoResponders => Ok(()),
+        Err(error) => Err(error.to_string()),
+        Ok(_) => Ok(()),
+    }
 }
 
 impl Inner {

@@ -2,15 +2,15 @@
 //! local subscribers share it, and bounded per-subscriber queues.
 
 use futures::StreamExt;
-use platform::realtime::Hub;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
+use vidgraph_platform::realtime::Hub;
 
 fn nats_address() -> String {
-    let url = platform::config::AppConfig::load().expect("configuration").nats.url;
+    let url = vidgraph_platform::config::AppConfig::load().expect("configuration").nats.url;
     url.trim_start_matches("nats://").split(',').next().expect("a server").to_owned()
 }
 
@@ -18,8 +18,9 @@ fn subject(name: &str) -> String {
     format!("vgtest_{}.realtime.{name}", uuid::Uuid::new_v4().simple())
 }
 
-/// Sits between one NATS client and the server and counts the `SUB` and `UNSUB` commands the
-/// client sends: what the server is asked to hold, whatever the client library reports.
+/// Sits between one NATS client and the server and counts the `SUB` commands for one subject
+/// and the `UNSUB` commands the client sends: what the server is asked to hold, whatever the
+/// client library reports.
 struct CountingProxy {
     address: String,
     subs: Arc<AtomicUsize>,
@@ -27,7 +28,8 @@ struct CountingProxy {
 }
 
 impl CountingProxy {
-    async fn start() -> CountingProxy {
+    async fn start(subject: &str) -> CountingProxy {
+        let sub_prefix = format!("SUB {subject} ").into_bytes();
         let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
         let address = listener.local_addr().expect("address").to_string();
         let (subs, unsubs) = (Arc::new(AtomicUsize::new(0)), Arc::new(AtomicUsize::new(0)));
@@ -43,18 +45,23 @@ impl CountingProxy {
             let mut pending = Vec::new();
             let mut buffer = [0_u8; 8192];
             while let Ok(read) = client_read.read(&mut buffer).await {
-                if read == 0 || server_write.write_all(&buffer[..read]).await.is_err() {
+                if read == 0 {
                     break;
                 }
-                // The hub's client never publishes here, so every line is a protocol command.
+                // Counted before forwarding, so a command is counted before the server answers
+                // anything sent after it. The hub's client never publishes here, so every line is
+                // a protocol command.
                 pending.extend_from_slice(&buffer[..read]);
                 while let Some(end) = pending.windows(2).position(|pair| pair == b"\r\n") {
                     let line: Vec<u8> = pending.drain(..end + 2).collect();
-                    if line.starts_with(b"SUB ") {
+                    if line.starts_with(&sub_prefix) {
                         sub_count.fetch_add(1, Ordering::SeqCst);
                     } else if line.starts_with(b"UNSUB ") {
                         unsub_count.fetch_add(1, Ordering::SeqCst);
                     }
+                }
+                if server_write.write_all(&buffer[..read]).await.is_err() {
+                    break;
                 }
             }
         });
@@ -79,7 +86,7 @@ async fn publish(client: &async_nats::Client, subject: &str, payload: String) {
     client.flush().await.expect("flush");
 }
 
-async fn next_payload(subscription: &mut platform::realtime::Subscription) -> String {
+async fn next_payload(subscription: &mut vidgraph_platform::realtime::Subscription) -> String {
     let payload = tokio::time::timeout(Duration::from_secs(10), subscription.next()).await.expect("a message in time").expect("open");
     String::from_utf8(payload.to_vec()).expect("utf-8")
 }
@@ -94,10 +101,10 @@ async fn eventually(what: &str, condition: impl Fn() -> bool) {
 
 #[tokio::test]
 async fn local_subscribers_of_one_subject_share_one_nats_subscription_until_the_last_leaves() {
-    let proxy = CountingProxy::start().await;
+    let subject = subject("shared");
+    let proxy = CountingProxy::start(&subject).await;
     let client = async_nats::connect(&proxy.address).await.expect("connect through the proxy");
     let hub = Hub::new(client, 8);
-    let subject = subject("shared");
 
     let mut subscriptions = Vec::new();
     for _ in 0..50 {

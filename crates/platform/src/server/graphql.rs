@@ -139,9 +139,8 @@ fn stream_events<E: Executor>(state: &ServerState<E>, request: async_graphql::Re
         .execute_stream(request, None)
         .map(|mut response| {
             ensure_error_codes(&mut response);
-            let data = serde_json::to_string(&response).unwrap_or_else(|_| {
-                r#"{"errors":[{"message":"Internal server error","extensions":{"code":"INTERNAL"}}]}"#.to_owned()
-            });
+            let data = serde_json::to_string(&response)
+                .unwrap_or_else(|_| r#"{"errors":[{"message":"Internal server error","extensions":{"code":"INTERNAL"}}]}"#.to_owned());
             Ok::<_, Infallible>(Event::default().event("next").data(data))
         })
         .chain(futures::stream::once(async { Ok(Event::default().event("complete").data("")) }));

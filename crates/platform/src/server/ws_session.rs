@@ -310,12 +310,22 @@ where
 #[serde(tag = "type", rename_all = "snake_case")]
 enum ServerMessage<'a> {
     ConnectionAck,
-    ConnectionError { payload: serde_json::Value },
+    ConnectionError {
+        payload: serde_json::Value,
+    },
     /// `graphql-transport-ws`.
-    Next { id: &'a str, payload: &'a Response },
+    Next {
+        id: &'a str,
+        payload: &'a Response,
+    },
     /// Legacy `graphql-ws`.
-    Data { id: &'a str, payload: &'a Response },
-    Complete { id: &'a str },
+    Data {
+        id: &'a str,
+        payload: &'a Response,
+    },
+    Complete {
+        id: &'a str,
+    },
     Pong,
 }
 
