@@ -129,9 +129,9 @@ fn has_json_content_type(headers: &HeaderMap) -> bool {
 
 /// A subscription over HTTP: GraphQL over SSE in distinct-connections mode (one stream per
 /// subscription; an `event: next` per result, then `event: complete`). It is the router's HTTP
-/// streaming transport to subgraphs, and what a browser's `EventSource` client speaks. The
-/// stream is polled only when the socket takes more, so a slow reader backs up into the
-/// subscription's bounded source queue (the real-time hub), not into this process's memory.
+/// streaming transport to subgraphs, and what a browser's `EventSource` client speaks. hyper
+/// pulls the next event only when the connection has written the previous ones, so a slow
+/// reader backs up into the subscription's source (the real-time hub's bounded queue).
 fn stream_events<E: Executor>(state: &ServerState<E>, request: async_graphql::Request) -> Response {
     metrics::counter!("graphql_requests_total", "subgraph" => state.subgraph, "outcome" => "stream").increment(1);
     let events = state

@@ -100,7 +100,8 @@ where
 
 /// What one subscription produced.
 enum Event {
-    Next(Arc<str>, Response),
+    /// Boxed: a response is large, and most events of a busy socket wait in `SelectAll` briefly.
+    Next(Arc<str>, Box<Response>),
     Done(Arc<str>),
 }
 
@@ -204,7 +205,7 @@ where
                 let events = self
                     .executor
                     .execute_stream(payload, Some(data))
-                    .map(move |response| Event::Next(Arc::clone(&key), response))
+                    .map(move |response| Event::Next(Arc::clone(&key), Box::new(response)))
                     .chain(futures::stream::once(async move { Event::Done(done) }));
                 self.streams.push(Abortable::new(events, registration).boxed());
                 self.active.insert(id, abort);
