@@ -15,6 +15,7 @@ pub mod nats;
 pub mod outbox;
 pub mod periodic;
 pub mod rate_limit;
+pub mod realtime;
 pub mod redis;
 pub mod request;
 pub mod schema;

@@ -1,6 +1,7 @@
 //! The NATS client and JetStream context, with a subject prefix that isolates tests.
 
 use crate::config::NatsConfig;
+use crate::realtime::Hub;
 
 /// A connected NATS client.
 #[derive(Clone)]
@@ -10,6 +11,7 @@ pub struct Nats {
     /// JetStream, for work that must not be lost.
     pub jetstream: async_nats::jetstream::Context,
     prefix: String,
+    realtime: Hub,
 }
 
 impl Nats {
@@ -21,12 +23,19 @@ impl Nats {
             .connect(config.url.as_str())
             .await?;
         let jetstream = async_nats::jetstream::new(client.clone());
-        Ok(Nats { client, jetstream, prefix: config.subject_prefix.clone() })
+        let realtime = Hub::new(client.clone(), config.realtime_queue);
+        Ok(Nats { client, jetstream, prefix: config.subject_prefix.clone(), realtime })
     }
 
     /// The full subject for `name` under this deployment's prefix.
     pub fn subject(&self, name: &str) -> String {
         format!("{}.{name}", self.prefix)
+    }
+
+    /// The process's real-time fan-out: every local subscription to a core subject goes through
+    /// it, so a subject costs one NATS subscription however many GraphQL subscriptions share it.
+    pub fn realtime(&self) -> &Hub {
+        &self.realtime
     }
 
     /// This deployment's prefix (stream names start with it).

@@ -15,10 +15,19 @@ pub struct NatsConfig {
     /// `VIDGRAPH_NATS__RETRY_MAX_MS`: longest pause between retries of a failing message (the
     /// probe interval while a backend stays down); default 30000.
     pub retry_max_ms: u64,
+    /// `VIDGRAPH_NATS__REALTIME_QUEUE`: real-time messages queued per local subscriber before
+    /// the newest are dropped for it (see `platform::realtime`); default 32.
+    pub realtime_queue: usize,
 }
 
 impl Default for NatsConfig {
     fn default() -> Self {
-        Self { url: "nats://127.0.0.1:4222".into(), subject_prefix: "vg".into(), retry_initial_ms: 1_000, retry_max_ms: 30_000 }
+        Self {
+            url: "nats://127.0.0.1:4222".into(),
+            subject_prefix: "vg".into(),
+            retry_initial_ms: 1_000,
+            retry_max_ms: 30_000,
+            realtime_queue: 32,
+        }
     }
 }

@@ -13,7 +13,10 @@ use async_graphql::{Executor, ServerError};
 use axum::body::Bytes;
 use axum::extract::{ConnectInfo, FromRequestParts, Request, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::response::sse::{Event, KeepAlive, Sse};
 use axum::response::{Html, IntoResponse, Response};
+use futures::StreamExt;
+use std::convert::Infallible;
 use std::net::SocketAddr;
 use std::time::Instant;
 use tracing::Instrument;
@@ -100,6 +103,9 @@ async fn execute<E: Executor>(
     if let Some(host) = RequestHost::from_headers(headers) {
         request = request.data(host);
     }
+    if accepts_event_stream(headers) && is_subscription(&request) {
+        return stream_events(state, request);
+    }
     let started = Instant::now();
     let mut response = state.executor.execute(request).instrument(span).await;
     ensure_error_codes(&mut response);
@@ -125,11 +131,43 @@ fn has_json_content_type(headers: &HeaderMap) -> bool {
     })
 }
 
+/// A subscription over HTTP: GraphQL over SSE in distinct-connections mode (one stream per
+/// subscription; an `event: next` per result, then `event: complete`). It is the router's HTTP
+/// streaming transport to subgraphs, and what a browser's `EventSource` client speaks. hyper
+/// pulls the next event only when the connection has written the previous ones, so a slow
+/// reader backs up into the subscription's source (the real-time hub's bounded queue).
+fn stream_events<E: Executor>(state: &ServerState<E>, request: async_graphql::Request) -> Response {
+    metrics::counter!("graphql_requests_total", "subgraph" => state.subgraph, "outcome" => "stream").increment(1);
+    let events = state
+        .executor
+        .execute_stream(request, None)
+        .map(|mut response| {
+            ensure_error_codes(&mut response);
+            let data = serde_json::to_string(&response)
+                .unwrap_or_else(|_| r#"{"errors":[{"message":"Internal server error","extensions":{"code":"INTERNAL"}}]}"#.to_owned());
+            Ok::<_, Infallible>(Event::default().event("next").data(data))
+        })
+        .chain(futures::stream::once(async { Ok(Event::default().event("complete").data("")) }));
+    Sse::new(events).keep_alive(KeepAlive::default()).into_response()
+}
+
+fn accepts_event_stream(headers: &HeaderMap) -> bool {
+    headers.get(header::ACCEPT).and_then(|value| value.to_str().ok()).is_some_and(|accept| accept.contains("text/event-stream"))
+}
+
+fn is_subscription(request: &async_graphql::Request) -> bool {
+    selected_operation_is(request, OperationType::Subscription)
+}
+
 fn accepts_html(headers: &HeaderMap) -> bool {
     headers.get(header::ACCEPT).and_then(|value| value.to_str().ok()).is_some_and(|accept| accept.contains("text/html"))
 }
 
 fn is_mutation(request: &async_graphql::Request) -> bool {
+    selected_operation_is(request, OperationType::Mutation)
+}
+
+fn selected_operation_is(request: &async_graphql::Request, kind: OperationType) -> bool {
     let Ok(document) = async_graphql::parser::parse_query(&request.query) else {
         return false; // the executor reports the syntax error
     };
@@ -139,7 +177,7 @@ fn is_mutation(request: &async_graphql::Request) -> bool {
             (None, _) => true,
             (Some(_), None) => false,
         };
-        selected && operation.node.ty == OperationType::Mutation
+        selected && operation.node.ty == kind
     })
 }
 

@@ -4,6 +4,7 @@
 mod graphql;
 mod health;
 mod websocket;
+mod ws_session;
 
 use crate::deps::{Deps, InitError};
 use crate::telemetry;

@@ -3,18 +3,27 @@
 //! The router sends the client's headers in the `connection_init` payload (lowercase keys), not
 //! on the upgrade request, so the token is verified there, once per connection.
 
-use super::ServerState;
+use super::{ServerState, ws_session};
 use crate::auth::{TokenVerifier, Viewer};
 use crate::error::{ApiError, ErrorCode};
 use crate::request::{ClientAddr, bearer_token};
+use async_graphql::http::WebSocketProtocols;
 use async_graphql::{Data, ErrorExtensions, Executor};
-use async_graphql_axum::{GraphQLProtocol, GraphQLWebSocket};
+use axum::extract::ConnectInfo;
+use axum::extract::State;
 use axum::extract::ws::WebSocketUpgrade;
-use axum::extract::{ConnectInfo, FromRequestParts, State};
 use axum::http::request::Parts;
+use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
+use futures::StreamExt;
 use std::net::SocketAddr;
+use std::str::FromStr;
 use std::sync::Arc;
+
+/// Bytes read from the socket at a time: client messages are small (`subscribe`, `ping`).
+const READ_BUFFER_BYTES: usize = 8 * 1024;
+/// Bytes gathered before a write (a flush after each batch writes whatever is gathered).
+const WRITE_BUFFER_BYTES: usize = 32 * 1024;
 
 /// `GET /ws`.
 pub(crate) async fn upgrade<E: Executor>(
@@ -35,20 +44,27 @@ pub(crate) async fn serve<E: Executor>(
     parts: &mut Parts,
     client: ClientAddr,
 ) -> Response {
-    let protocol = match GraphQLProtocol::from_request_parts(parts, &state).await {
-        Ok(protocol) => protocol,
-        Err(rejection) => return rejection.into_response(),
+    let Some(protocol) = negotiate_protocol(parts) else {
+        return StatusCode::BAD_REQUEST.into_response();
     };
     let verifier = state.deps.verifier.clone();
     let executor = state.executor.clone();
     upgrade
         .protocols(["graphql-transport-ws", "graphql-ws"])
+        .read_buffer_size(READ_BUFFER_BYTES)
+        .write_buffer_size(WRITE_BUFFER_BYTES)
         .on_upgrade(move |socket| {
-            GraphQLWebSocket::new(socket, executor, protocol)
-                .on_connection_init(move |payload| async move { connection_data(&verifier, &payload, client) })
-                .serve()
+            let (sink, input) = socket.split();
+            let on_init = move |payload: serde_json::Value| async move { connection_data(&verifier, &payload, client) };
+            ws_session::run(sink, input, executor, protocol, on_init, Arc::default())
         })
         .into_response()
+}
+
+/// The first subprotocol the client offers that we speak.
+fn negotiate_protocol(parts: &Parts) -> Option<WebSocketProtocols> {
+    let offered = parts.headers.get(header::SEC_WEBSOCKET_PROTOCOL)?.to_str().ok()?;
+    offered.split(',').find_map(|protocol| WebSocketProtocols::from_str(protocol.trim()).ok())
 }
 
 /// Verifies the token of the `connection_init` payload; no token means anonymous.

@@ -119,3 +119,55 @@ async fn a_websocket_with_an_invalid_token_is_refused() {
         other => panic!("expected a close frame, got {other:?}"),
     }
 }
+
+const USER_UPDATED_PRIVATE: &str = "subscription($id: ID!) { userUpdated(id: $id) { id bio email role } }";
+
+#[tokio::test]
+async fn subscribers_of_one_account_through_the_router_each_see_only_what_their_identity_may() {
+    let platform = Platform::start().await;
+    let (owner_id, owner_token, _) = platform.register("ada").await;
+    let (_, admin_token) = platform.admin("root").await;
+    let others = platform.users("watcher", 4).await;
+    // Several identities at once, all on one topic: the owner, an admin, other users, and
+    // anonymous viewers (who share one upstream socket at the router, as users each get their own).
+    let mut identities: Vec<(&str, Option<String>)> = vec![("owner", Some(owner_token.clone())), ("admin", Some(admin_token))];
+    identities.extend(others.iter().map(|(_, token)| ("other", Some(token.clone()))));
+    identities.extend([("anonymous", None), ("anonymous", None)]);
+    let mut clients = Vec::new();
+    for (who, token) in &identities {
+        let mut client = WsClient::connect(&platform.router_ws_url(), token.as_deref()).await;
+        client.subscribe("1", USER_UPDATED_PRIVATE, json!({ "id": owner_id })).await;
+        clients.push((*who, client));
+    }
+
+    // Probe until every subscription is live (a subscription has no acknowledgement).
+    let mut live = vec![false; clients.len()];
+    for attempt in 0..50 {
+        if live.iter().all(|l| *l) {
+            break;
+        }
+        platform.gql(UPDATE_BIO, json!({ "bio": format!("probe {attempt}") }), Some(&owner_token)).await.ok();
+        for ((_, client), live) in clients.iter_mut().zip(live.iter_mut()).filter(|(_, live)| !**live) {
+            *live = client.try_next(Duration::from_millis(200)).await.is_some();
+        }
+    }
+    assert!(live.iter().all(|l| *l), "not every subscription became live: {live:?}");
+
+    platform.gql(UPDATE_BIO, json!({ "bio": "final" }), Some(&owner_token)).await.ok();
+    for (who, client) in &mut clients {
+        let event = loop {
+            let message = client.next_message().await;
+            assert_eq!(message["type"], "next", "{who}: {message}");
+            let event = message["payload"]["data"]["userUpdated"].clone();
+            let private = (event["email"].clone(), event["role"].clone());
+            match *who {
+                "owner" | "admin" => assert_eq!(private, (json!("ada@example.com"), json!("USER")), "{who}: {message}"),
+                _ => assert_eq!(private, (Value::Null, Value::Null), "{who} saw a private field: {message}"),
+            }
+            if event["bio"] == "final" {
+                break event;
+            }
+        };
+        assert_eq!(event["id"], json!(owner_id));
+    }
+}

@@ -36,14 +36,12 @@ impl UserEvents {
         }
     }
 
-    /// A stream with the account after each change of `user_id`.
+    /// A stream with the account after each change of `user_id`. Every subscription of one
+    /// account shares the process's single NATS subscription of its subject (`platform::realtime`).
     pub async fn subscribe_user(&self, user_id: Uuid) -> anyhow::Result<impl Stream<Item = User> + use<>> {
-        let subscriber = self.nats.client.subscribe(self.subject(user_id)).await?;
-        // The server has registered the subscription once the flush returns, so an update
-        // published right after this call is not missed.
-        self.nats.client.flush().await?;
-        Ok(subscriber.filter_map(move |message| async move {
-            serde_json::from_slice::<User>(&message.payload)
+        let subscription = self.nats.realtime().subscribe(&self.subject(user_id)).await?;
+        Ok(subscription.filter_map(move |payload| async move {
+            serde_json::from_slice::<User>(&payload)
                 .inspect_err(|error| tracing::warn!(user.id = %user_id, %error, "undecodable user event"))
                 .ok()
         }))
