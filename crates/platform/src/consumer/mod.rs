@@ -40,6 +40,18 @@ use std::time::{Duration, Instant};
 const ACK_WAIT: Duration = Duration::from_secs(30);
 /// How long an idle loop's pull request waits for a message before it is renewed.
 const IDLE_WAIT: Duration = Duration::from_secs(5);
+/// How long a pull may wait for its answer on the client side. A pull request lives on the
+/// server: when the connection drops or the server restarts while it waits, nothing ever answers
+/// it, and without this deadline the loop would wait forever (seen in `bench/faults.sh`: the
+/// content-event consumer stopped for good after a NATS restart). Past it, the loop starts over.
+const PULL_DEADLINE: Duration = Duration::from_secs(15);
+
+/// Runs one pull, failing it when no answer came within [`PULL_DEADLINE`].
+async fn within_pull_deadline(
+    pull: impl Future<Output = anyhow::Result<Vec<async_nats::jetstream::Message>>>,
+) -> anyhow::Result<Vec<async_nats::jetstream::Message>> {
+    tokio::time::timeout(PULL_DEADLINE, pull).await.map_err(|_| anyhow::anyhow!("no answer to a pull within {PULL_DEADLINE:?}"))?
+}
 /// How often the pending gauges are refreshed from the consumer's info.
 pub const INFO_POLL: Duration = Duration::from_secs(15);
 /// Pause before re-creating the consumer after JetStream itself failed.
@@ -231,19 +243,24 @@ impl<H: Handler> DurableConsumer<H> {
             }
             // While backing off, one message at a time: the probe.
             let want = if state.backoff.is_some() { 1 } else { batch };
-            let mut messages: Vec<async_nats::jetstream::Message> =
-                consumer.fetch().max_messages(want).messages().await?.try_collect().await.map_err(|e| anyhow::anyhow!(e))?;
+            let mut messages = within_pull_deadline(async {
+                consumer.fetch().max_messages(want).messages().await?.try_collect().await.map_err(|e| anyhow::anyhow!(e))
+            })
+            .await?;
             if messages.is_empty() {
                 // Nothing ready: wait for the next one (a pull of one message ends with it).
-                messages = consumer
-                    .batch()
-                    .max_messages(1)
-                    .expires(IDLE_WAIT)
-                    .messages()
-                    .await?
-                    .try_collect()
-                    .await
-                    .map_err(|e| anyhow::anyhow!(e))?;
+                messages = within_pull_deadline(async {
+                    consumer
+                        .batch()
+                        .max_messages(1)
+                        .expires(IDLE_WAIT)
+                        .messages()
+                        .await?
+                        .try_collect()
+                        .await
+                        .map_err(|e| anyhow::anyhow!(e))
+                })
+                .await?;
             }
             if messages.is_empty() {
                 continue;
