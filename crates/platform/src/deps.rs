@@ -72,13 +72,6 @@ pub struct BackendChecks {
     pub nats: anyhow::Result<()>,
 }
 
-impl BackendChecks {
-    /// Every backend answered.
-    pub fn all_ok(&self) -> bool {
-        self.postgres.is_ok() && self.redis.is_ok() && self.nats.is_ok()
-    }
-}
-
 impl Deps {
     /// Probes PostgreSQL and Redis concurrently (each bounded by a timeout) and NATS.
     pub async fn check_backends(&self) -> BackendChecks {

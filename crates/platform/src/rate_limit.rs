@@ -169,11 +169,8 @@ mod tests {
     use crate::config::RedisConfig;
 
     fn unreachable_redis() -> Redis {
-        let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
-        let port = listener.local_addr().expect("addr").port();
-        drop(listener);
         let prefix = format!("vgtest:{}:", uuid::Uuid::new_v4().simple());
-        Redis::connect(&RedisConfig { url: format!("redis://127.0.0.1:{port}"), key_prefix: prefix, ..RedisConfig::default() })
+        Redis::connect(&RedisConfig { url: crate::testkit::refused_redis_url(), key_prefix: prefix, ..RedisConfig::default() })
             .expect("pool")
     }
 

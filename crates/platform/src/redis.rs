@@ -208,18 +208,15 @@ impl Breaker {
 mod tests {
     use super::*;
 
-    /// A port nothing listens on: bind, read the port, close.
-    fn refused_url() -> String {
-        let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
-        let port = listener.local_addr().expect("addr").port();
-        drop(listener);
-        format!("redis://127.0.0.1:{port}")
-    }
-
     #[tokio::test]
     async fn a_refused_redis_fails_without_waiting_for_the_pool_timeout_and_then_fails_fast() {
         // With a 60 s connection timeout, only `retry_connection(false)` lets this finish.
-        let config = RedisConfig { url: refused_url(), connect_timeout_ms: 60_000, retry_after_ms: 60_000, ..RedisConfig::default() };
+        let config = RedisConfig {
+            url: crate::testkit::refused_redis_url(),
+            connect_timeout_ms: 60_000,
+            retry_after_ms: 60_000,
+            ..RedisConfig::default()
+        };
         let redis = Redis::connect(&config).expect("pool");
         let first = tokio::time::timeout(Duration::from_secs(20), redis.conn()).await.expect("not stuck in the pool");
         assert!(first.is_err());

@@ -20,6 +20,14 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 /// Test databases are named `vgtest_<unix seconds>_<random>`; older than this, they are leaks.
 const LEAKED_AFTER: Duration = Duration::from_secs(2 * 3600);
 
+/// A `redis://` URL of a local port nothing listens on (bound, read, closed): a Redis that
+/// refuses every connection.
+pub fn refused_redis_url() -> String {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+    let port = listener.local_addr().expect("addr").port();
+    format!("redis://127.0.0.1:{port}")
+}
+
 /// Isolated backends for one test; dropping it removes them.
 pub struct TestServices {
     config: AppConfig,

@@ -260,10 +260,7 @@ impl World {
     /// unreachable would run it (a port nothing listens on).
     pub fn stars_without_redis(&self) -> WeekStars {
         let config = self._services.config();
-        let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
-        let port = listener.local_addr().expect("addr").port();
-        drop(listener);
-        let redis_config = platform::config::RedisConfig { url: format!("redis://127.0.0.1:{port}"), ..config.redis.clone() };
+        let redis_config = platform::config::RedisConfig { url: platform::testkit::refused_redis_url(), ..config.redis.clone() };
         let redis = Redis::connect(&redis_config).expect("pool");
         let clock: SharedClock = self.clock.clone();
         WeekStars::new(Db::connect(&config.db, "weekstar-test-no-redis"), redis, clock, self.stars.zone())
