@@ -505,6 +505,9 @@ async fn gift_load(nats: Nats, channel: Uuid, rate: f64, published: Arc<Publishe
             gift_id: GIFT.to_owned(),
             count: rng.gen_range(1..=5),
             sender_id: Uuid::now_v7(),
+            room_id: None,
+            unit_price: 0,
+            total_value: 0,
             sent_at: Utc::now(),
         };
         let Ok(payload) = serde_json::to_vec(&event) else { continue };

@@ -85,6 +85,9 @@ async fn main() -> Result<()> {
                 gift_id: GIFTS[rng.gen_range(0..GIFTS.len())].to_owned(),
                 count: rng.gen_range(1..=10),
                 sender_id: senders[rng.gen_range(0..senders.len())],
+                room_id: None,
+                unit_price: 0,
+                total_value: 0,
                 sent_at: Utc::now(),
             })
             .collect()

@@ -178,13 +178,17 @@ pub const FOLLOW_EVENT_KIND: &str = "changed";
 pub const GIFT_STREAM: StreamSpec =
     StreamSpec { name: "GIFT_EVENTS", subjects: "live.gifts", max_age: Duration::from_secs(30 * 24 * 3600) };
 
-/// A viewer sent gifts to a streamer in a channel (subject `live.gifts.sent`).
+/// A viewer sent gifts to a streamer in a live room (subject `live.gifts.sent`).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct GiftEvent {
     /// The gift's id: the idempotency key (one id is counted once, however often delivered).
     pub event_id: Uuid,
-    /// The channel (live room) the gift was sent in.
+    /// The channel (category: games, music…) of the room the gift was sent in. Week-star boards
+    /// rank streamers across all rooms of a channel.
     pub channel_id: Uuid,
+    /// The live room the gift was sent in (absent in events published before rooms existed).
+    #[serde(default)]
+    pub room_id: Option<Uuid>,
     /// The streamer (a user id) who received it.
     pub streamer_id: Uuid,
     /// Gift type, as the gift catalogue names it (`rocket`, `flower`…).
@@ -193,6 +197,12 @@ pub struct GiftEvent {
     pub count: i64,
     /// Who sent it (a user id).
     pub sender_id: Uuid,
+    /// Price of one gift, in integer minor units (0 in events published before prices existed).
+    #[serde(default)]
+    pub unit_price: i64,
+    /// What the sender paid in all (`unit_price * count`), in integer minor units.
+    #[serde(default)]
+    pub total_value: i64,
     /// When it was sent (commit time in `live`); decides the week it counts for and, on equal
     /// counts, who reached a score first.
     pub sent_at: DateTime<Utc>,
@@ -200,3 +210,83 @@ pub struct GiftEvent {
 
 /// Subject kind of [`GiftEvent`] in [`GIFT_STREAM`].
 pub const GIFT_EVENT_KIND: &str = "sent";
+
+/// `live`'s room lifecycle: a streamer went live or stopped (consumed by `community`, which turns
+/// going live into a streamer dynamic).
+pub const ROOM_STREAM: StreamSpec =
+    StreamSpec { name: "ROOM_EVENTS", subjects: "live.rooms", max_age: Duration::from_secs(7 * 24 * 3600) };
+
+/// What happened to a room.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum RoomAction {
+    /// A live session started.
+    WentLive,
+    /// The open live session ended.
+    Stopped,
+}
+
+/// A streamer's room went live or stopped (subject `live.rooms.changed`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RoomEvent {
+    /// De-duplication id.
+    pub event_id: Uuid,
+    /// The room.
+    pub room_id: Uuid,
+    /// Its owner, the streamer (a user id).
+    pub streamer_id: Uuid,
+    /// The room's channel.
+    pub channel_id: Uuid,
+    /// The live session that started or stopped.
+    pub session_id: Uuid,
+    /// The room's title when it happened.
+    pub title: String,
+    /// What happened.
+    pub action: RoomAction,
+    /// Commit time of the change.
+    pub occurred_at: DateTime<Utc>,
+}
+
+/// Subject kind of [`RoomEvent`] in [`ROOM_STREAM`].
+pub const ROOM_EVENT_KIND: &str = "changed";
+
+/// `assets`' events: finished archive downloads, projected by `content` so that
+/// `createVideo(assetRef:)` can check an asset reference without calling `assets`.
+pub const ASSET_STREAM: StreamSpec =
+    StreamSpec { name: "ASSET_EVENTS", subjects: "assets.events", max_age: Duration::from_secs(30 * 24 * 3600) };
+
+/// What happened to an archived asset.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum AssetAction {
+    /// An archive download finished: the file exists and may be published.
+    Archived,
+    /// The owner deleted it: it may no longer be published.
+    Deleted,
+}
+
+/// An archive download finished or was deleted (subject `assets.events.archive`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AssetEvent {
+    /// De-duplication id.
+    pub event_id: Uuid,
+    /// The reference `Download.assetRef` returns and `createVideo(assetRef:)` accepts.
+    pub asset_ref: String,
+    /// The download task it came from.
+    pub task_id: Uuid,
+    /// Who owns it (a user id); only they may publish it.
+    pub owner_id: Uuid,
+    /// File size in bytes.
+    pub size_bytes: i64,
+    /// SHA-256 of the file, hex.
+    pub sha256: String,
+    /// Media type of the file.
+    pub content_type: String,
+    /// What happened.
+    pub action: AssetAction,
+    /// Commit time of the change.
+    pub occurred_at: DateTime<Utc>,
+}
+
+/// Subject kind of [`AssetEvent`] in [`ASSET_STREAM`].
+pub const ASSET_EVENT_KIND: &str = "archive";

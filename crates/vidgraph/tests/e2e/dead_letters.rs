@@ -44,6 +44,9 @@ async fn admins_list_and_redrive_dead_letters_and_nobody_else_can() {
         gift_id: "rocket".into(),
         count: 0,
         sender_id: Uuid::now_v7(),
+        room_id: None,
+        unit_price: 0,
+        total_value: 0,
         sent_at: chrono::Utc::now(),
     };
     let subject = GIFT_STREAM.subject(&nats, GIFT_EVENT_KIND);

@@ -57,6 +57,9 @@ fn gift(channel: Uuid, streamer: &str, sender: &str, count: i64, sent_at: chrono
         gift_id: "rocket".into(),
         count,
         sender_id: sender.parse().expect("sender id"),
+        room_id: None,
+        unit_price: 0,
+        total_value: 0,
         sent_at,
     }
 }

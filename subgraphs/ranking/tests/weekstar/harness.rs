@@ -209,6 +209,9 @@ impl World {
             gift_id: gift.into(),
             count,
             sender_id: sender,
+            room_id: None,
+            unit_price: 0,
+            total_value: 0,
             sent_at: at(sent_at),
         };
         self.publish(&event).await;
