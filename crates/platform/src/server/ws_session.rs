@@ -410,6 +410,33 @@ mod tests {
         }
     }
 
+    /// A client that reads everything and counts how often the server flushed.
+    struct FlushCountingSink {
+        frames: UnboundedSender<Message>,
+        flushes: Arc<AtomicUsize>,
+    }
+
+    impl Sink<Message> for FlushCountingSink {
+        type Error = axum::Error;
+
+        fn poll_ready(self: Pin<&mut Self>, _: &mut Context<'_>) -> Poll<Result<(), axum::Error>> {
+            Poll::Ready(Ok(()))
+        }
+
+        fn start_send(self: Pin<&mut Self>, frame: Message) -> Result<(), axum::Error> {
+            self.frames.unbounded_send(frame).map_err(axum::Error::new)
+        }
+
+        fn poll_flush(self: Pin<&mut Self>, _: &mut Context<'_>) -> Poll<Result<(), axum::Error>> {
+            self.flushes.fetch_add(1, Ordering::AcqRel);
+            Poll::Ready(Ok(()))
+        }
+
+        fn poll_close(self: Pin<&mut Self>, _: &mut Context<'_>) -> Poll<Result<(), axum::Error>> {
+            Poll::Ready(Ok(()))
+        }
+    }
+
     type Input = UnboundedSender<Result<Message, axum::Error>>;
 
     /// Starts a session over `sink`; returns the client's input side after `subscribe`.
@@ -417,12 +444,22 @@ mod tests {
     where
         S: Sink<Message> + Send + Unpin + 'static,
     {
+        connect_many(schema, sink, stats, 1)
+    }
+
+    /// Starts a session over `sink` carrying `subscriptions` identical subscriptions (ids 1..=n),
+    /// as the router multiplexes many viewers over one socket.
+    fn connect_many<S>(schema: &Schema<Query, EmptyMutation, Events>, sink: S, stats: Arc<OutputStats>, subscriptions: usize) -> Input
+    where
+        S: Sink<Message> + Send + Unpin + 'static,
+    {
         let (input, messages) = unbounded();
         let client = |message: Value| Ok(Message::Text(message.to_string().into()));
         input.unbounded_send(client(json!({ "type": "connection_init", "payload": {} }))).expect("input open");
-        input
-            .unbounded_send(client(json!({ "id": "1", "type": "subscribe", "payload": { "query": "subscription { events }" } })))
-            .expect("input open");
+        for id in 1..=subscriptions {
+            let subscribe = json!({ "id": id.to_string(), "type": "subscribe", "payload": { "query": "subscription { events }" } });
+            input.unbounded_send(client(subscribe)).expect("input open");
+        }
         let schema = schema.clone();
         tokio::spawn(async move {
             run(sink, messages, schema, Protocols::GraphQLWS, |_| async { Ok(Data::default()) }, stats).await;
@@ -480,5 +517,35 @@ mod tests {
         assert!(stalled.most_queued() <= OUTPUT_QUEUE_FRAMES, "queued {}", stalled.most_queued());
         assert_eq!(stalled.queued(), OUTPUT_QUEUE_FRAMES, "the queue filled up to its bound and stopped there");
         assert_eq!(stalled.written(), 1, "only the ack reached the stalled client");
+    }
+
+    #[tokio::test(flavor = "current_thread")]
+    async fn one_event_to_many_subscriptions_of_a_socket_is_written_in_few_flushes() {
+        let config = crate::config::AppConfig::load().expect("configuration");
+        let subscriptions = 1000;
+        let hub = Hub::new(async_nats::connect(config.nats.url.as_str()).await.expect("nats"), 8);
+        let subject = format!("vgtest_{}.ws.coalesced", uuid::Uuid::new_v4().simple());
+        let schema = Schema::build(Query, EmptyMutation, Events).data(hub.clone()).data(Subject(subject.clone())).finish();
+        let (sink, mut frames) = unbounded::<Message>();
+        let flushes = Arc::new(AtomicUsize::new(0));
+        let stats = Arc::new(OutputStats::default());
+        let _input =
+            connect_many(&schema, FlushCountingSink { frames: sink, flushes: Arc::clone(&flushes) }, Arc::clone(&stats), subscriptions);
+        eventually("every subscription", || hub.subscriber_count(&subject) == subscriptions).await;
+        let before = flushes.load(Ordering::Acquire);
+
+        let publisher = async_nats::connect(config.nats.url.as_str()).await.expect("publisher");
+        publisher.publish(subject.clone(), "fan-out".into()).await.expect("publish");
+        publisher.flush().await.expect("flush");
+        for _ in 0..subscriptions {
+            assert_eq!(next_event(&mut frames).await, json!("fan-out"));
+        }
+
+        // One frame per subscription, but flushed in batches: without coalescing every frame
+        // would be its own flush (1,000 here).
+        let flushed = flushes.load(Ordering::Acquire) - before;
+        let batches = subscriptions.div_ceil(WRITE_BATCH_FRAMES);
+        assert!(flushed <= 2 * batches, "{subscriptions} frames took {flushed} flushes (batches of {WRITE_BATCH_FRAMES}: {batches})");
+        assert!(stats.most_queued() <= OUTPUT_QUEUE_FRAMES);
     }
 }
