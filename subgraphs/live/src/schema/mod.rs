@@ -1,0 +1,39 @@
+//! The GraphQL surface of `live`: thin resolvers over the domain services.
+
+mod gifts;
+mod loaders;
+mod pk;
+mod rooms;
+mod user;
+mod wallet;
+
+use crate::domain::LiveError;
+use async_graphql::{ID, MergedObject, MergedSubscription};
+use platform::error::CodedResultExt;
+
+pub use self::loaders::{ChannelLoader, RoomByOwnerLoader, SessionLoader};
+
+/// Root query.
+#[derive(MergedObject, Default)]
+#[graphql(name = "Query")]
+pub struct Query(user::UserQuery, rooms::RoomQuery, wallet::WalletQuery, gifts::GiftQuery, pk::PkQuery);
+
+/// Root mutation.
+#[derive(MergedObject, Default)]
+#[graphql(name = "Mutation")]
+pub struct Mutation(rooms::RoomMutation, wallet::WalletMutation, gifts::GiftMutation, pk::PkMutation);
+
+/// Root subscription.
+#[derive(MergedSubscription, Default)]
+#[graphql(name = "Subscription")]
+pub struct Subscription(pk::PkSubscription);
+
+/// Parses a GraphQL `ID` naming `what` as a UUID, or `BAD_USER_INPUT`.
+pub(crate) fn parse_id(id: &ID, what: &str) -> async_graphql::Result<uuid::Uuid> {
+    id.parse::<uuid::Uuid>().map_err(|_| LiveError::invalid(format!("`{what}` is not an id this API issued."))).coded()
+}
+
+/// A UUID as a GraphQL `ID`.
+pub(crate) fn id_of(id: uuid::Uuid) -> ID {
+    ID(id.to_string())
+}
