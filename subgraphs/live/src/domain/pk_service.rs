@@ -46,6 +46,11 @@ impl Pks {
         Pks { db, clock, notifier, phases, holder }
     }
 
+    /// The name this replica records on the transitions its timers fire.
+    pub fn holder(&self) -> &str {
+        &self.holder
+    }
+
     /// The notifier (subscriptions).
     pub fn notifier(&self) -> &PkNotifier {
         &self.notifier
