@@ -3,11 +3,12 @@
 //! streamer's income and reach `ranking`'s week-star board with the right count.
 
 use crate::harness::Platform;
-use crate::live_support::{CREATE_ORDER, MY_WALLET, SEND_GIFT, base_url, channel, eventually, live_room, notice, post_callback};
+use crate::live_support::{CREATE_ORDER, MY_WALLET, SEND_GIFT, base_url, channel, eventually, gifts, live_room, notice, post_callback};
 use live::config::LiveConfig;
 use serde_json::json;
 
-const CONFIGURE: &str = "mutation($channel: ID!, $gifts: [String!]!) { configureWeekStarGifts(channelId: $channel, giftIds: $gifts) { configured } }";
+const CONFIGURE: &str =
+    "mutation($channel: ID!, $gifts: [String!]!) { configureWeekStarGifts(channelId: $channel, giftIds: $gifts) { configured } }";
 const BOARDS: &str = "query($channel: ID!) { weekStarBoards(channelId: $channel, client: WEB) { giftId entries { rank giftCount streamer { id username } } } }";
 
 #[tokio::test]
@@ -19,6 +20,7 @@ async fn gifts_sent_through_live_debit_once_credit_the_streamer_and_count_on_the
     let live = base_url(&platform.subgraph_urls["live"]);
     let secret = LiveConfig::default().payment_secret;
     let music = channel(&platform, &admin, "music").await;
+    gifts(&platform, &admin).await;
     platform.gql(CONFIGURE, json!({ "channel": music, "gifts": ["rocket"] }), Some(&admin)).await.ok();
     let room = live_room(&platform, streamer_token, &music).await;
 

@@ -4,7 +4,7 @@
 //! each transition once.
 
 use crate::harness::{Platform, free_port};
-use crate::live_support::{LiveReplica, SEND_GIFT, base_url, channel, eventually, fund, live_room};
+use crate::live_support::{LiveReplica, SEND_GIFT, base_url, channel, eventually, fund, gifts, live_room};
 use crate::subscriptions::WsClient;
 use chrono::{Duration as Span, Utc};
 use platform::clock::ManualClock;
@@ -46,6 +46,7 @@ impl PkWorld {
         let (_, admin) = platform.admin("pkboss").await;
         let users = platform.users("pker", 4).await;
         let games = channel(&platform, &admin, "pk-games").await;
+        gifts(&platform, &admin).await;
         let rooms = (live_room(&platform, &users[0].1, &games).await, live_room(&platform, &users[1].1, &games).await);
         for (id, _) in &users[..2] {
             platform.gql(WHITELIST, json!({ "user": id }), Some(&admin)).await.ok();
@@ -100,9 +101,16 @@ async fn a_whole_pk_through_the_router_is_seen_by_a_subscriber_in_every_state_wi
 
     let summary: Vec<(String, i64, i64)> = seen
         .iter()
-        .map(|u| (u["state"].as_str().unwrap_or("").to_owned(), u["inviter"]["score"].as_i64().unwrap_or(-1), u["invitee"]["score"].as_i64().unwrap_or(-1)))
+        .map(|u| {
+            (
+                u["state"].as_str().unwrap_or("").to_owned(),
+                u["inviter"]["score"].as_i64().unwrap_or(-1),
+                u["invitee"]["score"].as_i64().unwrap_or(-1),
+            )
+        })
         .collect();
-    let expected = [("INVITED", 0, 0), ("SCORING", 0, 0), ("SCORING", 500, 0), ("SCORING", 500, 30), ("PUNISHMENT", 500, 30), ("ENDED", 500, 30)];
+    let expected =
+        [("INVITED", 0, 0), ("SCORING", 0, 0), ("SCORING", 500, 0), ("SCORING", 500, 30), ("PUNISHMENT", 500, 30), ("ENDED", 500, 30)];
     assert_eq!(summary, expected.map(|(s, a, b)| (s.to_owned(), a, b)), "{seen:#?}");
     assert_eq!(seen[4]["winner"]["id"], json!(world.a.0), "the inviter won");
     assert!(seen[1]["scoreEndsAt"].is_string() && seen[4]["punishmentEndsAt"].is_string(), "deadlines are reported");
@@ -147,7 +155,10 @@ async fn invites_are_refused_rejected_expire_at_15_seconds_are_closed_by_admins_
     world.gift(&world.rooms.1, "heart", 1, "d2").await;
     world.clock.advance(Span::minutes(6));
     let drawn = world.state(&pk, "ENDED").await;
-    assert_eq!(drawn.data("/pk"), &json!({ "state": "ENDED", "isDraw": true, "winner": null, "inviter": { "score": 10 }, "invitee": { "score": 10 } }));
+    assert_eq!(
+        drawn.data("/pk"),
+        &json!({ "state": "ENDED", "isDraw": true, "winner": null, "inviter": { "score": 10 }, "invitee": { "score": 10 } })
+    );
 }
 
 #[tokio::test]

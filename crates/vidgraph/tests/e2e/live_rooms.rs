@@ -12,14 +12,19 @@ use std::time::Duration;
 
 const LIVE_ROOMS: &str = "query($channel: ID!, $first: Int, $after: String) { liveRooms(channelId: $channel, first: $first, after: $after) { \
     edges { cursor node { id title isLive streamer { id username } channel { slug } } } pageInfo { hasNextPage endCursor } } }";
-const STOP_LIVE: &str = "mutation($room: ID) { stopLive(roomId: $room) { room { id isLive } session { id startedAt endedAt peakViewers } } }";
+const STOP_LIVE: &str =
+    "mutation($room: ID) { stopLive(roomId: $room) { room { id isLive } session { id startedAt endedAt peakViewers } } }";
 
 /// The first `count` room events on JetStream, in order (waits up to 10 s).
 async fn room_events(platform: &Platform, count: usize) -> Vec<Value> {
     let nats = platform.nats().await;
     let stream = ROOM_STREAM.ensure(&nats).await.expect("stream");
     let consumer = stream
-        .create_consumer(pull::Config { filter_subject: ROOM_STREAM.subject(&nats, ROOM_EVENT_KIND), deliver_policy: DeliverPolicy::All, ..Default::default() })
+        .create_consumer(pull::Config {
+            filter_subject: ROOM_STREAM.subject(&nats, ROOM_EVENT_KIND),
+            deliver_policy: DeliverPolicy::All,
+            ..Default::default()
+        })
         .await
         .expect("consumer");
     let mut messages = consumer.messages().await.expect("messages");
@@ -96,7 +101,9 @@ async fn streamers_open_one_room_go_live_and_stop_with_room_events_and_viewers_f
 
     // Every go-live and stop reached JetStream through the outbox, in order per room.
     let events = room_events(&platform, 4).await;
-    let of = |room: &str| events.iter().filter(|e| e["room_id"] == json!(room)).map(|e| e["action"].as_str().unwrap_or("").to_owned()).collect::<Vec<_>>();
+    let of = |room: &str| {
+        events.iter().filter(|e| e["room_id"] == json!(room)).map(|e| e["action"].as_str().unwrap_or("").to_owned()).collect::<Vec<_>>()
+    };
     assert_eq!(of(&ada_room), ["went_live", "stopped"]);
     assert_eq!(of(&bob_room), ["went_live", "stopped"]);
     assert!(events.iter().all(|e| e["channel_id"] == json!(games) && e["title"] == json!("Live now")));

@@ -4,15 +4,17 @@
 use crate::harness::{Platform, Reply};
 use live::config::LiveConfig;
 use live::domain::payments::{CallbackSigner, PaymentNotice, SIGNATURE_HEADER};
-use platform::clock::ManualClock;
 use platform::Deps;
+use platform::clock::ManualClock;
 use serde_json::{Value, json};
 use std::sync::Arc;
 use std::time::Duration;
 use tokio::sync::oneshot;
 
-pub const CREATE_CHANNEL: &str = "mutation($slug: String!, $name: String!) { createChannel(input: { slug: $slug, name: $name }) { id slug name active } }";
-pub const OPEN_ROOM: &str = "mutation($title: String!, $channel: ID!) { openRoom(input: { title: $title, channelId: $channel }) { id title isLive } }";
+pub const CREATE_CHANNEL: &str =
+    "mutation($slug: String!, $name: String!) { createChannel(input: { slug: $slug, name: $name }) { id slug name active } }";
+pub const OPEN_ROOM: &str =
+    "mutation($title: String!, $channel: ID!) { openRoom(input: { title: $title, channelId: $channel }) { id title isLive } }";
 pub const START_LIVE: &str = "mutation { startLive { id isLive liveSince currentSession { id startedAt endedAt } } }";
 pub const CREATE_ORDER: &str = "mutation($amount: Int!) { createRechargeOrder(amount: $amount, channel: CARD) { id amount status } }";
 pub const SEND_GIFT: &str = "mutation($room: ID!, $gift: String!, $count: Int!, $key: String!) { \
@@ -23,6 +25,18 @@ pub const MY_WALLET: &str = "{ myWallet { balance income } }";
 pub async fn channel(platform: &Platform, admin: &str, slug: &str) -> String {
     let reply = platform.gql(CREATE_CHANNEL, json!({ "slug": slug, "name": slug }), Some(admin)).await.ok();
     reply.data("/createChannel/id").as_str().expect("channel id").to_owned()
+}
+
+/// Adds the seed's gifts to the catalogue as `admin` (flower 10, heart 100, rocket 5,000,
+/// castle 50,000 minor units), checking that only admins may.
+pub async fn gifts(platform: &Platform, admin: &str) {
+    let create = "mutation($id: String!, $price: Int!) { createGift(input: { id: $id, name: $id, price: $price }) { id price active } }";
+    let denied = platform.gql(create, json!({ "id": "flower", "price": 10 }), None).await;
+    assert_eq!(denied.codes(), ["UNAUTHENTICATED"]);
+    for (id, price) in live::seed::GIFTS.iter().map(|(id, _, price)| (*id, *price)) {
+        let created = platform.gql(create, json!({ "id": id, "price": price }), Some(admin)).await.ok();
+        assert_eq!(created.data("/createGift"), &json!({ "id": id, "price": price, "active": true }));
+    }
 }
 
 /// Opens a room for `token`'s user in `channel` and starts a live session; returns the room id.
@@ -39,10 +53,8 @@ pub fn base_url(graphql_url: &str) -> String {
 
 /// POSTs a payment callback body to `live` at `base`, signed with `secret` (or unsigned).
 pub async fn post_callback(base: &str, body: &[u8], secret: Option<&str>) -> (u16, Value) {
-    let mut request = reqwest::Client::new()
-        .post(format!("{base}/payments/callback"))
-        .header("content-type", "application/json")
-        .body(body.to_vec());
+    let mut request =
+        reqwest::Client::new().post(format!("{base}/payments/callback")).header("content-type", "application/json").body(body.to_vec());
     if let Some(secret) = secret {
         request = request.header(SIGNATURE_HEADER, CallbackSigner::new(secret).sign(body));
     }

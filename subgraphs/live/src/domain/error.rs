@@ -29,6 +29,12 @@ pub enum LiveError {
         /// What it would cost, in minor units.
         cost: i64,
     },
+    /// Muted in this room by its streamer or an admin.
+    #[error("You are muted in this room until {until}.")]
+    Muted {
+        /// When the mute ends.
+        until: chrono::DateTime<chrono::Utc>,
+    },
     /// Too many actions of one kind; try later.
     #[error("{what}; try again in {retry_after_secs} seconds.")]
     RateLimited {
@@ -48,7 +54,7 @@ impl CodedError for LiveError {
             LiveError::Unauthenticated => ErrorCode::Unauthenticated,
             LiveError::InvalidInput(_) => ErrorCode::BadUserInput,
             LiveError::NotFound(_) => ErrorCode::NotFound,
-            LiveError::Forbidden(_) => ErrorCode::Forbidden,
+            LiveError::Forbidden(_) | LiveError::Muted { .. } => ErrorCode::Forbidden,
             LiveError::Conflict(_) => ErrorCode::Conflict,
             // The client can act on it (recharge); the message says so.
             LiveError::InsufficientBalance { .. } => ErrorCode::QuotaExceeded,

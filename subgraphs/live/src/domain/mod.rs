@@ -1,11 +1,13 @@
 //! The rules (pure, unit-tested) and services (one use case each, owning the transaction) of
 //! `live`. Nothing here knows GraphQL.
 
+pub mod danmaku;
 pub mod error;
 pub mod gifts;
 pub mod payments;
 pub mod pk;
 pub mod pk_service;
+pub mod presence;
 pub mod rooms;
 pub mod wallet;
 

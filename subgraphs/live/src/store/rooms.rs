@@ -177,13 +177,16 @@ pub async fn end_session(conn: &mut AsyncPgConnection, room_id: Uuid, at: DateTi
     Ok(Some((room, open)))
 }
 
-/// Raises the peak viewer count of an open session to `viewers` when that is higher.
-pub async fn raise_peak(conn: &mut AsyncPgConnection, session_id: Uuid, viewers: i32) -> QueryResult<usize> {
-    diesel::sql_query("UPDATE live.sessions SET peak_viewers = $2 WHERE id = $1 AND ended_at IS NULL AND peak_viewers < $2")
-        .bind::<SqlUuid, _>(session_id)
-        .bind::<Int4, _>(viewers)
-        .execute(conn)
-        .await
+/// Raises the peak viewer count of a room's open session to `viewers` when that is higher.
+pub async fn raise_room_peak(conn: &mut AsyncPgConnection, room_id: Uuid, viewers: i32) -> QueryResult<usize> {
+    diesel::sql_query(
+        "UPDATE live.sessions s SET peak_viewers = $2 FROM live.rooms r \
+         WHERE r.id = $1 AND s.id = r.live_session_id AND s.ended_at IS NULL AND s.peak_viewers < $2",
+    )
+    .bind::<SqlUuid, _>(room_id)
+    .bind::<Int4, _>(viewers)
+    .execute(conn)
+    .await
 }
 
 /// Live rooms of a channel, longest live first, strictly after `after` (`live_since`, `id`).
