@@ -72,7 +72,7 @@ async fn streamers_open_one_room_go_live_and_stop_with_room_events_and_viewers_f
     assert_eq!(first.data("/liveRooms/pageInfo/hasNextPage"), &json!(true));
     let after = first.data("/liveRooms/pageInfo/endCursor").as_str().expect("cursor").to_owned();
     let second = platform.gql(LIVE_ROOMS, json!({ "channel": games, "first": 1, "after": after }), None).await.ok();
-    assert_eq!(second.node_ids("liveRooms"), [bob_room.clone()]);
+    assert_eq!(second.node_ids("liveRooms"), std::slice::from_ref(&bob_room));
     assert_eq!(platform.gql(LIVE_ROOMS, json!({ "channel": games, "first": 500 }), None).await.codes(), ["BAD_USER_INPUT"]);
 
     // `User.room` on the entity, for several users in one query.
