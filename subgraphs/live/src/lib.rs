@@ -16,10 +16,12 @@ pub mod store;
 use async_graphql::dataloader::DataLoader;
 use async_graphql::{Schema, SchemaBuilder};
 use config::LiveConfig;
+use domain::danmaku::DanmakuService;
 use domain::gifts::Gifts;
 use domain::payments::CallbackSigner;
 use domain::pk::Phases;
 use domain::pk_service::Pks;
+use domain::presence::Presence;
 use domain::rooms::Rooms;
 use domain::wallet::Wallets;
 use events::LiveEvents;
@@ -28,8 +30,9 @@ use platform::clock::{SharedClock, SystemClock};
 use platform::config::DbConfig;
 use platform::db::Db;
 use platform::events::{GIFT_STREAM, ROOM_STREAM};
+use platform::redis::Redis;
 use platform::{Application, Deps, InitError};
-use schema::{ChannelLoader, Mutation, Query, RoomByOwnerLoader, SessionLoader, Subscription};
+use schema::{ChannelLoader, Mutation, Query, RoomByOwnerLoader, SessionLoader, Subscription, ViewerCountLoader};
 
 /// Subgraph name (in `supergraph.yaml` and logs).
 pub const NAME: &str = "live";
@@ -59,13 +62,23 @@ pub struct Services {
     pub gifts: Gifts,
     /// PK link-mic.
     pub pks: Pks,
+    /// Live danmaku, mutes and presence.
+    pub danmaku: DanmakuService,
     /// The outbox of room and gift events.
     pub events: LiveEvents,
 }
 
 impl Services {
-    /// The services over `db`, with `config`'s settings and `clock`'s time.
-    pub fn new(db: &Db, nats: &platform::nats::Nats, config: &LiveConfig, clock: SharedClock) -> Services {
+    /// The services over `db`, with `config`'s settings and `clock`'s time; `presence` counts
+    /// this process's viewers.
+    pub fn new(
+        db: &Db,
+        redis: &Redis,
+        nats: &platform::nats::Nats,
+        config: &LiveConfig,
+        clock: SharedClock,
+        presence: &Presence,
+    ) -> Services {
         let events = LiveEvents::new(nats);
         let notifier = PkNotifier::new(nats.clone());
         let phases = Phases {
@@ -78,7 +91,8 @@ impl Services {
             rooms: Rooms::new(db.clone(), clock.clone(), events.clone(), notifier.clone()),
             wallets: Wallets::new(db.clone(), clock.clone(), CallbackSigner::new(&config.payment_secret)),
             gifts: Gifts::new(db.clone(), clock.clone(), events.clone(), notifier.clone()),
-            pks: Pks::new(db.clone(), clock, notifier, phases, holder),
+            pks: Pks::new(db.clone(), clock.clone(), notifier, phases, holder),
+            danmaku: DanmakuService::new(db.clone(), redis.clone(), nats.clone(), clock, presence.clone()),
             events,
         }
     }
@@ -103,6 +117,8 @@ pub fn build_schema(deps: &Deps, services: &Services) -> LiveSchema {
         .data(services.wallets.clone())
         .data(services.gifts.clone())
         .data(services.pks.clone())
+        .data(services.danmaku.clone())
+        .data(batching(ViewerCountLoader(services.danmaku.clone())))
         .data(batching(RoomByOwnerLoader(db.clone())))
         .data(batching(ChannelLoader(db.clone())))
         .data(batching(SessionLoader(db)))
@@ -119,15 +135,17 @@ pub async fn build(deps: Deps) -> Result<Application, InitError> {
 pub async fn build_with(deps: Deps, config: LiveConfig, clock: SharedClock) -> Result<Application, InitError> {
     ROOM_STREAM.ensure(&deps.nats).await.map_err(InitError::Nats)?;
     GIFT_STREAM.ensure(&deps.nats).await.map_err(InitError::Nats)?;
-    let services = Services::new(&deps.db, &deps.nats, &config, clock.clone());
+    let presence = Presence::new(deps.redis.clone(), format!("{NAME}-{}", uuid::Uuid::new_v4().simple()));
+    let services = Services::new(&deps.db, &deps.redis, &deps.nats, &config, clock.clone(), &presence);
     let schema = build_schema(&deps, &services);
     // Background work has its own small pool, so it never starves requests.
-    let background_db = Db::connect(&DbConfig { pool_size: 2, ..deps.config.db.clone() }, &format!("vidgraph-{NAME}-background"));
-    let background = Services::new(&background_db, &deps.nats, &config, clock);
+    let background_db = Db::connect(&DbConfig { pool_size: 3, ..deps.config.db.clone() }, &format!("vidgraph-{NAME}-background"));
+    let background = Services::new(&background_db, &deps.redis, &deps.nats, &config, clock, &presence);
     let nats = deps.nats.clone();
     let mut application =
         Application::build(NAME, DEFAULT_PORT, deps, schema).await?.merge_routes(payments_http::routes(services.wallets.clone()));
-    application.spawn_background(services.events.outbox().clone().relay(background_db, nats));
+    application.spawn_background(services.events.outbox().clone().relay(background_db.clone(), nats));
     application.spawn_background(background.pks.run_timers(config.timer_poll_max));
+    application.spawn_background(presence.run_reporter(background_db));
     Ok(application)
 }

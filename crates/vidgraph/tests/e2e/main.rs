@@ -12,6 +12,7 @@ mod entities;
 mod feeds;
 mod harness;
 mod interactions;
+mod live_danmaku;
 mod live_gifts;
 mod live_pk;
 mod live_rooms;

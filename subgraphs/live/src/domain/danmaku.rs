@@ -10,7 +10,7 @@
 use super::presence::{Presence, PresenceGuard};
 use super::{LiveError, LiveResult};
 use crate::store::{mutes, rooms};
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, SubsecRound, Utc};
 use futures::{Stream, StreamExt};
 use platform::auth::AuthUser;
 use platform::clock::SharedClock;
@@ -201,7 +201,8 @@ impl DanmakuService {
         if reason.chars().count() > 200 {
             return Err(LiveError::invalid("`reason` must be at most 200 characters."));
         }
-        let until = now + length;
+        // Microseconds, as stored: the time a refusal reports is the one returned here.
+        let until = (now + length).trunc_subsecs(6);
         mutes::mute(&mut conn, room_id, user_id, actor.id, reason, until, now).await?;
         Ok(until)
     }

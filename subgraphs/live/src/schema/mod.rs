@@ -1,5 +1,6 @@
 //! The GraphQL surface of `live`: thin resolvers over the domain services.
 
+mod danmaku;
 mod gifts;
 mod loaders;
 mod pk;
@@ -11,22 +12,23 @@ use crate::domain::LiveError;
 use async_graphql::{ID, MergedObject, MergedSubscription};
 use platform::error::CodedResultExt;
 
+pub use self::danmaku::ViewerCountLoader;
 pub use self::loaders::{ChannelLoader, RoomByOwnerLoader, SessionLoader};
 
 /// Root query.
 #[derive(MergedObject, Default)]
 #[graphql(name = "Query")]
-pub struct Query(user::UserQuery, rooms::RoomQuery, wallet::WalletQuery, gifts::GiftQuery, pk::PkQuery);
+pub struct Query(user::UserQuery, rooms::RoomQuery, wallet::WalletQuery, gifts::GiftQuery, pk::PkQuery, danmaku::DanmakuQuery);
 
 /// Root mutation.
 #[derive(MergedObject, Default)]
 #[graphql(name = "Mutation")]
-pub struct Mutation(rooms::RoomMutation, wallet::WalletMutation, gifts::GiftMutation, pk::PkMutation);
+pub struct Mutation(rooms::RoomMutation, wallet::WalletMutation, gifts::GiftMutation, pk::PkMutation, danmaku::DanmakuMutation);
 
 /// Root subscription.
 #[derive(MergedSubscription, Default)]
 #[graphql(name = "Subscription")]
-pub struct Subscription(pk::PkSubscription);
+pub struct Subscription(pk::PkSubscription, danmaku::DanmakuSubscription);
 
 /// Parses a GraphQL `ID` naming `what` as a UUID, or `BAD_USER_INPUT`.
 pub(crate) fn parse_id(id: &ID, what: &str) -> async_graphql::Result<uuid::Uuid> {

@@ -1,6 +1,7 @@
 //! Channels, rooms and live sessions: `channels`, `room`, `myRoom`, `liveRooms`, and the
 //! mutations that open, change, start and stop rooms (and admins' channel management).
 
+use super::ViewerCountLoader;
 use super::loaders::{ChannelLoader, SessionLoader};
 use super::user::User;
 use super::{id_of, parse_id};
@@ -80,6 +81,15 @@ impl Room {
     async fn channel(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<Channel>> {
         let channel = ctx.data::<DataLoader<ChannelLoader>>()?.load_one(self.row.channel_id).await.coded()?;
         Ok(channel.map(Channel::from))
+    }
+
+    /// Viewers watching now (connected `roomDanmaku` subscribers on every replica; approximate
+    /// within a few seconds; 0 when not live).
+    async fn viewer_count(&self, ctx: &Context<'_>) -> async_graphql::Result<i64> {
+        if self.row.live_session_id.is_none() {
+            return Ok(0);
+        }
+        Ok(ctx.data::<DataLoader<ViewerCountLoader>>()?.load_one(self.row.id).await.coded()?.unwrap_or(0))
     }
 
     /// The open session while live.

@@ -12,6 +12,7 @@ use uuid::Uuid;
 use vidgraph_live::Services;
 use vidgraph_live::config::LiveConfig;
 use vidgraph_live::domain::payments::{CallbackSigner, PaymentNotice};
+use vidgraph_live::domain::presence::Presence;
 use vidgraph_live::domain::rooms::{NewChannel, NewRoom, RoomTitle};
 use vidgraph_live::domain::wallet::{CallbackOutcome, PaymentChannel};
 use vidgraph_live::store::rooms::Room;
@@ -48,7 +49,8 @@ impl World {
         let deps = Deps::connect(app_config, "live-test").await.expect("backends");
         let config = LiveConfig { timer_poll_max: Duration::from_millis(100), ..LiveConfig::default() };
         let clock = ManualClock::starting_at(start_time());
-        let live = Services::new(&deps.db, &deps.nats, &config, clock.clone());
+        let presence = Presence::new(deps.redis.clone(), "test-replica".into());
+        let live = Services::new(&deps.db, &deps.redis, &deps.nats, &config, clock.clone(), &presence);
         let mut conn = deps.db.pool.get().await.expect("connection");
         vidgraph_live::seed::run(&mut conn, &[]).await.expect("seed gifts");
         drop(conn);
@@ -65,7 +67,8 @@ impl World {
 
     /// Another replica's services over the same database and NATS prefix.
     pub fn replica(&self) -> Services {
-        Services::new(&self.deps.db, &self.deps.nats, &self.config, self.clock.clone())
+        let presence = Presence::new(self.deps.redis.clone(), format!("replica-{}", Uuid::now_v7()));
+        Services::new(&self.deps.db, &self.deps.redis, &self.deps.nats, &self.config, self.clock.clone(), &presence)
     }
 
     /// A streamer with a live room.

@@ -2,6 +2,7 @@
 //! prefix: money (concurrent gifts against one wallet, replayed and raced payment callbacks)
 //! and PK timers on two replicas.
 
+mod danmaku;
 mod harness;
 mod money;
 mod pk_timers;
