@@ -88,7 +88,7 @@ impl Services {
         };
         let holder = format!("{NAME}-{}", uuid::Uuid::new_v4().simple());
         Services {
-            rooms: Rooms::new(db.clone(), clock.clone(), events.clone(), notifier.clone()),
+            rooms: Rooms::new(db.clone(), clock.clone(), events.clone(), notifier.clone(), presence.clone()),
             wallets: Wallets::new(db.clone(), clock.clone(), CallbackSigner::new(&config.payment_secret)),
             gifts: Gifts::new(db.clone(), clock.clone(), events.clone(), notifier.clone()),
             pks: Pks::new(db.clone(), clock.clone(), notifier, phases, holder),

@@ -55,6 +55,8 @@ async fn danmaku_sent_on_one_replica_reaches_viewers_on_both_with_presence_mutes
     let users = platform.users("chatter", 5).await;
     let ((_, streamer), (fan_id, fan), (muted_id, muted), (_, prober), (_, idle)) = (&users[0], &users[1], &users[2], &users[3], &users[4]);
     let chat = channel(&platform, &admin, "chat").await;
+    // A quiet room that went live first.
+    let quiet = live_room(&platform, idle, &chat).await;
     let room = live_room(&platform, streamer, &chat).await;
     let deps = Deps::connect(platform.services.config(), "live-b").await.expect("deps");
     let (replica_b, _stop_b) = spawn_subgraph(Subgraph::Live, deps).await;

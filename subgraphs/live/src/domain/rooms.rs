@@ -2,6 +2,7 @@
 //! them, and start and stop live sessions (each with its room event in the same transaction).
 
 use super::pk_service;
+use super::presence::Presence;
 use super::{LiveError, LiveResult};
 use crate::events::LiveEvents;
 use crate::events::realtime::PkNotifier;
@@ -118,6 +119,43 @@ pub struct ChannelChange {
 
 // ---- services ----------------------------------------------------------------------------
 
+/// Most live rooms of one channel `liveRooms` ranks.
+pub const MAX_LIVE_SCAN: i64 = 1000;
+
+/// A position in `liveRooms`: (viewers, live since, room id), ordered most viewers first.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct LiveRoomCursor {
+    viewers: i64,
+    since: chrono::DateTime<chrono::Utc>,
+    id: Uuid,
+}
+
+impl LiveRoomCursor {
+    /// The position of `room` with `viewers`.
+    pub fn of(room: &Room, viewers: i64) -> LiveRoomCursor {
+        LiveRoomCursor { viewers, since: room.live_since.unwrap_or(room.updated_at), id: room.id }
+    }
+
+    fn key(&self) -> (std::cmp::Reverse<i64>, chrono::DateTime<chrono::Utc>, Uuid) {
+        (std::cmp::Reverse(self.viewers), self.since, self.id)
+    }
+
+    /// The opaque cursor string.
+    pub fn encode(&self) -> String {
+        format!("{}:{}:{}", self.viewers, self.since.timestamp_micros(), self.id)
+    }
+
+    /// Parses what [`LiveRoomCursor::encode`] wrote.
+    pub fn decode(cursor: &str) -> LiveResult<LiveRoomCursor> {
+        let bad = || LiveError::invalid("The `after` cursor is not one this API returned.");
+        let mut parts = cursor.splitn(3, ':');
+        let viewers = parts.next().and_then(|v| v.parse().ok()).ok_or_else(bad)?;
+        let since = parts.next().and_then(|v| v.parse().ok()).and_then(chrono::DateTime::from_timestamp_micros).ok_or_else(bad)?;
+        let id = parts.next().and_then(|v| v.parse().ok()).ok_or_else(bad)?;
+        Ok(LiveRoomCursor { viewers, since, id })
+    }
+}
+
 /// Rooms and channels.
 #[derive(Clone)]
 pub struct Rooms {
@@ -125,13 +163,15 @@ pub struct Rooms {
     clock: SharedClock,
     events: LiveEvents,
     pk: PkNotifier,
+    presence: Presence,
 }
 
 impl Rooms {
     /// The service over `db`, reading time from `clock`, recording events through `events` and
-    /// telling PK viewers through `pk` when stopping a room closes its link.
-    pub fn new(db: Db, clock: SharedClock, events: LiveEvents, pk: PkNotifier) -> Rooms {
-        Rooms { db, clock, events, pk }
+    /// telling PK viewers through `pk` when stopping a room closes its link, ranking live rooms
+    /// by `presence`.
+    pub fn new(db: Db, clock: SharedClock, events: LiveEvents, pk: PkNotifier, presence: Presence) -> Rooms {
+        Rooms { db, clock, events, pk, presence }
     }
 
     /// The database (for loaders).
@@ -290,15 +330,28 @@ impl Rooms {
         Ok(rooms::find_by_owners(&mut conn, &[user_id]).await?.into_iter().next())
     }
 
-    /// Live rooms of a channel, a page of `limit` after `after`.
-    pub async fn live_rooms(
-        &self,
-        channel_id: Uuid,
-        after: Option<(chrono::DateTime<chrono::Utc>, Uuid)>,
-        limit: i64,
-    ) -> LiveResult<Vec<Room>> {
+    /// Live rooms of a channel, most viewers first (then longest live), a page of `limit`
+    /// strictly after `after`. Viewer counts move, so pages are a snapshot of the moment each
+    /// is read (a room can move between pages; none is repeated within one page). At most
+    /// [`MAX_LIVE_SCAN`] live rooms of a channel are ranked.
+    pub async fn live_rooms(&self, channel_id: Uuid, after: Option<&LiveRoomCursor>, limit: usize) -> LiveResult<Vec<(Room, i64)>> {
         let mut conn = self.db.pool.get().await?;
-        Ok(rooms::live_in_channel(&mut conn, channel_id, after, limit).await?)
+        let rows = rooms::live_in_channel(&mut conn, channel_id, None, MAX_LIVE_SCAN).await?;
+        drop(conn);
+        let ids: Vec<Uuid> = rows.iter().map(|room| room.id).collect();
+        // Without Redis the list still answers, in going-live order.
+        let counts = self.presence.viewer_counts(&ids).await.unwrap_or_else(|error| {
+            tracing::warn!(error = format!("{error:#}"), "viewer counts unavailable; live rooms unranked");
+            Default::default()
+        });
+        let mut ranked: Vec<(Room, i64)> =
+            rows.into_iter().map(|room| (room.clone(), counts.get(&room.id).copied().unwrap_or(0))).collect();
+        ranked.sort_by_key(|(room, viewers)| LiveRoomCursor::of(room, *viewers).key());
+        Ok(ranked
+            .into_iter()
+            .filter(|(room, viewers)| after.is_none_or(|cursor| LiveRoomCursor::of(room, *viewers).key() > cursor.key()))
+            .take(limit)
+            .collect())
     }
 
     /// A room's sessions, newest first.
@@ -349,6 +402,28 @@ mod tests {
         assert!(RoomTitle::parse(&"x".repeat(61)).is_err());
         assert!(RoomTitle::parse(&"直".repeat(60)).is_ok(), "characters, not bytes");
         assert!(RoomTitle::parse("bell\u{7}").is_err());
+    }
+
+    #[test]
+    fn live_room_cursors_round_trip_and_order_most_viewers_first() {
+        let at = chrono::DateTime::from_timestamp(1_800_000_000, 0).expect("time");
+        let room = |id: u128, since: i64| Room {
+            id: Uuid::from_u128(id),
+            owner_id: Uuid::from_u128(id + 100),
+            channel_id: Uuid::from_u128(1),
+            title: "t".into(),
+            cover_url: None,
+            live_session_id: Some(Uuid::from_u128(id + 200)),
+            live_since: Some(at + chrono::Duration::seconds(since)),
+            created_at: at,
+            updated_at: at,
+        };
+        let busy = LiveRoomCursor::of(&room(1, 50), 90);
+        let quiet_old = LiveRoomCursor::of(&room(2, 0), 3);
+        let quiet_new = LiveRoomCursor::of(&room(3, 10), 3);
+        assert!(busy.key() < quiet_old.key() && quiet_old.key() < quiet_new.key());
+        assert_eq!(LiveRoomCursor::decode(&busy.encode()).expect("decodes"), busy);
+        assert!(LiveRoomCursor::decode("3:nope:x").is_err());
     }
 
     #[test]

@@ -5,7 +5,9 @@ use super::ViewerCountLoader;
 use super::loaders::{ChannelLoader, SessionLoader};
 use super::user::User;
 use super::{id_of, parse_id};
-use crate::domain::rooms::{ChannelChange, NewChannel, NewRoom, RoomChange, RoomTitle, Rooms, parse_name, parse_slug, parse_url};
+use crate::domain::rooms::{
+    ChannelChange, LiveRoomCursor, NewChannel, NewRoom, RoomChange, RoomTitle, Rooms, parse_name, parse_slug, parse_url,
+};
 use crate::domain::{decode_time_cursor, encode_time_cursor, page_size};
 use crate::store::{channels, rooms};
 use async_graphql::connection::{Connection, Edge};
@@ -173,7 +175,8 @@ impl RoomQuery {
         Ok(ctx.data::<Rooms>()?.room_of(user.id).await.coded()?.map(Room::from))
     }
 
-    /// The rooms of a channel that are live now, longest live first. `first` is 1–50 (default 20).
+    /// The rooms of a channel that are live now, most viewers first (then longest live).
+    /// `first` is 1–50 (default 20).
     async fn live_rooms(
         &self,
         ctx: &Context<'_>,
@@ -182,16 +185,15 @@ impl RoomQuery {
         after: Option<String>,
     ) -> async_graphql::Result<Connection<String, Room>> {
         let channel_id = parse_id(&channel_id, "channelId")?;
-        let limit = page_size(first, 20, 50).coded()?;
-        let cursor = after.as_deref().map(decode_time_cursor).transpose().coded()?;
-        let mut rows = ctx.data::<Rooms>()?.live_rooms(channel_id, cursor, limit + 1).await.coded()?;
-        let has_next = rows.len() as i64 > limit;
-        rows.truncate(usize::try_from(limit).unwrap_or(0));
+        let limit = usize::try_from(page_size(first, 20, 50).coded()?).unwrap_or(20);
+        let cursor = after.as_deref().map(LiveRoomCursor::decode).transpose().coded()?;
+        let mut rows = ctx.data::<Rooms>()?.live_rooms(channel_id, cursor.as_ref(), limit + 1).await.coded()?;
+        let has_next = rows.len() > limit;
+        rows.truncate(limit);
         let mut connection = Connection::new(cursor.is_some(), has_next);
-        connection.edges.extend(rows.into_iter().filter_map(|row| {
-            let cursor = encode_time_cursor(row.live_since?, row.id);
-            Some(Edge::new(cursor, Room::from(row)))
-        }));
+        connection
+            .edges
+            .extend(rows.into_iter().map(|(row, viewers)| Edge::new(LiveRoomCursor::of(&row, viewers).encode(), Room::from(row))));
         Ok(connection)
     }
 }
