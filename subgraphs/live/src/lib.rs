@@ -18,6 +18,7 @@ use async_graphql::{Schema, SchemaBuilder};
 use config::LiveConfig;
 use domain::danmaku::DanmakuService;
 use domain::gifts::Gifts;
+use domain::medals::Medals;
 use domain::payments::CallbackSigner;
 use domain::pk::Phases;
 use domain::pk_service::Pks;
@@ -32,7 +33,9 @@ use platform::db::Db;
 use platform::events::{GIFT_STREAM, ROOM_STREAM};
 use platform::redis::Redis;
 use platform::{Application, Deps, InitError};
-use schema::{ChannelLoader, Mutation, Query, RoomByOwnerLoader, SessionLoader, Subscription, ViewerCountLoader};
+use schema::{
+    ChannelLoader, Mutation, Query, RoomByOwnerLoader, SessionLoader, Subscription, UserMedalsLoader, ViewerCountLoader, WornMedalsLoader,
+};
 
 /// Subgraph name (in `supergraph.yaml` and logs).
 pub const NAME: &str = "live";
@@ -64,6 +67,8 @@ pub struct Services {
     pub pks: Pks,
     /// Live danmaku, mutes and presence.
     pub danmaku: DanmakuService,
+    /// Medals.
+    pub medals: Medals,
     /// The outbox of room and gift events.
     pub events: LiveEvents,
 }
@@ -92,7 +97,8 @@ impl Services {
             wallets: Wallets::new(db.clone(), clock.clone(), CallbackSigner::new(&config.payment_secret)),
             gifts: Gifts::new(db.clone(), clock.clone(), events.clone(), notifier.clone()),
             pks: Pks::new(db.clone(), clock.clone(), notifier, phases, holder),
-            danmaku: DanmakuService::new(db.clone(), redis.clone(), nats.clone(), clock, presence.clone()),
+            danmaku: DanmakuService::new(db.clone(), redis.clone(), nats.clone(), clock.clone(), presence.clone()),
+            medals: Medals::new(db.clone(), clock),
             events,
         }
     }
@@ -118,6 +124,9 @@ pub fn build_schema(deps: &Deps, services: &Services) -> LiveSchema {
         .data(services.gifts.clone())
         .data(services.pks.clone())
         .data(services.danmaku.clone())
+        .data(services.medals.clone())
+        .data(batching(UserMedalsLoader(services.medals.clone())))
+        .data(batching(WornMedalsLoader(services.medals.clone())))
         .data(batching(ViewerCountLoader(services.danmaku.clone())))
         .data(batching(RoomByOwnerLoader(db.clone())))
         .data(batching(ChannelLoader(db.clone())))

@@ -12,7 +12,7 @@ use std::time::Duration;
 use vidgraph::subgraphs::Subgraph;
 
 const SEND: &str = "mutation($room: ID!, $text: String!) { sendLiveDanmaku(roomId: $room, text: $text, colour: \"#ff8800\") { id text colour mode sender { id } } }";
-const FEED: &str = "subscription($room: ID!) { roomDanmaku(roomId: $room) { text colour dropped sender { id } } }";
+const FEED: &str = "subscription($room: ID!) { roomDanmaku(roomId: $room) { text colour dropped sender { id } wornMedals { name } } }";
 const MUTE: &str = "mutation($room: ID!, $user: ID!) { muteInRoom(roomId: $room, userId: $user, minutes: 10, reason: \"spam\") { until } }";
 const VIEWERS: &str = "query($room: ID!) { room(id: $room) { viewerCount currentSession { peakViewers } } }";
 
@@ -68,18 +68,48 @@ async fn danmaku_sent_on_one_replica_reaches_viewers_on_both_with_presence_mutes
     on_b.subscribe("1", FEED, json!({ "room": room })).await;
     until_subscribed(&platform, &room, prober, &mut [&mut via_router, &mut on_b]).await;
 
+    // The fan wears a medal an admin granted; a medal not held cannot be worn.
+    let group = platform.gql("mutation { createMedalGroup(name: \"Fans\") { id } }", json!({}), Some(&admin)).await.ok();
+    let create = "mutation($g: ID!) { createMedal(input: { groupId: $g, name: \"Super fan\", validityDays: 30 }) { id } }";
+    let medal = platform.gql(create, json!({ "g": group.data("/createMedalGroup/id") }), Some(&admin)).await.ok();
+    let medal_id = medal.data("/createMedal/id").clone();
+    let wear = "mutation($m: ID!) { wearMedal(medalId: $m) { name } }";
+    assert_eq!(platform.gql(wear, json!({ "m": medal_id }), Some(fan)).await.codes(), ["BAD_USER_INPUT"], "not held yet");
+    let grant = "mutation($u: ID!, $m: ID!) { grantMedal(userId: $u, medalId: $m, reason: \"loyal\") { id } }";
+    assert_eq!(platform.gql(grant, json!({ "u": fan_id, "m": medal_id }), Some(fan)).await.codes(), ["FORBIDDEN"]);
+    platform.gql(grant, json!({ "u": fan_id, "m": medal_id }), Some(&admin)).await.ok();
+    platform.gql(wear, json!({ "m": medal_id }), Some(fan)).await.ok();
+    let profile = platform
+        .gql(
+            "query($u: ID!) { user(id: $u) { username medals { unlocked worn medal { name } } wornMedals { name } } }",
+            json!({ "u": fan_id }),
+            None,
+        )
+        .await
+        .ok();
+    assert_eq!(
+        profile.data("/user"),
+        &json!({ "username": "chatter1", "medals": [{ "unlocked": true, "worn": true, "medal": { "name": "Super fan" } }], "wornMedals": [{ "name": "Super fan" }] })
+    );
+
     let sent = platform.gql(SEND, json!({ "room": room, "text": "  hello room  " }), Some(fan)).await.ok();
     assert_eq!(sent.data("/sendLiveDanmaku/text"), &json!("hello room"));
     assert_eq!(sent.data("/sendLiveDanmaku/mode"), &json!("SCROLL"));
     for client in [&mut via_router, &mut on_b] {
         let message = next_message(client).await;
-        assert_eq!(message, json!({ "text": "hello room", "colour": "#FF8800", "dropped": 0, "sender": { "id": fan_id } }));
+        let expected = json!({ "text": "hello room", "colour": "#FF8800", "dropped": 0, "sender": { "id": fan_id }, "wornMedals": [{ "name": "Super fan" }] });
+        assert_eq!(message, expected, "worn medals ride along on every replica");
     }
 
     // Viewers are counted on both replicas; the session keeps the peak.
     eventually(&platform, VIEWERS, json!({ "room": room }), None, |reply| reply.data("/room/viewerCount") == &json!(2)).await;
     eventually(&platform, VIEWERS, json!({ "room": room }), None, |reply| reply.data("/room/currentSession/peakViewers") == &json!(2))
         .await;
+    let ranked = platform
+        .gql("query($c: ID!) { liveRooms(channelId: $c) { edges { node { id viewerCount } } } }", json!({ "c": chat }), None)
+        .await
+        .ok();
+    assert_eq!(ranked.node_ids("liveRooms"), [room.clone(), quiet], "most viewers first, not first live");
 
     // A mute by the streamer: refused with FORBIDDEN and the time it ends.
     assert_eq!(

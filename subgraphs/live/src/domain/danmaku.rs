@@ -9,7 +9,7 @@
 
 use super::presence::{Presence, PresenceGuard};
 use super::{LiveError, LiveResult};
-use crate::store::{mutes, rooms};
+use crate::store::{medals, mutes, rooms};
 use chrono::{DateTime, SubsecRound, Utc};
 use futures::{Stream, StreamExt};
 use platform::auth::AuthUser;
@@ -94,6 +94,9 @@ pub struct LiveDanmaku {
     pub mode: DanmakuMode,
     /// When.
     pub sent_at: DateTime<Utc>,
+    /// The medals the sender wore when sending it, heaviest first.
+    #[serde(default)]
+    pub worn_medals: Vec<crate::store::medals::Medal>,
 }
 
 // ---- services ----------------------------------------------------------------------------
@@ -140,11 +143,16 @@ impl DanmakuService {
                 return Err(LiveError::Muted { until });
             }
         }
+        // Read once per message here, so no subscriber's replica reads it per viewer.
+        let worn_medals = {
+            let mut conn = self.db.pool.get().await?;
+            medals::worn_by(&mut conn, &[sender.id], now).await?.into_iter().map(|worn| worn.medal).collect()
+        };
         let subject = format!("{}:{room_id}", sender.id);
         if let RateDecision::Limited { retry_after_secs } = SEND_LIMIT.hit(&self.redis, &subject).await.map_err(LiveError::internal)? {
             return Err(LiveError::RateLimited { what: "You are sending danmaku too fast", retry_after_secs });
         }
-        let message = LiveDanmaku { id: Uuid::now_v7(), room_id, sender_id: sender.id, text, colour, mode, sent_at: now };
+        let message = LiveDanmaku { id: Uuid::now_v7(), room_id, sender_id: sender.id, text, colour, mode, sent_at: now, worn_medals };
         let payload = serde_json::to_vec(&message).map_err(LiveError::internal)?;
         self.nats.client.publish(self.subject(room_id), payload.clone().into()).await.map_err(LiveError::internal)?;
         if let Err(error) = self.remember(room_id, &payload).await {

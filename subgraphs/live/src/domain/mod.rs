@@ -4,6 +4,7 @@
 pub mod danmaku;
 pub mod error;
 pub mod gifts;
+pub mod medals;
 pub mod payments;
 pub mod pk;
 pub mod pk_service;

@@ -1,6 +1,7 @@
 //! Live danmaku: `sendLiveDanmaku`, room mutes, `recentDanmaku`, the `roomDanmaku`
 //! subscription, and `Room.viewerCount` (presence, batched).
 
+use super::medals::{Medal, snapshot};
 use super::user::User;
 use super::{id_of, parse_id};
 use crate::domain::LiveError;
@@ -63,6 +64,8 @@ pub struct LiveDanmaku {
     mode: LiveDanmakuMode,
     /// When.
     sent_at: DateTime<Utc>,
+    /// The medals the sender wore when sending it, heaviest first.
+    worn_medals: Vec<Medal>,
     /// Messages this subscriber lost just before this one because it read too slowly (0 outside subscriptions).
     dropped: i64,
 }
@@ -77,6 +80,7 @@ impl LiveDanmaku {
             colour: message.colour,
             mode: message.mode.into(),
             sent_at: message.sent_at,
+            worn_medals: snapshot(message.worn_medals),
             dropped: i64::try_from(dropped).unwrap_or(i64::MAX),
         }
     }

@@ -3,6 +3,7 @@
 mod danmaku;
 mod gifts;
 mod loaders;
+mod medals;
 mod pk;
 mod rooms;
 mod user;
@@ -14,16 +15,32 @@ use platform::error::CodedResultExt;
 
 pub use self::danmaku::ViewerCountLoader;
 pub use self::loaders::{ChannelLoader, RoomByOwnerLoader, SessionLoader};
+pub use self::medals::{UserMedalsLoader, WornMedalsLoader};
 
 /// Root query.
 #[derive(MergedObject, Default)]
 #[graphql(name = "Query")]
-pub struct Query(user::UserQuery, rooms::RoomQuery, wallet::WalletQuery, gifts::GiftQuery, pk::PkQuery, danmaku::DanmakuQuery);
+pub struct Query(
+    user::UserQuery,
+    rooms::RoomQuery,
+    wallet::WalletQuery,
+    gifts::GiftQuery,
+    pk::PkQuery,
+    danmaku::DanmakuQuery,
+    medals::MedalQuery,
+);
 
 /// Root mutation.
 #[derive(MergedObject, Default)]
 #[graphql(name = "Mutation")]
-pub struct Mutation(rooms::RoomMutation, wallet::WalletMutation, gifts::GiftMutation, pk::PkMutation, danmaku::DanmakuMutation);
+pub struct Mutation(
+    rooms::RoomMutation,
+    wallet::WalletMutation,
+    gifts::GiftMutation,
+    pk::PkMutation,
+    danmaku::DanmakuMutation,
+    medals::MedalMutation,
+);
 
 /// Root subscription.
 #[derive(MergedSubscription, Default)]

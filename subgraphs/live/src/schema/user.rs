@@ -2,6 +2,7 @@
 
 use super::id_of;
 use super::loaders::RoomByOwnerLoader;
+use super::medals::{Medal, UserMedal, UserMedalsLoader, WornMedalsLoader};
 use super::rooms::Room;
 use async_graphql::dataloader::DataLoader;
 use async_graphql::{ComplexObject, Context, ID, Object, SimpleObject};
@@ -25,6 +26,21 @@ impl User {
 
 #[ComplexObject]
 impl User {
+    /// Every visible medal the user was granted, heaviest first; an expired or revoked one shows
+    /// as locked (one statement per batch of users).
+    async fn medals(&self, ctx: &Context<'_>) -> async_graphql::Result<Vec<UserMedal>> {
+        let Ok(id) = self.id.parse::<Uuid>() else { return Ok(Vec::new()) };
+        let medals = ctx.data::<DataLoader<UserMedalsLoader>>()?.load_one(id).await.coded()?;
+        Ok(medals.unwrap_or_default().into_iter().map(UserMedal::from).collect())
+    }
+
+    /// The medals the user wears now (at most one per group), heaviest first (batched).
+    async fn worn_medals(&self, ctx: &Context<'_>) -> async_graphql::Result<Vec<Medal>> {
+        let Ok(id) = self.id.parse::<Uuid>() else { return Ok(Vec::new()) };
+        let medals = ctx.data::<DataLoader<WornMedalsLoader>>()?.load_one(id).await.coded()?;
+        Ok(medals.unwrap_or_default().into_iter().map(|worn| Medal::from(worn.medal)).collect())
+    }
+
     /// The user's live room, if they opened one (one statement per batch of users).
     async fn room(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<Room>> {
         let Ok(id) = self.id.parse::<Uuid>() else { return Ok(None) };

@@ -5,6 +5,7 @@
 
 pub mod channels;
 pub mod gifts;
+pub mod medals;
 pub mod mutes;
 pub mod pk;
 pub mod rooms;

@@ -4,5 +4,6 @@
 
 mod danmaku;
 mod harness;
+mod medals;
 mod money;
 mod pk_timers;
