@@ -75,5 +75,27 @@ async fn gifts_sent_through_live_debit_once_credit_the_streamer_and_count_on_the
     assert_eq!(platform.gql(audit, json!({}), Some(fan_token)).await.codes(), ["FORBIDDEN"]);
     let report = platform.gql(audit, json!({}), Some(&admin)).await.ok();
     assert_eq!(report.data("/walletAudit"), &json!({ "walletsChecked": 2, "discrepancies": [] }));
-    let _ = fan;
+
+    // `vidgraph pay` plays the provider; `vidgraph wallet-check` agrees, until a wallet is
+    // changed behind the ledger's back, which both the CLI and the audit report.
+    let config = platform.services.config();
+    let order = platform.gql(CREATE_ORDER, json!({ "amount": 1_000 }), Some(fan_token)).await.ok();
+    let order_id = order.data("/createRechargeOrder/id").as_str().expect("id").to_owned();
+    vidgraph::live_cli::pay(&config, &order_id, &live).await.expect("paid");
+    assert_eq!(platform.gql(MY_WALLET, json!({}), Some(fan_token)).await.ok().data("/myWallet/balance"), &json!(6_000));
+    assert!(vidgraph::live_cli::pay(&config, &order_id, &live).await.is_ok(), "a replay is answered, not credited");
+    assert_eq!(platform.gql(MY_WALLET, json!({}), Some(fan_token)).await.ok().data("/myWallet/balance"), &json!(6_000));
+    vidgraph::live_cli::wallet_check(&config).await.expect("all wallets agree");
+    let db = platform.db();
+    let mut conn = db.pool.get().await.expect("connection");
+    diesel_async::RunQueryDsl::execute(
+        diesel::sql_query("UPDATE live.wallets SET balance = balance + 7 WHERE user_id = $1")
+            .bind::<diesel::sql_types::Uuid, _>(fan.parse::<uuid::Uuid>().expect("id")),
+        &mut conn,
+    )
+    .await
+    .expect("tamper");
+    assert!(vidgraph::live_cli::wallet_check(&config).await.is_err(), "the CLI reports the difference");
+    let report = platform.gql(audit, json!({}), Some(&admin)).await.ok();
+    assert_eq!(report.data("/walletAudit/discrepancies"), &json!([{ "user": { "id": fan } }]));
 }

@@ -3,6 +3,7 @@
 //! and PK timers on two replicas.
 
 mod danmaku;
+mod entities;
 mod harness;
 mod medals;
 mod money;

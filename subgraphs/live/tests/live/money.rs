@@ -142,3 +142,16 @@ async fn a_retried_gift_returns_the_first_result_and_charges_once() {
     let other = SendGift::parse(room.id, "flower".into(), 2, "retry-me".into()).expect("valid");
     assert_eq!(world.live.gifts.send(fan, other).await.expect_err("key reused").code(), ErrorCode::Conflict);
 }
+
+#[tokio::test]
+async fn the_seed_adds_rooms_for_streamers_once() {
+    let world = World::start().await;
+    let streamers = [(user().id, "demo".to_owned()), (user().id, "uploader01".to_owned())];
+    let mut conn = world.deps.db.pool.get().await.expect("connection");
+    let first = vidgraph_live::seed::run(&mut conn, &streamers).await.expect("seed");
+    assert_eq!((first.channels, first.gifts, first.rooms), (0, 0, 2), "the world seeded channels and gifts already");
+    let again = vidgraph_live::seed::run(&mut conn, &streamers).await.expect("seed");
+    assert_eq!((again.channels, again.gifts, again.rooms), (0, 0, 0));
+    let room = world.live.rooms.room_of(streamers[0].0).await.expect("read").expect("a room");
+    assert_eq!(room.title, "demo's room");
+}
