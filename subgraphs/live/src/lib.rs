@@ -22,6 +22,7 @@ use domain::medals::Medals;
 use domain::payments::CallbackSigner;
 use domain::pk::Phases;
 use domain::pk_service::Pks;
+use domain::pk_settings::PkSettings;
 use domain::presence::Presence;
 use domain::rooms::Rooms;
 use domain::wallet::Wallets;
@@ -96,7 +97,7 @@ impl Services {
             rooms: Rooms::new(db.clone(), clock.clone(), events.clone(), notifier.clone(), presence.clone()),
             wallets: Wallets::new(db.clone(), clock.clone(), CallbackSigner::new(&config.payment_secret)),
             gifts: Gifts::new(db.clone(), clock.clone(), events.clone(), notifier.clone()),
-            pks: Pks::new(db.clone(), clock.clone(), notifier, phases, holder),
+            pks: Pks::new(db.clone(), clock.clone(), notifier, PkSettings::new(db.clone(), nats.clone(), clock.clone(), phases), holder),
             danmaku: DanmakuService::new(db.clone(), redis.clone(), nats.clone(), clock.clone(), presence.clone()),
             medals: Medals::new(db.clone(), clock),
             events,
@@ -156,5 +157,8 @@ pub async fn build_with(deps: Deps, config: LiveConfig, clock: SharedClock) -> R
     application.spawn_background(services.events.outbox().clone().relay(background_db.clone(), nats));
     application.spawn_background(background.pks.run_timers(config.timer_poll_max));
     application.spawn_background(presence.run_reporter(background_db));
+    // Requests read the phases from their own services' cache: that one is reloaded.
+    services.pks.settings().reload().await.map_err(|e| InitError::Subgraph(e.into()))?;
+    application.spawn_background(services.pks.settings().clone().run_reloader());
     Ok(application)
 }

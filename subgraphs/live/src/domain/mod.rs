@@ -8,6 +8,7 @@ pub mod medals;
 pub mod payments;
 pub mod pk;
 pub mod pk_service;
+pub mod pk_settings;
 pub mod presence;
 pub mod rooms;
 pub mod wallet;

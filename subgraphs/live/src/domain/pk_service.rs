@@ -6,7 +6,8 @@
 //! timers, in the caller's transaction. Whoever loses a race (a second replica firing the same
 //! deadline, an accept racing the expiry) changes zero rows and nothing else.
 
-use super::pk::{Phases, PkCause, PkMode, PkState, PkStateMachine, inviter_won};
+use super::pk::{PkCause, PkMode, PkState, PkStateMachine, inviter_won};
+use super::pk_settings::PkSettings;
 use super::{LiveError, LiveResult};
 use crate::events::realtime::PkNotifier;
 use crate::store::pk::{self, Pk, Timer, TransitionFields, TransitionRow};
@@ -35,15 +36,20 @@ pub struct Pks {
     db: Db,
     clock: SharedClock,
     notifier: PkNotifier,
-    phases: Phases,
+    settings: PkSettings,
     holder: String,
 }
 
 impl Pks {
-    /// The service over `db`; new links get `phases`; `holder` names this replica in the
-    /// transitions its timers fire.
-    pub fn new(db: Db, clock: SharedClock, notifier: PkNotifier, phases: Phases, holder: String) -> Pks {
-        Pks { db, clock, notifier, phases, holder }
+    /// The service over `db`; new links get the phase lengths of `settings` at their invite;
+    /// `holder` names this replica in the transitions its timers fire.
+    pub fn new(db: Db, clock: SharedClock, notifier: PkNotifier, settings: PkSettings, holder: String) -> Pks {
+        Pks { db, clock, notifier, settings, holder }
+    }
+
+    /// The phase lengths (cached per replica, reloaded on change).
+    pub fn settings(&self) -> &PkSettings {
+        &self.settings
     }
 
     /// The name this replica records on the transitions its timers fire.
@@ -85,7 +91,7 @@ impl Pks {
             return Err(LiveError::invalid("You cannot invite yourself."));
         }
         let now = self.clock.now();
-        let phases = self.phases;
+        let phases = self.settings.current();
         let mut conn = self.db.pool.get().await?;
         let created = conn
             .transaction::<_, LiveError, _>(async |conn| {

@@ -129,6 +129,27 @@ impl Pk {
     }
 }
 
+/// PK phase lengths, in seconds.
+#[derive(SimpleObject)]
+pub struct PkPhases {
+    /// How long an invite waits for an answer.
+    invite_secs: i64,
+    /// The score phase.
+    score_secs: i64,
+    /// The punishment.
+    punishment_secs: i64,
+}
+
+impl From<crate::domain::pk::Phases> for PkPhases {
+    fn from(phases: crate::domain::pk::Phases) -> Self {
+        PkPhases {
+            invite_secs: phases.invite.num_seconds(),
+            score_secs: phases.score.num_seconds(),
+            punishment_secs: phases.punishment.num_seconds(),
+        }
+    }
+}
+
 /// One recorded transition of a link.
 #[derive(SimpleObject)]
 pub struct PkTransition {
@@ -184,6 +205,11 @@ impl PkQuery {
             .collect())
     }
 
+    /// The phase lengths new PKs get.
+    async fn pk_phases(&self, ctx: &Context<'_>) -> async_graphql::Result<PkPhases> {
+        Ok(ctx.data::<Pks>()?.settings().current().into())
+    }
+
     /// Streamers who may link up (admins).
     #[graphql(guard = "AdminOnly")]
     async fn pk_whitelist(&self, ctx: &Context<'_>, #[graphql(default = 100)] first: i32) -> async_graphql::Result<Vec<User>> {
@@ -204,6 +230,21 @@ impl PkMutation {
     async fn add_to_pk_whitelist(&self, ctx: &Context<'_>, user_id: ID) -> async_graphql::Result<bool> {
         let admin = viewer(ctx).require_admin().coded()?;
         ctx.data::<Pks>()?.whitelist_add(admin, parse_id(&user_id, "userId")?).await.coded()
+    }
+
+    /// Sets the phase lengths of PKs invited from now on (invite 5–120 s, score 30–3600 s,
+    /// punishment 10–1800 s); every replica uses them at once. Admin only.
+    #[graphql(guard = "AdminOnly")]
+    async fn set_pk_phases(
+        &self,
+        ctx: &Context<'_>,
+        invite_secs: i32,
+        score_secs: i32,
+        punishment_secs: i32,
+    ) -> async_graphql::Result<PkPhases> {
+        let admin = viewer(ctx).require_admin().coded()?;
+        let phases = crate::domain::pk_settings::parse_phases(invite_secs, score_secs, punishment_secs).coded()?;
+        Ok(ctx.data::<Pks>()?.settings().set(admin, phases).await.coded()?.into())
     }
 
     /// Takes a streamer off the whitelist; `false` when they were not on it. Admin only.

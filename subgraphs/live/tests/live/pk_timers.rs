@@ -170,3 +170,27 @@ async fn invites_are_refused_to_the_busy_and_the_unlisted_and_links_end_by_rejec
     world.live.rooms.stop_live(a, None).await.expect("stop");
     assert_eq!(state_of(&world, &link).await.state, "closed");
 }
+
+#[tokio::test]
+async fn new_phase_lengths_reach_every_replica_at_once_and_apply_to_pks_invited_afterwards() {
+    let world = World::start().await;
+    let ((a, _), (b, _)) = (world.live_streamer().await, world.live_streamer().await);
+    for streamer in [a, b] {
+        world.live.pks.whitelist_add(world.admin, streamer.id).await.expect("whitelist");
+    }
+    let other = world.replica();
+    let reloader = tokio::spawn(other.pks.settings().clone().run_reloader());
+    // The reloader loads at start; wait for it to be listening (its first load is immediate).
+    world.eventually("the other replica's first load", async || other.pks.settings().reload().await.is_ok()).await;
+    let running = world.live.pks.invite(a, b.id, PkMode::Pk).await.expect("invite with the defaults");
+    assert_eq!(running.score_secs, 360);
+    world.live.pks.reject(b, running.id).await.expect("reject");
+
+    let changed = vidgraph_live::domain::pk_settings::parse_phases(20, 60, 30).expect("valid");
+    assert_eq!(world.live.pks.settings().set(user(), changed).await.expect_err("admins only").code(), ErrorCode::Forbidden);
+    world.live.pks.settings().set(world.admin, changed).await.expect("set");
+    world.eventually("the other replica to reload", async || other.pks.settings().current() == changed).await;
+    let pk = other.pks.invite(a, b.id, PkMode::Pk).await.expect("invite on the other replica");
+    assert_eq!((pk.invite_expires_at - pk.invited_at, pk.score_secs, pk.punishment_secs), (Duration::seconds(20), 60, 30));
+    reloader.abort();
+}
