@@ -95,7 +95,7 @@ impl Services {
         let holder = format!("{NAME}-{}", uuid::Uuid::new_v4().simple());
         Services {
             rooms: Rooms::new(db.clone(), clock.clone(), events.clone(), notifier.clone(), presence.clone()),
-            wallets: Wallets::new(db.clone(), clock.clone(), CallbackSigner::new(&config.payment_secret)),
+            wallets: Wallets::new(db.clone(), clock.clone(), CallbackSigner::new(&config.payment_secret)).with_order_limit(redis.clone()),
             gifts: Gifts::new(db.clone(), clock.clone(), events.clone(), notifier.clone()),
             pks: Pks::new(db.clone(), clock.clone(), notifier, PkSettings::new(db.clone(), nats.clone(), clock.clone(), phases), holder),
             danmaku: DanmakuService::new(db.clone(), redis.clone(), nats.clone(), clock.clone(), presence.clone()),

@@ -14,6 +14,11 @@ pub const MIN_RECHARGE: i64 = 100;
 /// Largest recharge, minor units (50,000.00).
 pub const MAX_RECHARGE: i64 = 5_000_000;
 
+/// Recharge orders a user may create per window: enough for any honest payer, and a bound on
+/// the pending rows an abuser can make.
+pub const ORDER_LIMIT: platform::rate_limit::RateLimit =
+    platform::rate_limit::RateLimit { name: "live-recharge:create", max: 20, window: std::time::Duration::from_secs(3600) };
+
 /// How a user pays.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum PaymentChannel {
@@ -80,12 +85,19 @@ pub struct Wallets {
     db: Db,
     clock: SharedClock,
     signer: CallbackSigner,
+    redis: Option<platform::redis::Redis>,
 }
 
 impl Wallets {
     /// The service over `db`; `signer` holds the provider's shared secret.
     pub fn new(db: Db, clock: SharedClock, signer: CallbackSigner) -> Wallets {
-        Wallets { db, clock, signer }
+        Wallets { db, clock, signer, redis: None }
+    }
+
+    /// Limits how many recharge orders a user creates per hour ([`ORDER_LIMIT`]), counted in `redis`.
+    pub fn with_order_limit(mut self, redis: platform::redis::Redis) -> Wallets {
+        self.redis = Some(redis);
+        self
     }
 
     /// A user's wallet (empty if they never had one).
@@ -103,6 +115,12 @@ impl Wallets {
     /// Creates a pending recharge order for the signed-in user.
     pub async fn create_order(&self, user: AuthUser, amount: i64, channel: PaymentChannel) -> LiveResult<RechargeOrder> {
         let amount = parse_recharge_amount(amount)?;
+        if let Some(redis) = &self.redis
+            && let platform::rate_limit::RateDecision::Limited { retry_after_secs } =
+                ORDER_LIMIT.hit(redis, &user.id.to_string()).await.map_err(LiveError::internal)?
+        {
+            return Err(LiveError::RateLimited { what: "Too many recharge orders", retry_after_secs });
+        }
         let mut conn = self.db.pool.get().await?;
         Ok(wallet::insert_order(&mut conn, Uuid::now_v7(), user.id, amount, channel.as_str(), self.clock.now()).await?)
     }

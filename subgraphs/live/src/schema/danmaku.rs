@@ -204,6 +204,8 @@ impl DanmakuSubscription {
     /// in `dropped` on the next one.
     async fn room_danmaku(&self, ctx: &Context<'_>, room_id: ID) -> async_graphql::Result<impl Stream<Item = LiveDanmaku> + use<>> {
         let room_id = parse_id(&room_id, "roomId")?;
+        // A subscription holds a NATS subscription per room: only for rooms that exist.
+        ctx.data::<crate::domain::rooms::Rooms>()?.room(room_id).await.coded()?.ok_or(LiveError::NotFound("Room")).coded()?;
         let feed = ctx.data::<DanmakuService>()?.subscribe(room_id).await.coded()?;
         Ok(feed.map(|(message, dropped)| LiveDanmaku::of(message, dropped)))
     }

@@ -328,6 +328,7 @@ impl PkSubscription {
         room_id: ID,
     ) -> async_graphql::Result<impl Stream<Item = async_graphql::Result<Pk>> + use<>> {
         let room_id = parse_id(&room_id, "roomId")?;
+        ctx.data::<crate::domain::rooms::Rooms>()?.room(room_id).await.coded()?.ok_or(LiveError::NotFound("Room")).coded()?;
         let pks = ctx.data::<Pks>()?;
         let updates = pks.notifier().subscribe_room(room_id).await.map_err(LiveError::internal).coded()?;
         let current = pks.latest_of_room(room_id).await.coded()?;

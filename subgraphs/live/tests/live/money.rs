@@ -155,3 +155,15 @@ async fn the_seed_adds_rooms_for_streamers_once() {
     let room = world.live.rooms.room_of(streamers[0].0).await.expect("read").expect("a room");
     assert_eq!(room.title, "demo's room");
 }
+
+#[tokio::test]
+async fn a_user_creates_at_most_twenty_recharge_orders_an_hour() {
+    let world = World::start().await;
+    let payer = user();
+    for _ in 0..20 {
+        world.live.wallets.create_order(payer, 100, PaymentChannel::Card).await.expect("order");
+    }
+    let refused = world.live.wallets.create_order(payer, 100, PaymentChannel::Card).await.expect_err("limited");
+    assert_eq!(refused.code(), ErrorCode::RateLimited);
+    world.live.wallets.create_order(user(), 100, PaymentChannel::Card).await.expect("another user has their own budget");
+}
