@@ -6,6 +6,7 @@ mod loaders;
 mod medals;
 mod pk;
 mod rooms;
+mod status;
 mod user;
 mod wallet;
 
@@ -21,6 +22,7 @@ pub use self::medals::{UserMedalsLoader, WornMedalsLoader};
 #[derive(MergedObject, Default)]
 #[graphql(name = "Query")]
 pub struct Query(
+    status::StatusQuery,
     user::UserQuery,
     rooms::RoomQuery,
     wallet::WalletQuery,
