@@ -158,7 +158,10 @@ pub async fn build_with(deps: Deps, config: LiveConfig, clock: SharedClock) -> R
     application.spawn_background(background.pks.run_timers(config.timer_poll_max));
     application.spawn_background(presence.run_reporter(background_db));
     // Requests read the phases from their own services' cache: that one is reloaded.
-    services.pks.settings().reload().await.map_err(|e| InitError::Subgraph(e.into()))?;
+    // Postgres briefly away at start: the configured defaults apply until the reloader's next look.
+    if let Err(error) = services.pks.settings().reload().await {
+        tracing::warn!(error = %platform::error::DisplayChain(&error), "PK phases not loaded yet; using the configured defaults");
+    }
     application.spawn_background(services.pks.settings().clone().run_reloader());
     Ok(application)
 }
