@@ -4,6 +4,7 @@
 pub mod db_admin;
 pub mod dead_letters;
 pub mod dev;
+pub mod live_cli;
 pub mod paths;
 pub mod router;
 pub mod schema_files;

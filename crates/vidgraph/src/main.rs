@@ -55,6 +55,16 @@ enum Command {
     },
     /// Create the token signing keys if they do not exist yet.
     Keys,
+    /// Play the payment provider (development): sign and post the callback that pays a recharge order.
+    Pay {
+        /// The order id `createRechargeOrder` returned.
+        order_id: String,
+        /// Base URL of the `live` subgraph.
+        #[arg(long, default_value = "http://127.0.0.1:4004")]
+        url: String,
+    },
+    /// Compare every wallet's balance and income with its ledger; exit 1 listing any difference.
+    WalletCheck,
     /// Create an admin account, or promote an existing account with this e-mail.
     CreateAdmin {
         /// E-mail of the account.
@@ -141,6 +151,8 @@ async fn run(command: Command, config: AppConfig) -> anyhow::Result<()> {
             println!("keys: {}", config.auth.key_dir.display());
             Ok(())
         }
+        Command::Pay { order_id, url } => vidgraph::live_cli::pay(&config, &order_id, &url).await,
+        Command::WalletCheck => vidgraph::live_cli::wallet_check(&config).await,
         Command::CreateAdmin { email, username, password } => vidgraph::db_admin::create_admin(&config, &email, &username, &password).await,
     }
 }
