@@ -27,6 +27,7 @@ pub async fn seed(config: &AppConfig, size: content::seed::SeedSize) -> anyhow::
     println!("seed: {} users, {} videos, {} comments, {} danmaku added", report.users, report.videos, report.comments, report.danmaku);
     let (imported, buckets) = seed_rankings(&db).await?;
     println!("seed: ranking learned {imported} videos, {buckets} growth buckets");
+    crate::community_admin::seed(config, &db).await?;
     Ok(())
 }
 

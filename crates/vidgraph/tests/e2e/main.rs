@@ -5,6 +5,7 @@ mod abuse;
 mod auth_flow;
 mod bad_input;
 mod comments;
+mod community_follows;
 mod danmaku;
 mod dead_letters;
 mod degraded;

@@ -1,0 +1,9 @@
+//! Rules and services of the community domain. Rules are pure (unit-tested without I/O);
+//! services own the transaction and call `store` and `events`.
+
+pub mod audit;
+pub mod error;
+pub mod follows;
+pub mod paging;
+
+pub use self::error::CommunityError;

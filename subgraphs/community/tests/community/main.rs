@@ -1,0 +1,5 @@
+//! The community subgraph against real PostgreSQL, Redis and NATS (one isolated set per test),
+//! driven through its executable schema.
+
+mod follows;
+mod world;
