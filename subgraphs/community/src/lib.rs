@@ -1,5 +1,5 @@
-//! The `community` subgraph: follows and their counters today; zones, posts, moderation,
-//! dynamics and notifications as they arrive (issue 9).
+//! The `community` subgraph: follows and their counters; zones, posts, comments, likes and
+//! points; moderation, dynamics and notifications as they arrive (issue 9).
 //!
 //! `schema` (GraphQL, thin) → `domain` (rules and services) → `store` (SQL of the `community`
 //! schema) and `events` (the outbox of community's JetStream events).
@@ -13,13 +13,14 @@ pub mod store;
 use async_graphql::dataloader::DataLoader;
 use async_graphql::{EmptySubscription, Schema, SchemaBuilder};
 use domain::follows::Follows;
+use domain::posts::Posts;
 use events::CommunityEvents;
 use platform::clock::{SharedClock, SystemClock};
 use platform::config::DbConfig;
 use platform::db::Db;
 use platform::events::FOLLOW_STREAM;
 use platform::{Application, Deps, InitError};
-use schema::{FollowStateLoader, Mutation, Query, UserStatsLoader};
+use schema::{FollowStateLoader, LikeLoader, Mutation, Query, UserStatsLoader, ZoneFollowLoader, ZoneLoader};
 
 /// Subgraph name (in `supergraph.yaml` and logs).
 pub const NAME: &str = "community";
@@ -52,10 +53,15 @@ where
 /// The schema with its services and loaders over `deps`, reading time from `clock`; `events`
 /// records into the outbox whose relay [`build`] runs.
 pub fn build_schema(deps: &Deps, clock: SharedClock, events: CommunityEvents) -> CommunitySchema {
-    let follows = Follows::new(deps.db.clone(), deps.redis.clone(), clock, events);
+    let follows = Follows::new(deps.db.clone(), deps.redis.clone(), clock.clone(), events);
+    let posts = Posts::new(deps.db.clone(), clock);
     builder(&deps.config.limits)
         .data(deps.clone())
         .data(deps.db.clone())
+        .data(batching(ZoneLoader(posts.clone())))
+        .data(batching(ZoneFollowLoader(posts.clone())))
+        .data(batching(LikeLoader(posts.clone())))
+        .data(posts)
         .data(batching(UserStatsLoader(follows.clone())))
         .data(batching(FollowStateLoader(follows.clone())))
         .data(follows)

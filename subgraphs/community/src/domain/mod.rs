@@ -5,5 +5,7 @@ pub mod audit;
 pub mod error;
 pub mod follows;
 pub mod paging;
+pub mod posts;
+pub mod rules;
 
 pub use self::error::CommunityError;

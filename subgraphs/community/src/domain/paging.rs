@@ -52,6 +52,24 @@ impl Cursor {
     }
 }
 
+/// A position in a keyset order: a number (a time in microseconds, a score) and an id.
+pub type Position = (i64, Uuid);
+
+/// The opaque cursor of a position (the same form as [`Cursor`]).
+pub fn encode_position((key, id): Position) -> String {
+    URL_SAFE_NO_PAD.encode(format!("{key}|{id}"))
+}
+
+/// Parses an optional `after` argument made by [`encode_position`].
+pub fn decode_position(after: Option<&str>) -> Result<Option<Position>, CommunityError> {
+    let Some(after) = after else { return Ok(None) };
+    let invalid = || CommunityError::invalid("The `after` cursor is not one this API returned.");
+    let bytes = URL_SAFE_NO_PAD.decode(after).map_err(|_| invalid())?;
+    let text = String::from_utf8(bytes).map_err(|_| invalid())?;
+    let (key, id) = text.split_once('|').ok_or_else(invalid)?;
+    Ok(Some((key.parse().map_err(|_| invalid())?, id.parse().map_err(|_| invalid())?)))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -63,6 +81,14 @@ mod tests {
         for garbage in ["", "not-a-cursor", &URL_SAFE_NO_PAD.encode("12|nope"), &URL_SAFE_NO_PAD.encode("x|y")] {
             assert!(matches!(Cursor::decode(garbage), Err(CommunityError::InvalidInput(_))), "{garbage}");
         }
+    }
+
+    #[test]
+    fn positions_round_trip() {
+        let position = (-42, Uuid::now_v7());
+        assert_eq!(decode_position(Some(&encode_position(position))).expect("decode"), Some(position));
+        assert!(decode_position(Some("nope")).is_err());
+        assert_eq!(decode_position(None).expect("none"), None);
     }
 
     #[test]

@@ -13,11 +13,12 @@
 //! 3. posts, in ascending id;
 //! 4. per-user counters (`user_stats`), in ascending `user_id` — always through [`stats::add`],
 //!    which merges a transaction's deltas per user and upserts them in one statement, sorted;
-//! 5. per-zone points, in ascending `(zone_id, user_id)`;
-//! 6. zones, in ascending id.
+//! 5. per-zone points (`zone_points`), in ascending `(zone_id, user_id)` — through
+//!    [`points::add`], which merges and sorts the same way;
+//! 6. zones (`zones`), in ascending id ([`zones::add_posts`] walks them sorted).
 //!
-//! (Steps 2, 3, 5 and 6 are the order the content tables take as they arrive; today the
-//! writers are follows: step 1 then step 4.)
+//! A transaction that needs no row of a step skips it. Zones are never deleted, so checking
+//! that one exists needs no lock.
 //!
 //! A service that needs a row of an earlier step after a later one re-reads it without
 //! locking (`SELECT` without `FOR UPDATE`) or restructures the transaction; it never locks
@@ -25,5 +26,17 @@
 //! [`audit`] recomputes them from the content tables to prove they agree.
 
 pub mod audit;
+pub mod comments;
 pub mod follows;
+pub mod likes;
+pub mod points;
+pub mod posts;
 pub mod stats;
+pub mod zones;
+
+/// A single `bigint` column named `n`.
+#[derive(diesel::QueryableByName)]
+pub(crate) struct Count {
+    #[diesel(sql_type = diesel::sql_types::BigInt)]
+    pub(crate) n: i64,
+}

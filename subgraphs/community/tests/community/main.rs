@@ -2,4 +2,5 @@
 //! driven through its executable schema.
 
 mod follows;
+mod posts;
 mod world;

@@ -1,0 +1,394 @@
+//! Zones, posts, comments and likes: each use case one transaction in which the content, its
+//! counters (post and comment scores, zone counts, likes received) and the points change
+//! together, taking row locks in the order of [`crate::store`].
+
+use super::CommunityError;
+use super::rules::{self, COMMENT_POINTS, POST_POINTS, PostContent};
+use crate::store::comments::{self, Comment, NewComment};
+use crate::store::likes::{self, Target};
+use crate::store::points::{self, FameRow, PointDeltas};
+use crate::store::posts::{self, NewPost, Order, Position, Post};
+use crate::store::stats::{self, StatDeltas};
+use crate::store::zones::{self, Zone};
+use diesel::result::{DatabaseErrorKind, Error as DieselError};
+use diesel_async::{AsyncConnection, AsyncPgConnection};
+use platform::auth::AuthUser;
+use platform::clock::SharedClock;
+use platform::db::Db;
+use std::collections::BTreeMap;
+use uuid::Uuid;
+
+/// Most zones `zones` lists.
+pub const MAX_ZONES: i64 = 500;
+/// Places in a hall of fame.
+pub const HALL_OF_FAME_SIZE: i64 = 50;
+
+/// A new comment: on a post, or a reply to a comment of it, optionally quoting a comment of
+/// the same thread.
+#[derive(Debug, Clone)]
+pub struct NewCommentInput {
+    /// The post.
+    pub post_id: Uuid,
+    /// The comment replied to (`None`: a top-level comment).
+    pub reply_to: Option<Uuid>,
+    /// The comment quoted (needs `reply_to`; must be in the same thread).
+    pub quote: Option<Uuid>,
+    /// The text (checked by [`rules::comment_body`]).
+    pub body: String,
+}
+
+/// The community content service held in the schema data.
+#[derive(Clone)]
+pub struct Posts {
+    db: Db,
+    clock: SharedClock,
+}
+
+impl Posts {
+    /// Over these backends.
+    pub fn new(db: Db, clock: SharedClock) -> Posts {
+        Posts { db, clock }
+    }
+
+    /// Creates a zone (admins).
+    pub async fn create_zone(&self, admin: AuthUser, name: &str, description: &str) -> Result<Zone, CommunityError> {
+        let (name, description) = (rules::zone_name(name)?, rules::zone_description(description)?);
+        let mut conn = self.db.pool.get().await?;
+        zones::insert(&mut conn, Uuid::now_v7(), &name, &description, admin.id, self.clock.now()).await.map_err(name_taken)
+    }
+
+    /// Renames or re-describes a zone (admins).
+    pub async fn update_zone(&self, id: Uuid, name: &str, description: &str) -> Result<Zone, CommunityError> {
+        let (name, description) = (rules::zone_name(name)?, rules::zone_description(description)?);
+        let mut conn = self.db.pool.get().await?;
+        zones::update(&mut conn, id, &name, &description, self.clock.now())
+            .await
+            .map_err(name_taken)?
+            .ok_or(CommunityError::NotFound("Zone"))
+    }
+
+    /// These zones (unknown ids absent), in one statement.
+    pub async fn zones(&self, ids: &[Uuid]) -> Result<Vec<Zone>, CommunityError> {
+        let mut conn = self.db.pool.get().await?;
+        Ok(zones::find_many(&mut conn, ids).await?)
+    }
+
+    /// Every zone, by name.
+    pub async fn all_zones(&self) -> Result<Vec<Zone>, CommunityError> {
+        let mut conn = self.db.pool.get().await?;
+        Ok(zones::all(&mut conn, MAX_ZONES).await?)
+    }
+
+    /// `user` follows (`following`) or unfollows a zone; idempotent. Returns the zone after it.
+    pub async fn set_zone_following(&self, user: AuthUser, zone: Uuid, following: bool) -> Result<Zone, CommunityError> {
+        let now = self.clock.now();
+        let mut conn = self.db.pool.get().await?;
+        conn.transaction::<_, CommunityError, _>(async |conn| {
+            zone_exists(conn, zone).await?;
+            // Lock order: the follow row (step 1), then the zone (step 6).
+            let changed =
+                if following { zones::follow(conn, user.id, zone, now).await? } else { zones::unfollow(conn, user.id, zone).await? };
+            if changed {
+                zones::add_followers(conn, zone, if following { 1 } else { -1 }).await?;
+            }
+            Ok(())
+        })
+        .await?;
+        self.zones(&[zone]).await?.pop().ok_or(CommunityError::NotFound("Zone"))
+    }
+
+    /// Which of `zones` `user` follows, in one statement.
+    pub async fn followed_zones(&self, user: Uuid, zones: &[Uuid]) -> Result<Vec<Uuid>, CommunityError> {
+        let mut conn = self.db.pool.get().await?;
+        Ok(zones::followed_among(&mut conn, user, zones).await?)
+    }
+
+    /// Posts in `zone`: its points, post count and zone count change with it.
+    pub async fn create_post(&self, author: AuthUser, zone: Uuid, content: PostContent) -> Result<Post, CommunityError> {
+        let now = self.clock.now();
+        let mut conn = self.db.pool.get().await?;
+        conn.transaction::<_, CommunityError, _>(async |conn| {
+            zone_exists(conn, zone).await?;
+            let post = posts::insert(
+                conn,
+                &NewPost {
+                    id: Uuid::now_v7(),
+                    zone_id: zone,
+                    author_id: author.id,
+                    body: &content.body,
+                    image_urls: &content.image_urls,
+                    video_id: content.video_id,
+                    points: POST_POINTS,
+                    created_at: now,
+                },
+            )
+            .await?;
+            // Lock order: the new post (step 3), points (step 5), the zone (step 6).
+            points::add(conn, PointDeltas::default().add(zone, author.id, POST_POINTS, 1, 0)).await?;
+            zones::add_posts(conn, &BTreeMap::from([(zone, 1)])).await?;
+            Ok(post)
+        })
+        .await
+    }
+
+    /// Replaces a post's text and images (its author only; the video stays).
+    pub async fn edit_post(&self, editor: AuthUser, id: Uuid, body: &str, image_urls: &[String]) -> Result<Post, CommunityError> {
+        let now = self.clock.now();
+        let mut conn = self.db.pool.get().await?;
+        conn.transaction::<_, CommunityError, _>(async |conn| {
+            let post = posts::lock_live(conn, id).await?.ok_or(CommunityError::NotFound("Post"))?;
+            if post.author_id != editor.id {
+                return Err(CommunityError::Forbidden("Only the author can edit a post.".into()));
+            }
+            let content = PostContent::parse(body, image_urls, post.video_id)?;
+            Ok(posts::edit(conn, id, &content.body, &content.image_urls, now).await?)
+        })
+        .await
+    }
+
+    /// Deletes a post (its author, or an admin with a reason): its points and its live
+    /// comments' points leave the zone's totals.
+    pub async fn delete_post(&self, actor: AuthUser, id: Uuid, reason: Option<&str>) -> Result<(), CommunityError> {
+        let now = self.clock.now();
+        let mut conn = self.db.pool.get().await?;
+        conn.transaction::<_, CommunityError, _>(async |conn| {
+            let post = posts::lock_live(conn, id).await?.ok_or(CommunityError::NotFound("Post"))?;
+            let reason = rules::delete_reason(&actor, post.author_id, reason)?;
+            let earnings = posts::comment_earnings(conn, id).await?;
+            posts::delete(conn, id, actor.id, reason.as_deref(), now).await?;
+            let mut deltas = PointDeltas::default();
+            deltas.add(post.zone_id, post.author_id, -post.points, -1, 0);
+            for earned in &earnings {
+                deltas.add(post.zone_id, earned.author_id, -earned.points, 0, -earned.comments);
+            }
+            points::add(conn, &deltas).await?;
+            zones::add_posts(conn, &BTreeMap::from([(post.zone_id, -1)])).await?;
+            Ok(())
+        })
+        .await
+    }
+
+    /// Moves a post to another zone (admins): its points and its comments' points move with it.
+    pub async fn move_post(&self, id: Uuid, to: Uuid) -> Result<Post, CommunityError> {
+        let mut conn = self.db.pool.get().await?;
+        conn.transaction::<_, CommunityError, _>(async |conn| {
+            let post = posts::lock_live(conn, id).await?.ok_or(CommunityError::NotFound("Post"))?;
+            zone_exists(conn, to).await?;
+            if post.zone_id == to {
+                return Ok(post);
+            }
+            let earnings = posts::comment_earnings(conn, id).await?;
+            let moved = posts::set_zone(conn, id, to).await?;
+            let mut deltas = PointDeltas::default();
+            deltas.add(post.zone_id, post.author_id, -post.points, -1, 0).add(to, post.author_id, post.points, 1, 0);
+            for earned in &earnings {
+                deltas.add(post.zone_id, earned.author_id, -earned.points, 0, -earned.comments);
+                deltas.add(to, earned.author_id, earned.points, 0, earned.comments);
+            }
+            points::add(conn, &deltas).await?;
+            zones::add_posts(conn, &BTreeMap::from([(post.zone_id, -1), (to, 1)])).await?;
+            Ok(moved)
+        })
+        .await
+    }
+
+    /// A live post.
+    pub async fn post(&self, id: Uuid) -> Result<Option<Post>, CommunityError> {
+        let mut conn = self.db.pool.get().await?;
+        Ok(posts::find_live_many(&mut conn, &[id]).await?.pop())
+    }
+
+    /// A page of live posts.
+    pub async fn posts(&self, zone: Option<Uuid>, order: Order, after: Option<Position>, limit: i64) -> Result<Vec<Post>, CommunityError> {
+        let mut conn = self.db.pool.get().await?;
+        if let Some(zone) = zone {
+            zone_exists(&mut conn, zone).await?;
+        }
+        Ok(posts::page(&mut conn, zone, order, after, limit).await?)
+    }
+
+    /// Comments on a post, a reply, or a quote reply: the post's comment count, the thread's
+    /// reply count and the author's points in the post's zone change with it.
+    pub async fn create_comment(&self, author: AuthUser, input: NewCommentInput) -> Result<Comment, CommunityError> {
+        let body = rules::comment_body(&input.body)?;
+        if input.quote.is_some() && input.reply_to.is_none() {
+            return Err(CommunityError::invalid("A quote reply replies to a comment (`replyTo`)."));
+        }
+        let now = self.clock.now();
+        let mut conn = self.db.pool.get().await?;
+        conn.transaction::<_, CommunityError, _>(async |conn| {
+            let thread = match input.reply_to {
+                None => None,
+                Some(parent_id) => Some(lock_thread(conn, input.post_id, parent_id, input.quote).await?),
+            };
+            // Lock order: comments (step 2, above), the post (step 3), points (step 5).
+            let post = posts::lock_live(conn, input.post_id).await?.ok_or(CommunityError::NotFound("Post"))?;
+            let comment = comments::insert(
+                conn,
+                &NewComment {
+                    id: Uuid::now_v7(),
+                    post_id: post.id,
+                    thread_id: thread,
+                    quote_id: input.quote,
+                    author_id: author.id,
+                    body: &body,
+                    points: COMMENT_POINTS,
+                    created_at: now,
+                },
+            )
+            .await?;
+            if let Some(thread) = thread {
+                comments::add_counts(conn, thread, 0, 1).await?;
+            }
+            posts::add_counts(conn, post.id, 0, 1).await?;
+            points::add(conn, PointDeltas::default().add(post.zone_id, author.id, COMMENT_POINTS, 0, 1)).await?;
+            Ok(comment)
+        })
+        .await
+    }
+
+    /// Deletes a comment (its author, or an admin with a reason): its points leave the zone's
+    /// totals (when its post is live), and its post's and thread's counts drop.
+    pub async fn delete_comment(&self, actor: AuthUser, id: Uuid, reason: Option<&str>) -> Result<(), CommunityError> {
+        let now = self.clock.now();
+        let mut conn = self.db.pool.get().await?;
+        conn.transaction::<_, CommunityError, _>(async |conn| {
+            let found = comments::find_many(conn, &[id]).await?.pop().ok_or(CommunityError::NotFound("Comment"))?;
+            // Lock order: the comment and its thread's top-level comment (step 2, ascending id),
+            // then the post (step 3).
+            let locked = comments::lock_many(conn, &[found.id, found.thread()]).await?;
+            let comment = locked.into_iter().find(|c| c.id == id && c.deleted_at.is_none()).ok_or(CommunityError::NotFound("Comment"))?;
+            let reason = rules::delete_reason(&actor, comment.author_id, reason)?;
+            let post = posts::lock_any(conn, comment.post_id).await?.ok_or(CommunityError::NotFound("Post"))?;
+            comments::delete(conn, id, actor.id, reason.as_deref(), now).await?;
+            if let Some(thread) = comment.thread_id {
+                comments::add_counts(conn, thread, 0, -1).await?;
+            }
+            posts::add_counts(conn, post.id, 0, -1).await?;
+            if post.deleted_at.is_none() {
+                points::add(conn, PointDeltas::default().add(post.zone_id, comment.author_id, -comment.points, 0, -1)).await?;
+            }
+            Ok(())
+        })
+        .await
+    }
+
+    /// A live comment.
+    pub async fn comment(&self, id: Uuid) -> Result<Option<Comment>, CommunityError> {
+        let mut conn = self.db.pool.get().await?;
+        Ok(comments::find_many(&mut conn, &[id]).await?.pop().filter(|c| c.deleted_at.is_none()))
+    }
+
+    /// A page of the live top-level comments of a live post (`thread` `None`) or of the
+    /// replies in a thread.
+    pub async fn comments(
+        &self,
+        post: Uuid,
+        thread: Option<Uuid>,
+        order: Order,
+        after: Option<Position>,
+        limit: i64,
+    ) -> Result<Vec<Comment>, CommunityError> {
+        let mut conn = self.db.pool.get().await?;
+        Ok(comments::page(&mut conn, post, thread, order, after, limit).await?)
+    }
+
+    /// `liker` likes (`like`) or unlikes an item. A like adds the liker's weight (5 for an
+    /// admin) to the item's score and its author's likes received; an unlike takes back exactly
+    /// what that like added. Idempotent. Returns the item's score after it.
+    pub async fn set_like(&self, liker: AuthUser, target: Target, like: bool) -> Result<i64, CommunityError> {
+        let now = self.clock.now();
+        let mut conn = self.db.pool.get().await?;
+        conn.transaction::<_, CommunityError, _>(async |conn| {
+            let (author, score, live) = target_of(conn, target).await?;
+            if like && !live {
+                return Err(CommunityError::NotFound(if matches!(target, Target::Post(_)) { "Post" } else { "Comment" }));
+            }
+            if author == liker.id {
+                return Err(CommunityError::invalid("You cannot like your own post or comment."));
+            }
+            // Lock order: the like row (step 1), the item (step 2 or 3), the author's counters (step 4).
+            let delta = if like {
+                let weight = rules::like_weight(&liker);
+                if likes::insert(conn, liker.id, target, weight, now).await? { i64::from(weight) } else { 0 }
+            } else {
+                likes::delete(conn, liker.id, target).await?.map_or(0, |weight| -i64::from(weight))
+            };
+            if delta == 0 {
+                return Ok(score);
+            }
+            let score = match target {
+                Target::Post(id) => posts::add_counts(conn, id, delta, 0).await?,
+                Target::Comment(id) => comments::add_counts(conn, id, delta, 0).await?,
+            };
+            stats::add(conn, StatDeltas::default().likes(author, delta)).await?;
+            Ok(score)
+        })
+        .await
+    }
+
+    /// Which of these (viewer, item) pairs are likes, in one statement.
+    pub async fn liked(&self, keys: &[(Uuid, Target)]) -> Result<Vec<(Uuid, Target)>, CommunityError> {
+        let mut conn = self.db.pool.get().await?;
+        Ok(likes::liked(&mut conn, keys).await?)
+    }
+
+    /// The top users of a zone by points.
+    pub async fn hall_of_fame(&self, zone: Uuid) -> Result<Vec<FameRow>, CommunityError> {
+        let mut conn = self.db.pool.get().await?;
+        zone_exists(&mut conn, zone).await?;
+        Ok(points::hall_of_fame(&mut conn, zone, HALL_OF_FAME_SIZE).await?)
+    }
+}
+
+/// `NOT_FOUND` unless the zone exists (zones are never deleted, so no lock is needed).
+async fn zone_exists(conn: &mut AsyncPgConnection, zone: Uuid) -> Result<(), CommunityError> {
+    if zones::find_many(conn, &[zone]).await?.is_empty() { Err(CommunityError::NotFound("Zone")) } else { Ok(()) }
+}
+
+/// Locks the comments a reply needs (the parent, the quoted one, the thread's top-level
+/// comment) in ascending id and checks them: the parent is live and on `post`, the quote is
+/// live and in the same thread. Returns the thread.
+async fn lock_thread(conn: &mut AsyncPgConnection, post: Uuid, parent_id: Uuid, quote: Option<Uuid>) -> Result<Uuid, CommunityError> {
+    let parent = comments::find_many(conn, &[parent_id]).await?.pop().ok_or(CommunityError::NotFound("Comment"))?;
+    let mut ids = vec![parent.id, parent.thread()];
+    ids.extend(quote);
+    let locked = comments::lock_many(conn, &ids).await?;
+    let live = |id: Uuid| locked.iter().find(|c| c.id == id && c.deleted_at.is_none());
+    let parent = live(parent_id).ok_or(CommunityError::NotFound("Comment"))?;
+    if parent.post_id != post {
+        return Err(CommunityError::invalid("`replyTo` is a comment of another post."));
+    }
+    let thread = parent.thread();
+    if let Some(quote) = quote {
+        let quoted = live(quote).ok_or(CommunityError::NotFound("Comment"))?;
+        if quoted.thread() != thread {
+            return Err(CommunityError::invalid("A quote reply quotes a comment of the same thread."));
+        }
+    }
+    Ok(thread)
+}
+
+/// The author, score and liveness of a likeable item (not locked: the like row is locked first).
+async fn target_of(conn: &mut AsyncPgConnection, target: Target) -> Result<(Uuid, i64, bool), CommunityError> {
+    match target {
+        Target::Post(id) => {
+            let post = posts::find(conn, id).await?.ok_or(CommunityError::NotFound("Post"))?;
+            Ok((post.author_id, post.like_score, post.deleted_at.is_none()))
+        }
+        Target::Comment(id) => {
+            let comment = comments::find_many(conn, &[id]).await?.pop().ok_or(CommunityError::NotFound("Comment"))?;
+            Ok((comment.author_id, comment.like_score, comment.deleted_at.is_none()))
+        }
+    }
+}
+
+/// A unique violation of the zone name is `CONFLICT`; anything else is internal.
+fn name_taken(error: DieselError) -> CommunityError {
+    match error {
+        DieselError::DatabaseError(DatabaseErrorKind::UniqueViolation, _) => {
+            CommunityError::Conflict("A zone with this name exists.".into())
+        }
+        other => other.into(),
+    }
+}

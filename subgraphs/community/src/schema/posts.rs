@@ -1,0 +1,428 @@
+//! Posts, comments and likes: `posts`, `post`, `postComments`, `postCommentReplies` and their
+//! mutations. Entity-like fields of a page (zone, viewer's like) go through dataloaders; the
+//! author and the video are references the router resolves in one batch.
+
+use super::parse_id;
+use super::user::User;
+use super::zones::{ZoneLoader, ZoneObject};
+use crate::domain::CommunityError;
+use crate::domain::paging::{decode_position, encode_position, page_size};
+use crate::domain::posts::{NewCommentInput, Posts};
+use crate::domain::rules::PostContent;
+use crate::store::comments::Comment;
+use crate::store::likes::Target;
+use crate::store::posts::{Order, Post};
+use async_graphql::connection::{Connection, Edge};
+use async_graphql::dataloader::{DataLoader, Loader};
+use async_graphql::{Context, Enum, ID, InputObject, Object, SimpleObject};
+use chrono::{DateTime, Utc};
+use platform::auth::{AdminOnly, SignedIn, viewer};
+use platform::error::CodedResultExt;
+use std::collections::HashMap;
+use std::sync::Arc;
+use uuid::Uuid;
+
+/// The order of a list of posts or comments.
+#[derive(Enum, Clone, Copy, PartialEq, Eq, Default)]
+pub enum ListOrder {
+    /// Newest first.
+    #[default]
+    Newest,
+    /// Hottest first: like score + 2 × comments (replies for comments).
+    Hottest,
+}
+
+impl From<ListOrder> for Order {
+    fn from(order: ListOrder) -> Self {
+        match order {
+            ListOrder::Newest => Order::Newest,
+            ListOrder::Hottest => Order::Hottest,
+        }
+    }
+}
+
+/// A video of `content`, by reference.
+#[derive(SimpleObject)]
+#[graphql(name = "Video", unresolvable = "id")]
+pub struct VideoRef {
+    /// The video id.
+    id: ID,
+}
+
+/// A post in a zone: text, images, a video, or a mix.
+pub struct PostObject(pub Post);
+
+#[Object(name = "Post")]
+impl PostObject {
+    /// Stable id.
+    async fn id(&self) -> ID {
+        ID(self.0.id.to_string())
+    }
+
+    /// Its zone.
+    async fn zone(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<ZoneObject>> {
+        Ok(ctx.data::<DataLoader<ZoneLoader>>()?.load_one(self.0.zone_id).await.coded()?.map(ZoneObject))
+    }
+
+    /// Its author.
+    async fn author(&self) -> User {
+        User { id: self.0.author_id }
+    }
+
+    /// Text (may be empty when it has images or a video).
+    async fn body(&self) -> &str {
+        &self.0.body
+    }
+
+    /// Image URLs.
+    async fn image_urls(&self) -> &[String] {
+        &self.0.image_urls
+    }
+
+    /// The video it shares.
+    async fn video(&self) -> Option<VideoRef> {
+        self.0.video_id.map(|id| VideoRef { id: ID(id.to_string()) })
+    }
+
+    /// Sum of its likes (a user's like counts 1, an admin's 5).
+    async fn like_score(&self) -> i64 {
+        self.0.like_score
+    }
+
+    /// Live comments and replies.
+    async fn comment_count(&self) -> i64 {
+        self.0.comment_count
+    }
+
+    /// When it was posted.
+    async fn created_at(&self) -> DateTime<Utc> {
+        self.0.created_at
+    }
+
+    /// When it was last edited.
+    async fn edited_at(&self) -> Option<DateTime<Utc>> {
+        self.0.edited_at
+    }
+
+    /// Whether the signed-in viewer likes it (`false` when anonymous).
+    async fn liked_by_viewer(&self, ctx: &Context<'_>) -> async_graphql::Result<bool> {
+        liked(ctx, Target::Post(self.0.id)).await
+    }
+}
+
+/// A comment on a post, or a reply in a comment's thread.
+pub struct CommentObject(pub Comment);
+
+#[Object(name = "PostComment")]
+impl CommentObject {
+    /// Stable id.
+    async fn id(&self) -> ID {
+        ID(self.0.id.to_string())
+    }
+
+    /// The post's id.
+    async fn post_id(&self) -> ID {
+        ID(self.0.post_id.to_string())
+    }
+
+    /// The top-level comment of its thread (`null`: it is one).
+    async fn thread_id(&self) -> Option<ID> {
+        self.0.thread_id.map(|id| ID(id.to_string()))
+    }
+
+    /// The comment of the same thread it quotes.
+    async fn quote_id(&self) -> Option<ID> {
+        self.0.quote_id.map(|id| ID(id.to_string()))
+    }
+
+    /// Its author.
+    async fn author(&self) -> User {
+        User { id: self.0.author_id }
+    }
+
+    /// Text.
+    async fn body(&self) -> &str {
+        &self.0.body
+    }
+
+    /// Sum of its likes (a user's like counts 1, an admin's 5).
+    async fn like_score(&self) -> i64 {
+        self.0.like_score
+    }
+
+    /// Live replies in its thread (top-level comments).
+    async fn reply_count(&self) -> i64 {
+        self.0.reply_count
+    }
+
+    /// When it was written.
+    async fn created_at(&self) -> DateTime<Utc> {
+        self.0.created_at
+    }
+
+    /// Whether the signed-in viewer likes it (`false` when anonymous).
+    async fn liked_by_viewer(&self, ctx: &Context<'_>) -> async_graphql::Result<bool> {
+        liked(ctx, Target::Comment(self.0.id)).await
+    }
+}
+
+async fn liked(ctx: &Context<'_>, target: Target) -> async_graphql::Result<bool> {
+    let Some(viewer_id) = viewer(ctx).user_id() else { return Ok(false) };
+    Ok(ctx.data::<DataLoader<LikeLoader>>()?.load_one((viewer_id, target)).await.coded()?.is_some())
+}
+
+/// Whether (viewer, item) is a like: one statement per batch.
+pub struct LikeLoader(pub Posts);
+
+impl Loader<(Uuid, Target)> for LikeLoader {
+    type Value = ();
+    type Error = Arc<CommunityError>;
+
+    async fn load(&self, keys: &[(Uuid, Target)]) -> Result<HashMap<(Uuid, Target), ()>, Self::Error> {
+        Ok(self.0.liked(keys).await.map_err(Arc::new)?.into_iter().map(|key| (key, ())).collect())
+    }
+}
+
+/// Post and comment queries.
+#[derive(Default)]
+pub struct PostQuery;
+
+#[Object]
+impl PostQuery {
+    /// Live posts of a zone (or of every zone: the home list). `first` is 1–100 (default 20).
+    async fn posts(
+        &self,
+        ctx: &Context<'_>,
+        zone_id: Option<ID>,
+        #[graphql(default)] order: ListOrder,
+        first: Option<i32>,
+        after: Option<String>,
+    ) -> async_graphql::Result<Connection<String, PostObject>> {
+        let zone = zone_id.as_ref().map(|id| parse_id(id, "zoneId")).transpose()?;
+        let limit = page_size(first).coded()?;
+        let after = decode_position(after.as_deref()).coded()?;
+        let rows = ctx.data::<Posts>()?.posts(zone, order.into(), after, limit + 1).await.coded()?;
+        Ok(page(rows, limit, after.is_some(), |post| post_position(post, order), PostObject))
+    }
+
+    /// A live post by id (`null` when there is none or it was deleted).
+    async fn post(&self, ctx: &Context<'_>, id: ID) -> async_graphql::Result<Option<PostObject>> {
+        let id = parse_id(&id, "id")?;
+        Ok(ctx.data::<Posts>()?.post(id).await.coded()?.map(PostObject))
+    }
+
+    /// The live top-level comments of a post. `first` is 1–100 (default 20).
+    async fn post_comments(
+        &self,
+        ctx: &Context<'_>,
+        post_id: ID,
+        #[graphql(default)] order: ListOrder,
+        first: Option<i32>,
+        after: Option<String>,
+    ) -> async_graphql::Result<Connection<String, CommentObject>> {
+        let post = parse_id(&post_id, "postId")?;
+        comment_page(ctx, post, None, order, first, after).await
+    }
+
+    /// The live replies in a top-level comment's thread. `first` is 1–100 (default 20).
+    async fn post_comment_replies(
+        &self,
+        ctx: &Context<'_>,
+        comment_id: ID,
+        #[graphql(default)] order: ListOrder,
+        first: Option<i32>,
+        after: Option<String>,
+    ) -> async_graphql::Result<Connection<String, CommentObject>> {
+        let thread = parse_id(&comment_id, "commentId")?;
+        let posts = ctx.data::<Posts>()?;
+        let root = posts.comment(thread).await.coded()?.ok_or(CommunityError::NotFound("Comment")).coded()?;
+        comment_page(ctx, root.post_id, Some(root.id), order, first, after).await
+    }
+}
+
+async fn comment_page(
+    ctx: &Context<'_>,
+    post: Uuid,
+    thread: Option<Uuid>,
+    order: ListOrder,
+    first: Option<i32>,
+    after: Option<String>,
+) -> async_graphql::Result<Connection<String, CommentObject>> {
+    let limit = page_size(first).coded()?;
+    let after = decode_position(after.as_deref()).coded()?;
+    let rows = ctx.data::<Posts>()?.comments(post, thread, order.into(), after, limit + 1).await.coded()?;
+    Ok(page(rows, limit, after.is_some(), |comment| comment_position(comment, order), CommentObject))
+}
+
+fn post_position(post: &Post, order: ListOrder) -> (i64, Uuid) {
+    match order {
+        ListOrder::Newest => (post.created_at.timestamp_micros(), post.id),
+        ListOrder::Hottest => (post.hot_score(), post.id),
+    }
+}
+
+fn comment_position(comment: &Comment, order: ListOrder) -> (i64, Uuid) {
+    match order {
+        ListOrder::Newest => (comment.created_at.timestamp_micros(), comment.id),
+        ListOrder::Hottest => (comment.like_score + 2 * comment.reply_count, comment.id),
+    }
+}
+
+/// A connection from `limit + 1` rows (the extra one only says there is a next page).
+fn page<R, N: async_graphql::OutputType>(
+    mut rows: Vec<R>,
+    limit: i64,
+    has_previous: bool,
+    position: impl Fn(&R) -> (i64, Uuid),
+    node: impl Fn(R) -> N,
+) -> Connection<String, N> {
+    let has_next = rows.len() as i64 > limit;
+    rows.truncate(usize::try_from(limit).unwrap_or(0));
+    let mut connection = Connection::new(has_previous, has_next);
+    connection.edges.extend(rows.into_iter().map(|row| Edge::new(encode_position(position(&row)), node(row))));
+    connection
+}
+
+/// A new post.
+#[derive(InputObject)]
+pub struct CreatePostInput {
+    /// The zone.
+    zone_id: ID,
+    /// Text: at most 5000 characters (may be empty with images or a video).
+    #[graphql(default)]
+    body: String,
+    /// Up to 9 image URLs (http/https).
+    #[graphql(default)]
+    image_urls: Vec<String>,
+    /// A video of `content` to share.
+    video_id: Option<ID>,
+}
+
+/// A post's new text and images.
+#[derive(InputObject)]
+pub struct EditPostInput {
+    /// Text: at most 5000 characters.
+    #[graphql(default)]
+    body: String,
+    /// Up to 9 image URLs.
+    #[graphql(default)]
+    image_urls: Vec<String>,
+}
+
+/// A new comment, reply or quote reply.
+#[derive(InputObject)]
+pub struct CreateCommentInput {
+    /// The post.
+    post_id: ID,
+    /// The comment replied to (a reply joins that comment's thread).
+    reply_to: Option<ID>,
+    /// A comment of the same thread to quote (needs `replyTo`).
+    quote: Option<ID>,
+    /// 1–2000 characters.
+    body: String,
+}
+
+/// A like or unlike: the item's score after it.
+#[derive(SimpleObject)]
+pub struct LikeResult {
+    /// The item's like score now.
+    like_score: i64,
+    /// Whether the viewer likes it now.
+    liked: bool,
+}
+
+/// Post, comment and like mutations.
+#[derive(Default)]
+pub struct PostMutation;
+
+#[Object]
+impl PostMutation {
+    /// Posts in a zone: +10 points for the author there.
+    #[graphql(guard = "SignedIn")]
+    async fn create_post(&self, ctx: &Context<'_>, input: CreatePostInput) -> async_graphql::Result<PostObject> {
+        let author = viewer(ctx).require_user().coded()?;
+        let zone = parse_id(&input.zone_id, "zoneId")?;
+        let video = input.video_id.as_ref().map(|id| parse_id(id, "videoId")).transpose()?;
+        let content = PostContent::parse(&input.body, &input.image_urls, video).coded()?;
+        Ok(PostObject(ctx.data::<Posts>()?.create_post(author, zone, content).await.coded()?))
+    }
+
+    /// Replaces a post's text and images. Its author only.
+    #[graphql(guard = "SignedIn")]
+    async fn edit_post(&self, ctx: &Context<'_>, id: ID, input: EditPostInput) -> async_graphql::Result<PostObject> {
+        let editor = viewer(ctx).require_user().coded()?;
+        let id = parse_id(&id, "id")?;
+        Ok(PostObject(ctx.data::<Posts>()?.edit_post(editor, id, &input.body, &input.image_urls).await.coded()?))
+    }
+
+    /// Deletes a post: its author, or an admin giving a `reason`. Its points and its comments'
+    /// points are deducted.
+    #[graphql(guard = "SignedIn")]
+    async fn delete_post(&self, ctx: &Context<'_>, id: ID, reason: Option<String>) -> async_graphql::Result<bool> {
+        let actor = viewer(ctx).require_user().coded()?;
+        let id = parse_id(&id, "id")?;
+        ctx.data::<Posts>()?.delete_post(actor, id, reason.as_deref()).await.coded()?;
+        Ok(true)
+    }
+
+    /// Moves a post to another zone, with its points and its comments' points. Admin only.
+    #[graphql(guard = "AdminOnly")]
+    async fn move_post(&self, ctx: &Context<'_>, id: ID, zone_id: ID) -> async_graphql::Result<PostObject> {
+        viewer(ctx).require_admin().coded()?;
+        let (id, zone) = (parse_id(&id, "id")?, parse_id(&zone_id, "zoneId")?);
+        Ok(PostObject(ctx.data::<Posts>()?.move_post(id, zone).await.coded()?))
+    }
+
+    /// Comments on a post, replies to a comment, or quotes a comment of the same thread:
+    /// +1 point for the author in the post's zone.
+    #[graphql(guard = "SignedIn")]
+    async fn create_post_comment(&self, ctx: &Context<'_>, input: CreateCommentInput) -> async_graphql::Result<CommentObject> {
+        let author = viewer(ctx).require_user().coded()?;
+        let input = NewCommentInput {
+            post_id: parse_id(&input.post_id, "postId")?,
+            reply_to: input.reply_to.as_ref().map(|id| parse_id(id, "replyTo")).transpose()?,
+            quote: input.quote.as_ref().map(|id| parse_id(id, "quote")).transpose()?,
+            body: input.body,
+        };
+        Ok(CommentObject(ctx.data::<Posts>()?.create_comment(author, input).await.coded()?))
+    }
+
+    /// Deletes a comment: its author, or an admin giving a `reason`. Its point is deducted.
+    #[graphql(guard = "SignedIn")]
+    async fn delete_post_comment(&self, ctx: &Context<'_>, id: ID, reason: Option<String>) -> async_graphql::Result<bool> {
+        let actor = viewer(ctx).require_user().coded()?;
+        let id = parse_id(&id, "id")?;
+        ctx.data::<Posts>()?.delete_comment(actor, id, reason.as_deref()).await.coded()?;
+        Ok(true)
+    }
+
+    /// Likes a post (+1, an admin +5; idempotent). Not one's own.
+    #[graphql(guard = "SignedIn")]
+    async fn like_post(&self, ctx: &Context<'_>, id: ID) -> async_graphql::Result<LikeResult> {
+        set_like(ctx, Target::Post(parse_id(&id, "id")?), true).await
+    }
+
+    /// Withdraws a like of a post (takes back exactly what it added; idempotent).
+    #[graphql(guard = "SignedIn")]
+    async fn unlike_post(&self, ctx: &Context<'_>, id: ID) -> async_graphql::Result<LikeResult> {
+        set_like(ctx, Target::Post(parse_id(&id, "id")?), false).await
+    }
+
+    /// Likes a comment or reply (+1, an admin +5; idempotent). Not one's own.
+    #[graphql(guard = "SignedIn")]
+    async fn like_post_comment(&self, ctx: &Context<'_>, id: ID) -> async_graphql::Result<LikeResult> {
+        set_like(ctx, Target::Comment(parse_id(&id, "id")?), true).await
+    }
+
+    /// Withdraws a like of a comment (takes back exactly what it added; idempotent).
+    #[graphql(guard = "SignedIn")]
+    async fn unlike_post_comment(&self, ctx: &Context<'_>, id: ID) -> async_graphql::Result<LikeResult> {
+        set_like(ctx, Target::Comment(parse_id(&id, "id")?), false).await
+    }
+}
+
+async fn set_like(ctx: &Context<'_>, target: Target, like: bool) -> async_graphql::Result<LikeResult> {
+    let liker = viewer(ctx).require_user().coded()?;
+    let like_score = ctx.data::<Posts>()?.set_like(liker, target, like).await.coded()?;
+    Ok(LikeResult { like_score, liked: like })
+}
