@@ -13,6 +13,7 @@ pub mod store;
 use async_graphql::dataloader::DataLoader;
 use async_graphql::{EmptySubscription, Schema, SchemaBuilder};
 use domain::follows::Follows;
+use domain::moderation::Moderation;
 use domain::posts::Posts;
 use events::CommunityEvents;
 use platform::clock::{SharedClock, SystemClock};
@@ -54,7 +55,7 @@ where
 /// records into the outbox whose relay [`build`] runs.
 pub fn build_schema(deps: &Deps, clock: SharedClock, events: CommunityEvents) -> CommunitySchema {
     let follows = Follows::new(deps.db.clone(), deps.redis.clone(), clock.clone(), events);
-    let posts = Posts::new(deps.db.clone(), clock);
+    let posts = Posts::new(deps.db.clone(), clock.clone());
     builder(&deps.config.limits)
         .data(deps.clone())
         .data(deps.db.clone())
@@ -62,6 +63,7 @@ pub fn build_schema(deps: &Deps, clock: SharedClock, events: CommunityEvents) ->
         .data(batching(ZoneFollowLoader(posts.clone())))
         .data(batching(LikeLoader(posts.clone())))
         .data(posts)
+        .data(Moderation::new(deps.db.clone(), clock))
         .data(batching(UserStatsLoader(follows.clone())))
         .data(batching(FollowStateLoader(follows.clone())))
         .data(follows)

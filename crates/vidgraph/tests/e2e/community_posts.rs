@@ -51,4 +51,16 @@ async fn a_zone_page_through_the_router_joins_authors_counts_viewer_state_and_po
     assert_eq!(fame.data("/zoneHallOfFame/1/user/username"), &json!("bob"));
     let audit = platform.gql("{ communityAudit { counter } }", json!({}), Some(&admin)).await.ok();
     assert_eq!(audit.data("/communityAudit"), &json!([]));
+
+    // a muted user's post is refused with the end of the mute, which the router passes on
+    let bob_id = platform.gql("{ me { id } }", json!({}), Some(&bob)).await.ok().data("/me/id").as_str().expect("id").to_owned();
+    let until = "2099-01-01T00:00:00+00:00";
+    let mute = "mutation($id: ID!, $until: DateTime!) { muteUser(userId: $id, until: $until, reason: \"flood\") { mutedUntil } }";
+    let too_far = platform.gql(mute, json!({ "id": bob_id, "until": until }), Some(&admin)).await;
+    assert_eq!(too_far.codes(), ["BAD_USER_INPUT"], "at most a year");
+    let until = (chrono::Utc::now() + chrono::Duration::hours(2)).to_rfc3339();
+    platform.gql(mute, json!({ "id": bob_id, "until": until }), Some(&admin)).await.ok();
+    let refused = platform.gql(create, json!({ "input": { "zoneId": zone, "body": "spam" } }), Some(&bob)).await;
+    assert_eq!(refused.codes(), ["FORBIDDEN"]);
+    assert!(refused.body["errors"][0]["extensions"]["mutedUntil"].is_string(), "{}", refused.body);
 }

@@ -18,6 +18,12 @@ pub enum CommunityError {
     /// The action conflicts with the current state (the message says how).
     #[error("{0}")]
     Conflict(String),
+    /// The user is muted: no posts, comments, likes or messages until then.
+    #[error("You are muted until {until}.")]
+    Muted {
+        /// When the mute ends (also in `extensions.mutedUntil`).
+        until: chrono::DateTime<chrono::Utc>,
+    },
     /// Too many actions of one kind; try later.
     #[error("{what}; try again in {retry_after_secs} seconds.")]
     RateLimited {
@@ -36,7 +42,7 @@ impl CodedError for CommunityError {
         match self {
             CommunityError::InvalidInput(_) => ErrorCode::BadUserInput,
             CommunityError::NotFound(_) => ErrorCode::NotFound,
-            CommunityError::Forbidden(_) => ErrorCode::Forbidden,
+            CommunityError::Forbidden(_) | CommunityError::Muted { .. } => ErrorCode::Forbidden,
             CommunityError::Conflict(_) => ErrorCode::Conflict,
             CommunityError::RateLimited { .. } => ErrorCode::RateLimited,
             CommunityError::Internal(_) => ErrorCode::Internal,

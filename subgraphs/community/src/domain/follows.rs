@@ -3,6 +3,7 @@
 //! `FollowEvent` that feeds `content`'s following feed) in one transaction.
 
 use super::CommunityError;
+use super::moderation::{Activity, require_allowed};
 use super::paging::Cursor;
 use crate::events::CommunityEvents;
 use crate::store::follows::{self, FollowRow};
@@ -64,7 +65,10 @@ impl Follows {
         let now = self.clock.now();
         let mut conn = self.db.pool.get().await?;
         let changed = conn
-            .transaction::<_, CommunityError, _>(async |conn| apply(conn, &self.events, viewer.id, target, following, now).await)
+            .transaction::<_, CommunityError, _>(async |conn| {
+                require_allowed(conn, viewer.id, Activity::Other, now).await?;
+                apply(conn, &self.events, viewer.id, target, following, now).await
+            })
             .await?;
         if changed {
             self.events.committed();

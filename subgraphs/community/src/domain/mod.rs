@@ -4,6 +4,7 @@
 pub mod audit;
 pub mod error;
 pub mod follows;
+pub mod moderation;
 pub mod paging;
 pub mod posts;
 pub mod rules;

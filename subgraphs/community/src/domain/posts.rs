@@ -3,6 +3,7 @@
 //! together, taking row locks in the order of [`crate::store`].
 
 use super::CommunityError;
+use super::moderation::{self, Activity, require_allowed};
 use super::rules::{self, COMMENT_POINTS, POST_POINTS, PostContent};
 use crate::store::comments::{self, Comment, NewComment};
 use crate::store::likes::{self, Target};
@@ -84,6 +85,7 @@ impl Posts {
         let now = self.clock.now();
         let mut conn = self.db.pool.get().await?;
         conn.transaction::<_, CommunityError, _>(async |conn| {
+            require_allowed(conn, user.id, Activity::Other, now).await?;
             zone_exists(conn, zone).await?;
             // Lock order: the follow row (step 1), then the zone (step 6).
             let changed =
@@ -108,6 +110,7 @@ impl Posts {
         let now = self.clock.now();
         let mut conn = self.db.pool.get().await?;
         conn.transaction::<_, CommunityError, _>(async |conn| {
+            require_allowed(conn, author.id, Activity::Publish, now).await?;
             zone_exists(conn, zone).await?;
             let post = posts::insert(
                 conn,
@@ -136,6 +139,7 @@ impl Posts {
         let now = self.clock.now();
         let mut conn = self.db.pool.get().await?;
         conn.transaction::<_, CommunityError, _>(async |conn| {
+            require_allowed(conn, editor.id, Activity::Publish, now).await?;
             let post = posts::lock_live(conn, id).await?.ok_or(CommunityError::NotFound("Post"))?;
             if post.author_id != editor.id {
                 return Err(CommunityError::Forbidden("Only the author can edit a post.".into()));
@@ -152,10 +156,22 @@ impl Posts {
         let now = self.clock.now();
         let mut conn = self.db.pool.get().await?;
         conn.transaction::<_, CommunityError, _>(async |conn| {
+            require_allowed(conn, actor.id, Activity::Other, now).await?;
             let post = posts::lock_live(conn, id).await?.ok_or(CommunityError::NotFound("Post"))?;
             let reason = rules::delete_reason(&actor, post.author_id, reason)?;
             let earnings = posts::comment_earnings(conn, id).await?;
             posts::delete(conn, id, actor.id, reason.as_deref(), now).await?;
+            if actor.id != post.author_id {
+                let action = moderation::Action {
+                    actor: actor.id,
+                    action: "delete_post",
+                    target_user: Some(post.author_id),
+                    item: Some(("post", id)),
+                    reason: reason.as_deref(),
+                    expires_at: None,
+                };
+                moderation::log(conn, action, now).await?;
+            }
             let mut deltas = PointDeltas::default();
             deltas.add(post.zone_id, post.author_id, -post.points, -1, 0);
             for earned in &earnings {
@@ -169,7 +185,8 @@ impl Posts {
     }
 
     /// Moves a post to another zone (admins): its points and its comments' points move with it.
-    pub async fn move_post(&self, id: Uuid, to: Uuid) -> Result<Post, CommunityError> {
+    pub async fn move_post(&self, admin: AuthUser, id: Uuid, to: Uuid) -> Result<Post, CommunityError> {
+        let now = self.clock.now();
         let mut conn = self.db.pool.get().await?;
         conn.transaction::<_, CommunityError, _>(async |conn| {
             let post = posts::lock_live(conn, id).await?.ok_or(CommunityError::NotFound("Post"))?;
@@ -179,6 +196,15 @@ impl Posts {
             }
             let earnings = posts::comment_earnings(conn, id).await?;
             let moved = posts::set_zone(conn, id, to).await?;
+            let action = moderation::Action {
+                actor: admin.id,
+                action: "move_post",
+                target_user: Some(post.author_id),
+                item: Some(("post", id)),
+                reason: None,
+                expires_at: None,
+            };
+            moderation::log(conn, action, now).await?;
             let mut deltas = PointDeltas::default();
             deltas.add(post.zone_id, post.author_id, -post.points, -1, 0).add(to, post.author_id, post.points, 1, 0);
             for earned in &earnings {
@@ -217,6 +243,7 @@ impl Posts {
         let now = self.clock.now();
         let mut conn = self.db.pool.get().await?;
         conn.transaction::<_, CommunityError, _>(async |conn| {
+            require_allowed(conn, author.id, Activity::Publish, now).await?;
             let thread = match input.reply_to {
                 None => None,
                 Some(parent_id) => Some(lock_thread(conn, input.post_id, parent_id, input.quote).await?),
@@ -253,6 +280,7 @@ impl Posts {
         let now = self.clock.now();
         let mut conn = self.db.pool.get().await?;
         conn.transaction::<_, CommunityError, _>(async |conn| {
+            require_allowed(conn, actor.id, Activity::Other, now).await?;
             let found = comments::find_many(conn, &[id]).await?.pop().ok_or(CommunityError::NotFound("Comment"))?;
             // Lock order: the comment and its thread's top-level comment (step 2, ascending id),
             // then the post (step 3).
@@ -261,6 +289,17 @@ impl Posts {
             let reason = rules::delete_reason(&actor, comment.author_id, reason)?;
             let post = posts::lock_any(conn, comment.post_id).await?.ok_or(CommunityError::NotFound("Post"))?;
             comments::delete(conn, id, actor.id, reason.as_deref(), now).await?;
+            if actor.id != comment.author_id {
+                let action = moderation::Action {
+                    actor: actor.id,
+                    action: "delete_comment",
+                    target_user: Some(comment.author_id),
+                    item: Some(("comment", id)),
+                    reason: reason.as_deref(),
+                    expires_at: None,
+                };
+                moderation::log(conn, action, now).await?;
+            }
             if let Some(thread) = comment.thread_id {
                 comments::add_counts(conn, thread, 0, -1).await?;
             }
@@ -300,6 +339,7 @@ impl Posts {
         let now = self.clock.now();
         let mut conn = self.db.pool.get().await?;
         conn.transaction::<_, CommunityError, _>(async |conn| {
+            require_allowed(conn, liker.id, Activity::Publish, now).await?;
             let (author, score, live) = target_of(conn, target).await?;
             if like && !live {
                 return Err(CommunityError::NotFound(if matches!(target, Target::Post(_)) { "Post" } else { "Comment" }));

@@ -1,11 +1,11 @@
 //! `communityAudit`: the recompute check, for admins.
 
+use super::CodedResultExt;
 use crate::domain::audit;
 use crate::store::audit::Difference;
 use async_graphql::{Context, Object, SimpleObject};
 use platform::auth::AdminOnly;
 use platform::db::Db;
-use platform::error::CodedResultExt;
 
 /// A counter whose stored value differs from its recomputed one.
 #[derive(SimpleObject)]

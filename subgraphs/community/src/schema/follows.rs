@@ -1,5 +1,6 @@
 //! `followUser` / `unfollowUser` and the `userFollowing` / `userFollowers` connections.
 
+use super::CodedResultExt;
 use super::parse_id;
 use super::user::User;
 use crate::domain::follows::{FollowOutcome, Follows};
@@ -8,7 +9,6 @@ use async_graphql::connection::{Connection, Edge};
 use async_graphql::{Context, ID, Object, SimpleObject};
 use chrono::{DateTime, Utc};
 use platform::auth::{SignedIn, viewer};
-use platform::error::CodedResultExt;
 
 /// What a follow or unfollow did.
 #[derive(SimpleObject)]

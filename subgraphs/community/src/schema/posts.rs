@@ -2,6 +2,7 @@
 //! mutations. Entity-like fields of a page (zone, viewer's like) go through dataloaders; the
 //! author and the video are references the router resolves in one batch.
 
+use super::CodedResultExt;
 use super::parse_id;
 use super::user::User;
 use super::zones::{ZoneLoader, ZoneObject};
@@ -17,7 +18,6 @@ use async_graphql::dataloader::{DataLoader, Loader};
 use async_graphql::{Context, Enum, ID, InputObject, Object, SimpleObject};
 use chrono::{DateTime, Utc};
 use platform::auth::{AdminOnly, SignedIn, viewer};
-use platform::error::CodedResultExt;
 use std::collections::HashMap;
 use std::sync::Arc;
 use uuid::Uuid;
@@ -368,9 +368,9 @@ impl PostMutation {
     /// Moves a post to another zone, with its points and its comments' points. Admin only.
     #[graphql(guard = "AdminOnly")]
     async fn move_post(&self, ctx: &Context<'_>, id: ID, zone_id: ID) -> async_graphql::Result<PostObject> {
-        viewer(ctx).require_admin().coded()?;
+        let admin = viewer(ctx).require_admin().coded()?;
         let (id, zone) = (parse_id(&id, "id")?, parse_id(&zone_id, "zoneId")?);
-        Ok(PostObject(ctx.data::<Posts>()?.move_post(id, zone).await.coded()?))
+        Ok(PostObject(ctx.data::<Posts>()?.move_post(admin, id, zone).await.coded()?))
     }
 
     /// Comments on a post, replies to a comment, or quotes a comment of the same thread:

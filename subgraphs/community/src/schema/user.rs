@@ -1,13 +1,13 @@
 //! The `User` entity's community fields: counters and whether the viewer follows them, each
 //! batched through a dataloader (one SQL statement per batch of users).
 
+use super::CodedResultExt;
 use crate::domain::CommunityError;
 use crate::domain::follows::Follows;
 use crate::store::stats::UserStats;
 use async_graphql::dataloader::{DataLoader, Loader};
 use async_graphql::{Context, ID, Object};
 use platform::auth::viewer;
-use platform::error::CodedResultExt;
 use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 use uuid::Uuid;

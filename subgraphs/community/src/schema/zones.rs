@@ -1,5 +1,6 @@
 //! Zones: `zones`, `zone`, `zoneHallOfFame`, and the admin and follow mutations.
 
+use super::CodedResultExt;
 use super::parse_id;
 use super::user::User;
 use crate::domain::CommunityError;
@@ -9,7 +10,6 @@ use async_graphql::dataloader::{DataLoader, Loader};
 use async_graphql::{Context, ID, InputObject, Object, SimpleObject};
 use chrono::{DateTime, Utc};
 use platform::auth::{AdminOnly, SignedIn, viewer};
-use platform::error::CodedResultExt;
 use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 use uuid::Uuid;

@@ -17,6 +17,9 @@
 //!    [`points::add`], which merges and sorts the same way;
 //! 6. zones (`zones`), in ascending id ([`zones::add_posts`] walks them sorted).
 //!
+//! Sanctions and the moderation log are read or appended outside this order: a sanction row
+//! is only read by writers (never locked), and log rows are new.
+//!
 //! A transaction that needs no row of a step skips it. Zones are never deleted, so checking
 //! that one exists needs no lock.
 //!
@@ -29,6 +32,7 @@ pub mod audit;
 pub mod comments;
 pub mod follows;
 pub mod likes;
+pub mod moderation;
 pub mod points;
 pub mod posts;
 pub mod stats;

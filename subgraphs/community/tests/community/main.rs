@@ -2,5 +2,6 @@
 //! driven through its executable schema.
 
 mod follows;
+mod moderation;
 mod posts;
 mod world;

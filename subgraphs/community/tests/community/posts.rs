@@ -7,14 +7,14 @@ use futures::StreamExt;
 use platform::auth::Viewer;
 use serde_json::{Value, json};
 
-const CREATE_ZONE: &str = "mutation($name: String!) { createZone(input: { name: $name }) { id name } }";
-const CREATE_POST: &str = "mutation($input: CreatePostInput!) { createPost(input: $input) { id likeScore commentCount } }";
-const CREATE_COMMENT: &str = "mutation($input: CreateCommentInput!) { createPostComment(input: $input) { id threadId quoteId } }";
-const LIKE_POST: &str = "mutation($id: ID!) { likePost(id: $id) { likeScore liked } }";
+pub const CREATE_ZONE: &str = "mutation($name: String!) { createZone(input: { name: $name }) { id name } }";
+pub const CREATE_POST: &str = "mutation($input: CreatePostInput!) { createPost(input: $input) { id likeScore commentCount } }";
+pub const CREATE_COMMENT: &str = "mutation($input: CreateCommentInput!) { createPostComment(input: $input) { id threadId quoteId } }";
+pub const LIKE_POST: &str = "mutation($id: ID!) { likePost(id: $id) { likeScore liked } }";
 const UNLIKE_POST: &str = "mutation($id: ID!) { unlikePost(id: $id) { likeScore liked } }";
 const LIKE_COMMENT: &str = "mutation($id: ID!) { likePostComment(id: $id) { likeScore } }";
 const UNLIKE_COMMENT: &str = "mutation($id: ID!) { unlikePostComment(id: $id) { likeScore } }";
-const DELETE_POST: &str = "mutation($id: ID!, $reason: String) { deletePost(id: $id, reason: $reason) }";
+pub const DELETE_POST: &str = "mutation($id: ID!, $reason: String) { deletePost(id: $id, reason: $reason) }";
 const DELETE_COMMENT: &str = "mutation($id: ID!, $reason: String) { deletePostComment(id: $id, reason: $reason) }";
 const MOVE_POST: &str = "mutation($id: ID!, $zone: ID!) { movePost(id: $id, zoneId: $zone) { id zone { id } } }";
 const EDIT_POST: &str = "mutation($id: ID!, $body: String!) { editPost(id: $id, input: { body: $body }) { body editedAt } }";
@@ -24,11 +24,11 @@ fn s(value: &Value) -> String {
     value.as_str().expect("string").to_owned()
 }
 
-async fn zone(world: &World, admin: &Viewer, name: &str) -> String {
+pub async fn zone(world: &World, admin: &Viewer, name: &str) -> String {
     s(world.run(admin, CREATE_ZONE, json!({ "name": name })).await.ok().data("/createZone/id"))
 }
 
-async fn post(world: &World, author: &Viewer, zone: &str, body: &str) -> String {
+pub async fn post(world: &World, author: &Viewer, zone: &str, body: &str) -> String {
     s(world.run(author, CREATE_POST, json!({ "input": { "zoneId": zone, "body": body } })).await.ok().data("/createPost/id"))
 }
 
@@ -188,7 +188,7 @@ async fn every_mutation_answers_the_authorization_matrix() {
 }
 
 /// Row counts of every content table, to prove a refused request wrote nothing.
-async fn table_counts(world: &World) -> Vec<String> {
+pub async fn table_counts(world: &World) -> Vec<String> {
     world
         .texts(
             "SELECT concat_ws(',', (SELECT count(*) FROM community.posts), (SELECT count(*) FROM community.comments), \

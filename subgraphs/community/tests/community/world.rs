@@ -14,6 +14,7 @@ pub struct World {
     pub _services: TestServices,
     pub deps: Deps,
     pub schema: CommunitySchema,
+    pub clock: std::sync::Arc<ManualClock>,
 }
 
 /// A GraphQL answer as JSON, with its error codes.
@@ -55,9 +56,10 @@ impl World {
     pub async fn new() -> World {
         let services = TestServices::new().await;
         let deps = Deps::connect(services.config(), "community-test").await.expect("deps");
-        let clock: SharedClock = ManualClock::starting_at(chrono::Utc::now());
-        let schema = vidgraph_community::build_schema(&deps, clock, CommunityEvents::new(&deps.nats));
-        World { _services: services, deps, schema }
+        let clock = ManualClock::starting_at(chrono::Utc::now());
+        let shared: SharedClock = clock.clone();
+        let schema = vidgraph_community::build_schema(&deps, shared, CommunityEvents::new(&deps.nats));
+        World { _services: services, deps, schema, clock }
     }
 
     pub async fn run(&self, viewer: &Viewer, query: &str, variables: Value) -> Answer {
