@@ -4,7 +4,7 @@
 
 use super::CommunityError;
 use super::moderation::{self, Activity, require_allowed};
-use super::rules::{self, COMMENT_POINTS, POST_POINTS, PostContent};
+use super::rules::{self, COMMENT_POINTS, MAX_PINS_PER_ZONE, POST_POINTS, PostContent};
 use crate::store::comments::{self, Comment, NewComment};
 use crate::store::likes::{self, Target};
 use crate::store::points::{self, FameRow, PointDeltas};
@@ -216,6 +216,43 @@ impl Posts {
             Ok(moved)
         })
         .await
+    }
+
+    /// Pins a post to lead its zone's list (`pinned`), or unpins it (admins). At most
+    /// [`MAX_PINS_PER_ZONE`] per zone: the zone's row is locked while counting, so two admins
+    /// pinning at once cannot both take the last place. Idempotent; logged.
+    pub async fn set_pinned(&self, admin: AuthUser, id: Uuid, pinned: bool) -> Result<Post, CommunityError> {
+        let now = self.clock.now();
+        let mut conn = self.db.pool.get().await?;
+        conn.transaction::<_, CommunityError, _>(async |conn| {
+            // Lock order: the post (step 3), then its zone (step 6).
+            let post = posts::lock_live(conn, id).await?.ok_or(CommunityError::NotFound("Post"))?;
+            if post.pinned_at.is_some() == pinned {
+                return Ok(post);
+            }
+            zones::lock(conn, post.zone_id).await?;
+            if pinned && posts::pinned(conn, post.zone_id).await?.len() >= MAX_PINS_PER_ZONE {
+                return Err(CommunityError::Conflict(format!("A zone has at most {MAX_PINS_PER_ZONE} pinned posts; unpin one first.")));
+            }
+            let updated = posts::set_pinned(conn, id, pinned.then_some(now)).await?;
+            let action = moderation::Action {
+                actor: admin.id,
+                action: if pinned { "pin_post" } else { "unpin_post" },
+                target_user: Some(post.author_id),
+                item: Some(("post", id)),
+                reason: None,
+                expires_at: None,
+            };
+            moderation::log(conn, action, now).await?;
+            Ok(updated)
+        })
+        .await
+    }
+
+    /// The pinned posts of a zone, most recently pinned first.
+    pub async fn pinned(&self, zone: Uuid) -> Result<Vec<Post>, CommunityError> {
+        let mut conn = self.db.pool.get().await?;
+        Ok(posts::pinned(&mut conn, zone).await?)
     }
 
     /// A live post.

@@ -13,6 +13,9 @@ pub const USER_LIKE_WEIGHT: i32 = 1;
 /// What an admin's like adds.
 pub const ADMIN_LIKE_WEIGHT: i32 = 5;
 
+/// Pinned posts ("today's hot") a zone shows at most.
+pub const MAX_PINS_PER_ZONE: usize = 4;
+
 /// The weight of a like by `liker`.
 pub fn like_weight(liker: &AuthUser) -> i32 {
     if liker.role == Role::Admin { ADMIN_LIKE_WEIGHT } else { USER_LIKE_WEIGHT }

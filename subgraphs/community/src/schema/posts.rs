@@ -104,6 +104,11 @@ impl PostObject {
         self.0.edited_at
     }
 
+    /// When an admin pinned it as one of its zone's "today's hot" (`null`: not pinned).
+    async fn pinned_at(&self) -> Option<DateTime<Utc>> {
+        self.0.pinned_at
+    }
+
     /// Whether the signed-in viewer likes it (`false` when anonymous).
     async fn liked_by_viewer(&self, ctx: &Context<'_>) -> async_graphql::Result<bool> {
         liked(ctx, Target::Post(self.0.id)).await
@@ -183,6 +188,13 @@ impl Loader<(Uuid, Target)> for LikeLoader {
     }
 }
 
+/// What leads a zone's list.
+#[derive(SimpleObject)]
+pub struct PinnedPosts {
+    /// The zone's pinned posts, most recently pinned first (first page of a zone's list only).
+    pinned: Vec<PostObject>,
+}
+
 /// Post and comment queries.
 #[derive(Default)]
 pub struct PostQuery;
@@ -190,6 +202,8 @@ pub struct PostQuery;
 #[Object]
 impl PostQuery {
     /// Live posts of a zone (or of every zone: the home list). `first` is 1–100 (default 20).
+    /// In a zone, its pinned posts ("today's hot", at most 4) lead the list: they are in
+    /// `pinned` of the first page, and not among the edges.
     async fn posts(
         &self,
         ctx: &Context<'_>,
@@ -197,12 +211,20 @@ impl PostQuery {
         #[graphql(default)] order: ListOrder,
         first: Option<i32>,
         after: Option<String>,
-    ) -> async_graphql::Result<Connection<String, PostObject>> {
+    ) -> async_graphql::Result<Connection<String, PostObject, PinnedPosts>> {
         let zone = zone_id.as_ref().map(|id| parse_id(id, "zoneId")).transpose()?;
         let limit = page_size(first).coded()?;
         let after = decode_position(after.as_deref()).coded()?;
-        let rows = ctx.data::<Posts>()?.posts(zone, order.into(), after, limit + 1).await.coded()?;
-        Ok(page(rows, limit, after.is_some(), |post| post_position(post, order), PostObject))
+        let service = ctx.data::<Posts>()?;
+        let rows = service.posts(zone, order.into(), after, limit + 1).await.coded()?;
+        let pinned = match zone {
+            Some(zone) if after.is_none() => service.pinned(zone).await.coded()?.into_iter().map(PostObject).collect(),
+            _ => Vec::new(),
+        };
+        let page = page(rows, limit, after.is_some(), |post| post_position(post, order), PostObject);
+        let mut connection = Connection::with_additional_fields(page.has_previous_page, page.has_next_page, PinnedPosts { pinned });
+        connection.edges = page.edges;
+        Ok(connection)
     }
 
     /// A live post by id (`null` when there is none or it was deleted).
@@ -371,6 +393,21 @@ impl PostMutation {
         let admin = viewer(ctx).require_admin().coded()?;
         let (id, zone) = (parse_id(&id, "id")?, parse_id(&zone_id, "zoneId")?);
         Ok(PostObject(ctx.data::<Posts>()?.move_post(admin, id, zone).await.coded()?))
+    }
+
+    /// Pins a post as one of its zone's "today's hot" (at most 4 per zone: `CONFLICT` past
+    /// that). Admin only; idempotent; logged.
+    #[graphql(guard = "AdminOnly")]
+    async fn pin_post(&self, ctx: &Context<'_>, id: ID) -> async_graphql::Result<PostObject> {
+        let admin = viewer(ctx).require_admin().coded()?;
+        Ok(PostObject(ctx.data::<Posts>()?.set_pinned(admin, parse_id(&id, "id")?, true).await.coded()?))
+    }
+
+    /// Unpins a post. Admin only; idempotent; logged.
+    #[graphql(guard = "AdminOnly")]
+    async fn unpin_post(&self, ctx: &Context<'_>, id: ID) -> async_graphql::Result<PostObject> {
+        let admin = viewer(ctx).require_admin().coded()?;
+        Ok(PostObject(ctx.data::<Posts>()?.set_pinned(admin, parse_id(&id, "id")?, false).await.coded()?))
     }
 
     /// Comments on a post, replies to a comment, or quotes a comment of the same thread:

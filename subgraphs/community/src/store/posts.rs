@@ -47,6 +47,9 @@ pub struct Post {
     /// When it was deleted.
     #[diesel(sql_type = Nullable<Timestamptz>)]
     pub deleted_at: Option<DateTime<Utc>>,
+    /// When an admin pinned it to lead its zone's list (`None`: not pinned).
+    #[diesel(sql_type = Nullable<Timestamptz>)]
+    pub pinned_at: Option<DateTime<Utc>>,
 }
 
 impl Post {
@@ -57,7 +60,7 @@ impl Post {
 }
 
 const COLUMNS: &str =
-    "id, zone_id, author_id, body, image_urls, video_id, like_score, comment_count, points, created_at, edited_at, deleted_at";
+    "id, zone_id, author_id, body, image_urls, video_id, like_score, comment_count, points, created_at, edited_at, deleted_at, pinned_at";
 
 /// A post to insert.
 pub struct NewPost<'a> {
@@ -155,9 +158,9 @@ pub async fn delete(conn: &mut AsyncPgConnection, id: Uuid, by: Uuid, reason: Op
         .map(|_| ())
 }
 
-/// Moves a post to `zone`.
+/// Moves a post to `zone` (a pin does not move with it: pins belong to a zone).
 pub async fn set_zone(conn: &mut AsyncPgConnection, id: Uuid, zone: Uuid) -> QueryResult<Post> {
-    diesel::sql_query(format!("UPDATE community.posts SET zone_id = $2 WHERE id = $1 RETURNING {COLUMNS}"))
+    diesel::sql_query(format!("UPDATE community.posts SET zone_id = $2, pinned_at = NULL WHERE id = $1 RETURNING {COLUMNS}"))
         .bind::<SqlUuid, _>(id)
         .bind::<SqlUuid, _>(zone)
         .get_result(conn)
@@ -175,6 +178,25 @@ pub async fn add_counts(conn: &mut AsyncPgConnection, id: Uuid, likes: i64, comm
         .map(|row| row.n)
 }
 
+/// Pins a post (`Some(now)`) or unpins it (`None`).
+pub async fn set_pinned(conn: &mut AsyncPgConnection, id: Uuid, pinned_at: Option<DateTime<Utc>>) -> QueryResult<Post> {
+    diesel::sql_query(format!("UPDATE community.posts SET pinned_at = $2 WHERE id = $1 RETURNING {COLUMNS}"))
+        .bind::<SqlUuid, _>(id)
+        .bind::<Nullable<Timestamptz>, _>(pinned_at)
+        .get_result(conn)
+        .await
+}
+
+/// The live pinned posts of a zone, most recently pinned first.
+pub async fn pinned(conn: &mut AsyncPgConnection, zone: Uuid) -> QueryResult<Vec<Post>> {
+    diesel::sql_query(format!(
+        "SELECT {COLUMNS} FROM community.posts WHERE zone_id = $1 AND pinned_at IS NOT NULL AND deleted_at IS NULL ORDER BY pinned_at DESC, id DESC"
+    ))
+    .bind::<SqlUuid, _>(zone)
+    .load(conn)
+    .await
+}
+
 /// The order of a list of posts or comments.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Order {
@@ -187,7 +209,8 @@ pub enum Order {
 /// A position in a list: (created_at micros or hot score, id) of the last item seen.
 pub type Position = (i64, Uuid);
 
-/// A page of live posts of `zone` (or all zones), `limit` after `after`.
+/// A page of live posts of `zone` (its pinned posts excepted: they lead the list apart, see
+/// [`pinned`]) or of all zones, `limit` after `after`.
 pub async fn page(
     conn: &mut AsyncPgConnection,
     zone: Option<Uuid>,
@@ -200,7 +223,7 @@ pub async fn page(
         Order::Newest => {
             let at = after.and_then(|(micros, _)| DateTime::from_timestamp_micros(micros));
             diesel::sql_query(format!(
-                "SELECT {COLUMNS} FROM community.posts WHERE deleted_at IS NULL AND ($1::uuid IS NULL OR zone_id = $1) \
+                "SELECT {COLUMNS} FROM community.posts WHERE deleted_at IS NULL AND ($1::uuid IS NULL OR (zone_id = $1 AND pinned_at IS NULL)) \
                  AND ($2::timestamptz IS NULL OR (created_at, id) < ($2, $3)) ORDER BY created_at DESC, id DESC LIMIT $4"
             ))
             .bind::<Nullable<SqlUuid>, _>(zone)
@@ -210,19 +233,17 @@ pub async fn page(
             .load(conn)
             .await
         }
-        Order::Hottest => {
-            diesel::sql_query(format!(
-                "SELECT {COLUMNS} FROM community.posts WHERE deleted_at IS NULL AND ($1::uuid IS NULL OR zone_id = $1) \
+        Order::Hottest => diesel::sql_query(format!(
+            "SELECT {COLUMNS} FROM community.posts WHERE deleted_at IS NULL AND ($1::uuid IS NULL OR (zone_id = $1 AND pinned_at IS NULL)) \
                  AND ($2::bigint IS NULL OR ((like_score + 2 * comment_count), id) < ($2, $3)) \
                  ORDER BY (like_score + 2 * comment_count) DESC, id DESC LIMIT $4"
-            ))
-            .bind::<Nullable<SqlUuid>, _>(zone)
-            .bind::<Nullable<BigInt>, _>(after.map(|(score, _)| score))
-            .bind::<Nullable<SqlUuid>, _>(id)
-            .bind::<BigInt, _>(limit_bind)
-            .load(conn)
-            .await
-        }
+        ))
+        .bind::<Nullable<SqlUuid>, _>(zone)
+        .bind::<Nullable<BigInt>, _>(after.map(|(score, _)| score))
+        .bind::<Nullable<SqlUuid>, _>(id)
+        .bind::<BigInt, _>(limit_bind)
+        .load(conn)
+        .await,
     }
 }
 

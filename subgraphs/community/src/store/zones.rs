@@ -91,6 +91,16 @@ pub async fn all(conn: &mut AsyncPgConnection, limit: i64) -> QueryResult<Vec<Zo
         .await
 }
 
+/// Locks a zone for the rest of the transaction (step 6); `false` when there is none.
+pub async fn lock(conn: &mut AsyncPgConnection, id: Uuid) -> QueryResult<bool> {
+    diesel::sql_query("SELECT id AS zone_id FROM community.zones WHERE id = $1 FOR UPDATE")
+        .bind::<SqlUuid, _>(id)
+        .get_result::<ZoneId>(conn)
+        .await
+        .optional()
+        .map(|row| row.is_some())
+}
+
 /// Adds to zones' post counts, one row at a time in ascending id (the lock order).
 pub async fn add_posts(conn: &mut AsyncPgConnection, deltas: &std::collections::BTreeMap<Uuid, i64>) -> QueryResult<()> {
     for (zone, delta) in deltas.iter().filter(|(_, delta)| **delta != 0) {

@@ -355,3 +355,56 @@ async fn the_recompute_check_reports_each_tampered_counter() {
     let found: Vec<(String, i64, i64)> = world.audit().await.into_iter().map(|d| (d.counter, d.stored, d.actual)).collect();
     assert_eq!(found, [("likes_received".into(), 6, 5), ("post.comment_count".into(), 7, 0), ("zone_points.points".into(), 7, 10)]);
 }
+
+#[tokio::test]
+async fn at_most_four_pinned_posts_lead_a_zone_even_when_admins_pin_at_once() {
+    let world = World::new().await;
+    let (root, other_admin) = (admin(), admin());
+    let alice = user();
+    let (games, music) = (zone(&world, &root, "Games").await, zone(&world, &root, "Music").await);
+    let mut ids = Vec::new();
+    for i in 0..7 {
+        ids.push(post(&world, &alice, &games, &format!("post {i}")).await);
+    }
+    let pin = "mutation($id: ID!) { pinPost(id: $id) { pinnedAt } }";
+    for id in &ids[..3] {
+        world.run(&root, pin, json!({ "id": id })).await.ok();
+    }
+    assert_eq!(world.run(&alice, pin, json!({ "id": ids[3] })).await.codes(), ["FORBIDDEN"]);
+    // two admins race for the last place: exactly one gets it
+    let (a, b) = tokio::join!(world.run(&root, pin, json!({ "id": ids[3] })), world.run(&other_admin, pin, json!({ "id": ids[4] })));
+    let mut codes = [a.codes(), b.codes()];
+    codes.sort();
+    assert_eq!(codes, [vec![], vec!["CONFLICT".to_owned()]]);
+    let pinned_now: Vec<String> = world.texts("SELECT id::text AS v FROM community.posts WHERE pinned_at IS NOT NULL").await;
+    assert_eq!(pinned_now.len(), 4);
+
+    let list = "query($zone: ID, $after: String) { posts(zoneId: $zone, first: 2, after: $after) { \
+        pinned { id } edges { node { id } } pageInfo { endCursor } } }";
+    let first = world.run(&alice, list, json!({ "zone": games, "after": null })).await.ok();
+    let pinned: Vec<String> = first.data("/posts/pinned").as_array().expect("pinned").iter().map(|p| s(&p["id"])).collect();
+    let mut expected_pins = pinned_now.clone();
+    expected_pins.sort();
+    let mut sorted = pinned.clone();
+    sorted.sort();
+    assert_eq!(sorted, expected_pins);
+    let edges: Vec<String> = first.data("/posts/edges").as_array().expect("edges").iter().map(|e| s(&e["node"]["id"])).collect();
+    assert!(edges.iter().all(|id| !pinned.contains(id)), "a pinned post is not repeated among the edges");
+    let second = world.run(&alice, list, json!({ "zone": games, "after": first.data("/posts/pageInfo/endCursor") })).await.ok();
+    assert_eq!(second.data("/posts/pinned"), &json!([]));
+
+    // unpinning frees a place; a moved post leaves its pin behind
+    world.run(&root, "mutation($id: ID!) { unpinPost(id: $id) { pinnedAt } }", json!({ "id": pinned[0] })).await.ok();
+    let free = ids.iter().find(|id| !pinned_now.contains(id)).expect("an unpinned post");
+    world.run(&root, pin, json!({ "id": free })).await.ok();
+    let moved = world
+        .run(
+            &root,
+            "mutation($id: ID!, $zone: ID!) { movePost(id: $id, zoneId: $zone) { pinnedAt } }",
+            json!({ "id": free, "zone": music }),
+        )
+        .await
+        .ok();
+    assert_eq!(moved.data("/movePost/pinnedAt"), &Value::Null);
+    assert_eq!(world.audit().await, []);
+}

@@ -54,6 +54,8 @@ pub fn id_of(viewer: &Viewer) -> Uuid {
 
 impl World {
     pub async fn new() -> World {
+        // internal errors are logged: show them when a test fails
+        platform::telemetry::init(&platform::config::TelemetryConfig { filter: "error".into(), ..Default::default() });
         let services = TestServices::new().await;
         let deps = Deps::connect(services.config(), "community-test").await.expect("deps");
         let clock = ManualClock::starting_at(chrono::Utc::now());
