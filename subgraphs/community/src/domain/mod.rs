@@ -8,5 +8,6 @@ pub mod moderation;
 pub mod paging;
 pub mod posts;
 pub mod rules;
+pub mod text_filter;
 
 pub use self::error::CommunityError;

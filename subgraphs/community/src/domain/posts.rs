@@ -5,10 +5,12 @@
 use super::CommunityError;
 use super::moderation::{self, Activity, require_allowed};
 use super::rules::{self, COMMENT_POINTS, MAX_PINS_PER_ZONE, POST_POINTS, PostContent};
+use super::text_filter::{KeywordFilter, TextModerator, Verdict};
 use crate::store::comments::{self, Comment, NewComment};
 use crate::store::likes::{self, Target};
 use crate::store::points::{self, FameRow, PointDeltas};
-use crate::store::posts::{self, NewPost, Order, Position, Post};
+use crate::store::posts::{self, NewPost, Order, PENDING, PUBLISHED, Position, Post, REJECTED};
+use crate::store::review;
 use crate::store::stats::{self, StatDeltas};
 use crate::store::zones::{self, Zone};
 use diesel::result::{DatabaseErrorKind, Error as DieselError};
@@ -112,6 +114,9 @@ impl Posts {
         conn.transaction::<_, CommunityError, _>(async |conn| {
             require_allowed(conn, author.id, Activity::Publish, now).await?;
             zone_exists(conn, zone).await?;
+            let verdict = judge(conn, &content.body).await?;
+            let (mode, _) = review::modes(conn, zone).await?;
+            let state = if verdict == Verdict::Flag || mode == REVIEW_THEN_POST { PENDING } else { PUBLISHED };
             let post = posts::insert(
                 conn,
                 &NewPost {
@@ -122,13 +127,16 @@ impl Posts {
                     image_urls: &content.image_urls,
                     video_id: content.video_id,
                     points: POST_POINTS,
+                    state,
                     created_at: now,
                 },
             )
             .await?;
-            // Lock order: the new post (step 3), points (step 5), the zone (step 6).
-            points::add(conn, PointDeltas::default().add(zone, author.id, POST_POINTS, 1, 0)).await?;
-            zones::add_posts(conn, &BTreeMap::from([(zone, 1)])).await?;
+            // Lock order: the new post (step 3), points (step 5), the zone (step 6). A pending
+            // post counts from its approval on.
+            if post.counted() {
+                count_post(conn, &post, 1).await?;
+            }
             Ok(post)
         })
         .await
@@ -145,7 +153,14 @@ impl Posts {
                 return Err(CommunityError::Forbidden("Only the author can edit a post.".into()));
             }
             let content = PostContent::parse(body, image_urls, post.video_id)?;
-            Ok(posts::edit(conn, id, &content.body, &content.image_urls, now).await?)
+            let verdict = judge(conn, &content.body).await?;
+            let edited = posts::edit(conn, id, &content.body, &content.image_urls, now).await?;
+            // A flagged edit of a published post goes back to review, and stops counting.
+            if verdict == Verdict::Flag && edited.state == PUBLISHED {
+                count_post(conn, &edited, -1).await?;
+                return Ok(posts::set_state(conn, id, PENDING, editor.id, Some("flagged by the keyword filter"), now).await?);
+            }
+            Ok(edited)
         })
         .await
     }
@@ -159,7 +174,9 @@ impl Posts {
             require_allowed(conn, actor.id, Activity::Other, now).await?;
             let post = posts::lock_live(conn, id).await?.ok_or(CommunityError::NotFound("Post"))?;
             let reason = rules::delete_reason(&actor, post.author_id, reason)?;
-            let earnings = posts::comment_earnings(conn, id).await?;
+            if post.counted() {
+                count_post(conn, &post, -1).await?;
+            }
             posts::delete(conn, id, actor.id, reason.as_deref(), now).await?;
             if actor.id != post.author_id {
                 let action = moderation::Action {
@@ -172,13 +189,6 @@ impl Posts {
                 };
                 moderation::log(conn, action, now).await?;
             }
-            let mut deltas = PointDeltas::default();
-            deltas.add(post.zone_id, post.author_id, -post.points, -1, 0);
-            for earned in &earnings {
-                deltas.add(post.zone_id, earned.author_id, -earned.points, 0, -earned.comments);
-            }
-            points::add(conn, &deltas).await?;
-            zones::add_posts(conn, &BTreeMap::from([(post.zone_id, -1)])).await?;
             Ok(())
         })
         .await
@@ -194,7 +204,7 @@ impl Posts {
             if post.zone_id == to {
                 return Ok(post);
             }
-            let earnings = posts::comment_earnings(conn, id).await?;
+            let earnings = if post.counted() { posts::comment_earnings(conn, id).await? } else { Vec::new() };
             let moved = posts::set_zone(conn, id, to).await?;
             let action = moderation::Action {
                 actor: admin.id,
@@ -205,14 +215,16 @@ impl Posts {
                 expires_at: None,
             };
             moderation::log(conn, action, now).await?;
-            let mut deltas = PointDeltas::default();
-            deltas.add(post.zone_id, post.author_id, -post.points, -1, 0).add(to, post.author_id, post.points, 1, 0);
-            for earned in &earnings {
-                deltas.add(post.zone_id, earned.author_id, -earned.points, 0, -earned.comments);
-                deltas.add(to, earned.author_id, earned.points, 0, earned.comments);
+            if post.counted() {
+                let mut deltas = PointDeltas::default();
+                deltas.add(post.zone_id, post.author_id, -post.points, -1, 0).add(to, post.author_id, post.points, 1, 0);
+                for earned in &earnings {
+                    deltas.add(post.zone_id, earned.author_id, -earned.points, 0, -earned.comments);
+                    deltas.add(to, earned.author_id, earned.points, 0, earned.comments);
+                }
+                points::add(conn, &deltas).await?;
+                zones::add_posts(conn, &BTreeMap::from([(post.zone_id, -1), (to, 1)])).await?;
             }
-            points::add(conn, &deltas).await?;
-            zones::add_posts(conn, &BTreeMap::from([(post.zone_id, -1), (to, 1)])).await?;
             Ok(moved)
         })
         .await
@@ -247,6 +259,132 @@ impl Posts {
             Ok(updated)
         })
         .await
+    }
+
+    /// Approves (`approve`) or rejects a post (admins; a rejection needs a reason). Approving a
+    /// pending or rejected post publishes it and grants its points; rejecting a published one
+    /// takes them back (with its comments'); approving a published post records the review.
+    /// Logged.
+    pub async fn review_post(&self, admin: AuthUser, id: Uuid, approve: bool, reason: Option<&str>) -> Result<Post, CommunityError> {
+        let reason = review_reason(approve, reason)?;
+        let now = self.clock.now();
+        let mut conn = self.db.pool.get().await?;
+        conn.transaction::<_, CommunityError, _>(async |conn| {
+            let post = posts::lock_live(conn, id).await?.ok_or(CommunityError::NotFound("Post"))?;
+            let state = if approve { PUBLISHED } else { REJECTED };
+            let reviewed = posts::set_state(conn, id, state, admin.id, reason.as_deref(), now).await?;
+            match (post.counted(), reviewed.counted()) {
+                (false, true) => count_post(conn, &reviewed, 1).await?,
+                (true, false) => count_post(conn, &post, -1).await?,
+                _ => {}
+            }
+            let action = if approve { "approve_post" } else { "reject_post" };
+            let entry = moderation::Action {
+                actor: admin.id,
+                action,
+                target_user: Some(post.author_id),
+                item: Some(("post", id)),
+                reason: reason.as_deref(),
+                expires_at: None,
+            };
+            moderation::log(conn, entry, now).await?;
+            Ok(reviewed)
+        })
+        .await
+    }
+
+    /// Approves or rejects a comment, as [`Posts::review_post`] does a post.
+    pub async fn review_comment(&self, admin: AuthUser, id: Uuid, approve: bool, reason: Option<&str>) -> Result<Comment, CommunityError> {
+        let reason = review_reason(approve, reason)?;
+        let now = self.clock.now();
+        let mut conn = self.db.pool.get().await?;
+        conn.transaction::<_, CommunityError, _>(async |conn| {
+            let found = comments::find_many(conn, &[id]).await?.pop().ok_or(CommunityError::NotFound("Comment"))?;
+            // Lock order: the comment and its thread (step 2), then the post (step 3).
+            let locked = comments::lock_many(conn, &[found.id, found.thread()]).await?;
+            let comment = locked.into_iter().find(|c| c.id == id && c.deleted_at.is_none()).ok_or(CommunityError::NotFound("Comment"))?;
+            let post = posts::lock_any(conn, comment.post_id).await?.ok_or(CommunityError::NotFound("Post"))?;
+            let state = if approve { PUBLISHED } else { REJECTED };
+            let reviewed = comments::set_state(conn, id, state, admin.id, reason.as_deref(), now).await?;
+            match (comment.counted(), reviewed.counted()) {
+                (false, true) => count_comment(conn, &reviewed, &post, 1).await?,
+                (true, false) => count_comment(conn, &comment, &post, -1).await?,
+                _ => {}
+            }
+            let action = if approve { "approve_comment" } else { "reject_comment" };
+            let entry = moderation::Action {
+                actor: admin.id,
+                action,
+                target_user: Some(comment.author_id),
+                item: Some(("comment", id)),
+                reason: reason.as_deref(),
+                expires_at: None,
+            };
+            moderation::log(conn, entry, now).await?;
+            Ok(reviewed)
+        })
+        .await
+    }
+
+    /// Live posts in a review state, newest first: every author's (admins) or one author's.
+    pub async fn posts_in_state(
+        &self,
+        state: &str,
+        author: Option<Uuid>,
+        after: Option<Position>,
+        limit: i64,
+    ) -> Result<Vec<Post>, CommunityError> {
+        let mut conn = self.db.pool.get().await?;
+        Ok(posts::by_state(&mut conn, state, author, after, limit).await?)
+    }
+
+    /// Live comments in a review state, newest first: every author's (admins) or one author's.
+    pub async fn comments_in_state(
+        &self,
+        state: &str,
+        author: Option<Uuid>,
+        after: Option<Position>,
+        limit: i64,
+    ) -> Result<Vec<Comment>, CommunityError> {
+        let mut conn = self.db.pool.get().await?;
+        Ok(comments::by_state(&mut conn, state, author, after, limit).await?)
+    }
+
+    /// Sets the review modes of a zone (`Some`) or of the site (admins). A zone's `None` mode
+    /// goes back to the site's.
+    pub async fn set_review_modes(
+        &self,
+        zone: Option<Uuid>,
+        posts: Option<&str>,
+        comments: Option<&str>,
+    ) -> Result<(String, String), CommunityError> {
+        let mut conn = self.db.pool.get().await?;
+        match zone {
+            Some(zone) => {
+                if !review::set_zone_modes(&mut conn, zone, posts, comments).await? {
+                    return Err(CommunityError::NotFound("Zone"));
+                }
+                Ok(review::modes(&mut conn, zone).await?)
+            }
+            None => {
+                let (posts, comments) = (posts.unwrap_or(POST_THEN_REVIEW), comments.unwrap_or(POST_THEN_REVIEW));
+                review::set_site_modes(&mut conn, posts, comments).await?;
+                Ok((posts.to_owned(), comments.to_owned()))
+            }
+        }
+    }
+
+    /// Replaces the keyword filter's lists (admins): every replica uses them from the next write.
+    pub async fn set_words(&self, blocked: &[String], flagged: &[String]) -> Result<(), CommunityError> {
+        let normalize = |words: &[String]| -> Result<Vec<String>, CommunityError> {
+            if words.len() > 1000 {
+                return Err(CommunityError::invalid("A list has at most 1000 words."));
+            }
+            Ok(words.iter().filter_map(|word| super::text_filter::normalize_word(word)).collect())
+        };
+        let (blocked, flagged) = (normalize(blocked)?, normalize(flagged)?);
+        let mut conn = self.db.pool.get().await?;
+        conn.transaction::<_, CommunityError, _>(async |conn| Ok(review::replace_words(conn, &blocked, &flagged).await?)).await
     }
 
     /// The pinned posts of a zone, most recently pinned first.
@@ -286,7 +424,10 @@ impl Posts {
                 Some(parent_id) => Some(lock_thread(conn, input.post_id, parent_id, input.quote).await?),
             };
             // Lock order: comments (step 2, above), the post (step 3), points (step 5).
-            let post = posts::lock_live(conn, input.post_id).await?.ok_or(CommunityError::NotFound("Post"))?;
+            let post = posts::lock_live(conn, input.post_id).await?.filter(Post::counted).ok_or(CommunityError::NotFound("Post"))?;
+            let verdict = judge(conn, &body).await?;
+            let (_, mode) = review::modes(conn, post.zone_id).await?;
+            let state = if verdict == Verdict::Flag || mode == REVIEW_THEN_POST { PENDING } else { PUBLISHED };
             let comment = comments::insert(
                 conn,
                 &NewComment {
@@ -297,15 +438,14 @@ impl Posts {
                     author_id: author.id,
                     body: &body,
                     points: COMMENT_POINTS,
+                    state,
                     created_at: now,
                 },
             )
             .await?;
-            if let Some(thread) = thread {
-                comments::add_counts(conn, thread, 0, 1).await?;
+            if comment.counted() {
+                count_comment(conn, &comment, &post, 1).await?;
             }
-            posts::add_counts(conn, post.id, 0, 1).await?;
-            points::add(conn, PointDeltas::default().add(post.zone_id, author.id, COMMENT_POINTS, 0, 1)).await?;
             Ok(comment)
         })
         .await
@@ -325,6 +465,9 @@ impl Posts {
             let comment = locked.into_iter().find(|c| c.id == id && c.deleted_at.is_none()).ok_or(CommunityError::NotFound("Comment"))?;
             let reason = rules::delete_reason(&actor, comment.author_id, reason)?;
             let post = posts::lock_any(conn, comment.post_id).await?.ok_or(CommunityError::NotFound("Post"))?;
+            if comment.counted() {
+                count_comment(conn, &comment, &post, -1).await?;
+            }
             comments::delete(conn, id, actor.id, reason.as_deref(), now).await?;
             if actor.id != comment.author_id {
                 let action = moderation::Action {
@@ -336,13 +479,6 @@ impl Posts {
                     expires_at: None,
                 };
                 moderation::log(conn, action, now).await?;
-            }
-            if let Some(thread) = comment.thread_id {
-                comments::add_counts(conn, thread, 0, -1).await?;
-            }
-            posts::add_counts(conn, post.id, 0, -1).await?;
-            if post.deleted_at.is_none() {
-                points::add(conn, PointDeltas::default().add(post.zone_id, comment.author_id, -comment.points, 0, -1)).await?;
             }
             Ok(())
         })
@@ -377,8 +513,8 @@ impl Posts {
         let mut conn = self.db.pool.get().await?;
         conn.transaction::<_, CommunityError, _>(async |conn| {
             require_allowed(conn, liker.id, Activity::Publish, now).await?;
-            let (author, score, live) = target_of(conn, target).await?;
-            if like && !live {
+            let (author, score, counted) = target_of(conn, target).await?;
+            if like && !counted {
                 return Err(CommunityError::NotFound(if matches!(target, Target::Post(_)) { "Post" } else { "Comment" }));
             }
             if author == liker.id {
@@ -418,6 +554,59 @@ impl Posts {
     }
 }
 
+/// The review mode that holds items back until an admin approves them.
+pub const REVIEW_THEN_POST: &str = "review_then_post";
+/// The review mode that publishes at once and reviews later.
+pub const POST_THEN_REVIEW: &str = "post_then_review";
+
+/// A rejection needs a reason (1–200 characters); an approval may have one.
+fn review_reason(approve: bool, reason: Option<&str>) -> Result<Option<String>, CommunityError> {
+    let reason = reason.map(str::trim).filter(|r| !r.is_empty());
+    match reason {
+        None if !approve => Err(CommunityError::invalid("A rejection gives a reason.")),
+        Some(r) if r.chars().count() > 200 => Err(CommunityError::invalid("A reason is at most 200 characters.")),
+        other => Ok(other.map(str::to_owned)),
+    }
+}
+
+/// The keyword filter's verdict on `text` (`BAD_USER_INPUT` when it blocks it).
+async fn judge(conn: &mut AsyncPgConnection, text: &str) -> Result<Verdict, CommunityError> {
+    let filter = KeywordFilter::new(&review::words(conn).await?);
+    match filter.judge(text) {
+        Verdict::Block => Err(CommunityError::invalid("The text contains a word that is not allowed here.")),
+        verdict => Ok(verdict),
+    }
+}
+
+/// Adds (`sign` 1) or removes (-1) a post from the counts: its points and post in its zone,
+/// with the points and replies of its counted comments, and the zone's post count. Call it
+/// with the post locked (its comments cannot change meanwhile).
+async fn count_post(conn: &mut AsyncPgConnection, post: &Post, sign: i64) -> Result<(), CommunityError> {
+    let earnings = posts::comment_earnings(conn, post.id).await?;
+    let mut deltas = PointDeltas::default();
+    deltas.add(post.zone_id, post.author_id, sign * post.points, sign, 0);
+    for earned in &earnings {
+        deltas.add(post.zone_id, earned.author_id, sign * earned.points, 0, sign * earned.comments);
+    }
+    points::add(conn, &deltas).await?;
+    zones::add_posts(conn, &BTreeMap::from([(post.zone_id, sign)])).await?;
+    Ok(())
+}
+
+/// Adds (`sign` 1) or removes (-1) a comment from the counts: its thread's replies, its
+/// post's comments and, while the post counts, its point and reply in the post's zone. Call it
+/// with the comment, its thread and its post locked.
+async fn count_comment(conn: &mut AsyncPgConnection, comment: &Comment, post: &Post, sign: i64) -> Result<(), CommunityError> {
+    if let Some(thread) = comment.thread_id {
+        comments::add_counts(conn, thread, 0, sign).await?;
+    }
+    posts::add_counts(conn, post.id, 0, sign).await?;
+    if post.counted() {
+        points::add(conn, PointDeltas::default().add(post.zone_id, comment.author_id, sign * comment.points, 0, sign)).await?;
+    }
+    Ok(())
+}
+
 /// `NOT_FOUND` unless the zone exists (zones are never deleted, so no lock is needed).
 async fn zone_exists(conn: &mut AsyncPgConnection, zone: Uuid) -> Result<(), CommunityError> {
     if zones::find_many(conn, &[zone]).await?.is_empty() { Err(CommunityError::NotFound("Zone")) } else { Ok(()) }
@@ -431,7 +620,7 @@ async fn lock_thread(conn: &mut AsyncPgConnection, post: Uuid, parent_id: Uuid, 
     let mut ids = vec![parent.id, parent.thread()];
     ids.extend(quote);
     let locked = comments::lock_many(conn, &ids).await?;
-    let live = |id: Uuid| locked.iter().find(|c| c.id == id && c.deleted_at.is_none());
+    let live = |id: Uuid| locked.iter().find(|c| c.id == id && c.counted());
     let parent = live(parent_id).ok_or(CommunityError::NotFound("Comment"))?;
     if parent.post_id != post {
         return Err(CommunityError::invalid("`replyTo` is a comment of another post."));
@@ -451,11 +640,11 @@ async fn target_of(conn: &mut AsyncPgConnection, target: Target) -> Result<(Uuid
     match target {
         Target::Post(id) => {
             let post = posts::find(conn, id).await?.ok_or(CommunityError::NotFound("Post"))?;
-            Ok((post.author_id, post.like_score, post.deleted_at.is_none()))
+            Ok((post.author_id, post.like_score, post.counted()))
         }
         Target::Comment(id) => {
             let comment = comments::find_many(conn, &[id]).await?.pop().ok_or(CommunityError::NotFound("Comment"))?;
-            Ok((comment.author_id, comment.like_score, comment.deleted_at.is_none()))
+            Ok((comment.author_id, comment.like_score, comment.counted()))
         }
     }
 }

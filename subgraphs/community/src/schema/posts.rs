@@ -13,7 +13,7 @@ use crate::domain::rules::PostContent;
 use crate::store::comments::Comment;
 use crate::store::likes::Target;
 use crate::store::posts::{Order, Post};
-use async_graphql::connection::{Connection, Edge};
+use async_graphql::connection::{Connection, ConnectionNameType, Edge, EmptyFields};
 use async_graphql::dataloader::{DataLoader, Loader};
 use async_graphql::{Context, Enum, ID, InputObject, Object, SimpleObject};
 use chrono::{DateTime, Utc};
@@ -39,6 +39,66 @@ impl From<ListOrder> for Order {
             ListOrder::Hottest => Order::Hottest,
         }
     }
+}
+
+/// Where an item is in review.
+#[derive(Enum, Clone, Copy, PartialEq, Eq)]
+pub enum ReviewState {
+    /// Visible, and counted in points.
+    Published,
+    /// Waiting for an admin (review-then-post, or flagged by the keyword filter).
+    Pending,
+    /// Refused, or taken down after publishing.
+    Rejected,
+}
+
+impl ReviewState {
+    fn stored(self) -> &'static str {
+        match self {
+            ReviewState::Published => crate::store::posts::PUBLISHED,
+            ReviewState::Pending => crate::store::posts::PENDING,
+            ReviewState::Rejected => crate::store::posts::REJECTED,
+        }
+    }
+
+    fn of(stored: &str) -> ReviewState {
+        match stored {
+            crate::store::posts::PENDING => ReviewState::Pending,
+            crate::store::posts::REJECTED => ReviewState::Rejected,
+            _ => ReviewState::Published,
+        }
+    }
+}
+
+/// How a zone (or the site) publishes posts or comments.
+#[derive(Enum, Clone, Copy, PartialEq, Eq)]
+pub enum ReviewMode {
+    /// Visible at once, reviewed later (points granted at once, taken back if rejected).
+    PostThenReview,
+    /// Visible only after approval (points granted on approval).
+    ReviewThenPost,
+}
+
+impl ReviewMode {
+    fn stored(self) -> &'static str {
+        match self {
+            ReviewMode::PostThenReview => crate::domain::posts::POST_THEN_REVIEW,
+            ReviewMode::ReviewThenPost => crate::domain::posts::REVIEW_THEN_POST,
+        }
+    }
+
+    fn of(stored: &str) -> ReviewMode {
+        if stored == crate::domain::posts::REVIEW_THEN_POST { ReviewMode::ReviewThenPost } else { ReviewMode::PostThenReview }
+    }
+}
+
+/// The review modes in force.
+#[derive(SimpleObject)]
+pub struct ReviewModes {
+    /// For posts.
+    posts: ReviewMode,
+    /// For comments.
+    comments: ReviewMode,
 }
 
 /// A video of `content`, by reference.
@@ -104,6 +164,11 @@ impl PostObject {
         self.0.edited_at
     }
 
+    /// Where it is in review (only its author and admins see other states than `PUBLISHED`).
+    async fn state(&self) -> ReviewState {
+        ReviewState::of(&self.0.state)
+    }
+
     /// When an admin pinned it as one of its zone's "today's hot" (`null`: not pinned).
     async fn pinned_at(&self) -> Option<DateTime<Utc>> {
         self.0.pinned_at
@@ -165,6 +230,11 @@ impl CommentObject {
         self.0.created_at
     }
 
+    /// Where it is in review.
+    async fn state(&self) -> ReviewState {
+        ReviewState::of(&self.0.state)
+    }
+
     /// Whether the signed-in viewer likes it (`false` when anonymous).
     async fn liked_by_viewer(&self, ctx: &Context<'_>) -> async_graphql::Result<bool> {
         liked(ctx, Target::Comment(self.0.id)).await
@@ -188,6 +258,18 @@ impl Loader<(Uuid, Target)> for LikeLoader {
     }
 }
 
+/// A page of a zone's (or the home) list: its edges, and the pinned posts that lead it.
+pub type PostList = Connection<String, PostObject, PinnedPosts, EmptyFields, PostListName>;
+
+/// Names [`PostList`] `PostListConnection` (the review lists are plain `PostConnection`s).
+pub struct PostListName;
+
+impl ConnectionNameType for PostListName {
+    fn type_name<T: async_graphql::OutputType>() -> String {
+        "PostListConnection".to_owned()
+    }
+}
+
 /// What leads a zone's list.
 #[derive(SimpleObject)]
 pub struct PinnedPosts {
@@ -201,6 +283,57 @@ pub struct PostQuery;
 
 #[Object]
 impl PostQuery {
+    /// Posts in a review state, newest first (the review queue: `PENDING`; the published ones
+    /// to review later; the rejected). Admin only.
+    #[graphql(guard = "AdminOnly")]
+    async fn posts_for_review(
+        &self,
+        ctx: &Context<'_>,
+        state: ReviewState,
+        first: Option<i32>,
+        after: Option<String>,
+    ) -> async_graphql::Result<Connection<String, PostObject>> {
+        posts_in_state(ctx, state, None, first, after).await
+    }
+
+    /// Comments in a review state, newest first. Admin only.
+    #[graphql(guard = "AdminOnly")]
+    async fn post_comments_for_review(
+        &self,
+        ctx: &Context<'_>,
+        state: ReviewState,
+        first: Option<i32>,
+        after: Option<String>,
+    ) -> async_graphql::Result<Connection<String, CommentObject>> {
+        comments_in_state(ctx, state, None, first, after).await
+    }
+
+    /// The viewer's own posts in a review state (what waits for approval, what was rejected).
+    #[graphql(guard = "SignedIn")]
+    async fn my_posts(
+        &self,
+        ctx: &Context<'_>,
+        state: ReviewState,
+        first: Option<i32>,
+        after: Option<String>,
+    ) -> async_graphql::Result<Connection<String, PostObject>> {
+        let user = viewer(ctx).require_user().coded()?;
+        posts_in_state(ctx, state, Some(user.id), first, after).await
+    }
+
+    /// The viewer's own comments in a review state.
+    #[graphql(guard = "SignedIn")]
+    async fn my_post_comments(
+        &self,
+        ctx: &Context<'_>,
+        state: ReviewState,
+        first: Option<i32>,
+        after: Option<String>,
+    ) -> async_graphql::Result<Connection<String, CommentObject>> {
+        let user = viewer(ctx).require_user().coded()?;
+        comments_in_state(ctx, state, Some(user.id), first, after).await
+    }
+
     /// Live posts of a zone (or of every zone: the home list). `first` is 1–100 (default 20).
     /// In a zone, its pinned posts ("today's hot", at most 4) lead the list: they are in
     /// `pinned` of the first page, and not among the edges.
@@ -211,7 +344,7 @@ impl PostQuery {
         #[graphql(default)] order: ListOrder,
         first: Option<i32>,
         after: Option<String>,
-    ) -> async_graphql::Result<Connection<String, PostObject, PinnedPosts>> {
+    ) -> async_graphql::Result<PostList> {
         let zone = zone_id.as_ref().map(|id| parse_id(id, "zoneId")).transpose()?;
         let limit = page_size(first).coded()?;
         let after = decode_position(after.as_deref()).coded()?;
@@ -222,7 +355,7 @@ impl PostQuery {
             _ => Vec::new(),
         };
         let page = page(rows, limit, after.is_some(), |post| post_position(post, order), PostObject);
-        let mut connection = Connection::with_additional_fields(page.has_previous_page, page.has_next_page, PinnedPosts { pinned });
+        let mut connection = PostList::with_additional_fields(page.has_previous_page, page.has_next_page, PinnedPosts { pinned });
         connection.edges = page.edges;
         Ok(connection)
     }
@@ -260,6 +393,32 @@ impl PostQuery {
         let root = posts.comment(thread).await.coded()?.ok_or(CommunityError::NotFound("Comment")).coded()?;
         comment_page(ctx, root.post_id, Some(root.id), order, first, after).await
     }
+}
+
+async fn posts_in_state(
+    ctx: &Context<'_>,
+    state: ReviewState,
+    author: Option<Uuid>,
+    first: Option<i32>,
+    after: Option<String>,
+) -> async_graphql::Result<Connection<String, PostObject>> {
+    let limit = page_size(first).coded()?;
+    let after = decode_position(after.as_deref()).coded()?;
+    let rows = ctx.data::<Posts>()?.posts_in_state(state.stored(), author, after, limit + 1).await.coded()?;
+    Ok(page(rows, limit, after.is_some(), |p| (p.created_at.timestamp_micros(), p.id), PostObject))
+}
+
+async fn comments_in_state(
+    ctx: &Context<'_>,
+    state: ReviewState,
+    author: Option<Uuid>,
+    first: Option<i32>,
+    after: Option<String>,
+) -> async_graphql::Result<Connection<String, CommentObject>> {
+    let limit = page_size(first).coded()?;
+    let after = decode_position(after.as_deref()).coded()?;
+    let rows = ctx.data::<Posts>()?.comments_in_state(state.stored(), author, after, limit + 1).await.coded()?;
+    Ok(page(rows, limit, after.is_some(), |c| (c.created_at.timestamp_micros(), c.id), CommentObject))
 }
 
 async fn comment_page(
@@ -393,6 +552,63 @@ impl PostMutation {
         let admin = viewer(ctx).require_admin().coded()?;
         let (id, zone) = (parse_id(&id, "id")?, parse_id(&zone_id, "zoneId")?);
         Ok(PostObject(ctx.data::<Posts>()?.move_post(admin, id, zone).await.coded()?))
+    }
+
+    /// Approves a post: a pending or rejected one is published and its points granted.
+    /// Admin only; logged.
+    #[graphql(guard = "AdminOnly")]
+    async fn approve_post(&self, ctx: &Context<'_>, id: ID, reason: Option<String>) -> async_graphql::Result<PostObject> {
+        let admin = viewer(ctx).require_admin().coded()?;
+        Ok(PostObject(ctx.data::<Posts>()?.review_post(admin, parse_id(&id, "id")?, true, reason.as_deref()).await.coded()?))
+    }
+
+    /// Rejects a post with a reason: a published one is taken down and its points (and its
+    /// comments') taken back. Admin only; logged.
+    #[graphql(guard = "AdminOnly")]
+    async fn reject_post(&self, ctx: &Context<'_>, id: ID, reason: String) -> async_graphql::Result<PostObject> {
+        let admin = viewer(ctx).require_admin().coded()?;
+        Ok(PostObject(ctx.data::<Posts>()?.review_post(admin, parse_id(&id, "id")?, false, Some(&reason)).await.coded()?))
+    }
+
+    /// Approves a comment (published, its point granted). Admin only; logged.
+    #[graphql(guard = "AdminOnly")]
+    async fn approve_post_comment(&self, ctx: &Context<'_>, id: ID, reason: Option<String>) -> async_graphql::Result<CommentObject> {
+        let admin = viewer(ctx).require_admin().coded()?;
+        Ok(CommentObject(ctx.data::<Posts>()?.review_comment(admin, parse_id(&id, "id")?, true, reason.as_deref()).await.coded()?))
+    }
+
+    /// Rejects a comment with a reason (its point taken back). Admin only; logged.
+    #[graphql(guard = "AdminOnly")]
+    async fn reject_post_comment(&self, ctx: &Context<'_>, id: ID, reason: String) -> async_graphql::Result<CommentObject> {
+        let admin = viewer(ctx).require_admin().coded()?;
+        Ok(CommentObject(ctx.data::<Posts>()?.review_comment(admin, parse_id(&id, "id")?, false, Some(&reason)).await.coded()?))
+    }
+
+    /// Sets how a zone (`zoneId`) or the whole site (no `zoneId`: the default of zones without
+    /// their own) publishes posts and comments; a zone's omitted mode follows the site. Admin only.
+    #[graphql(guard = "AdminOnly")]
+    async fn set_review_modes(
+        &self,
+        ctx: &Context<'_>,
+        zone_id: Option<ID>,
+        posts: Option<ReviewMode>,
+        comments: Option<ReviewMode>,
+    ) -> async_graphql::Result<ReviewModes> {
+        viewer(ctx).require_admin().coded()?;
+        let zone = zone_id.as_ref().map(|id| parse_id(id, "zoneId")).transpose()?;
+        let (p, c) =
+            ctx.data::<Posts>()?.set_review_modes(zone, posts.map(ReviewMode::stored), comments.map(ReviewMode::stored)).await.coded()?;
+        Ok(ReviewModes { posts: ReviewMode::of(&p), comments: ReviewMode::of(&c) })
+    }
+
+    /// Replaces the keyword filter's word lists: a text containing a `blocked` word is refused
+    /// (`BAD_USER_INPUT`), one containing a `flagged` word waits for review. Case-insensitive;
+    /// at most 1000 words each. Admin only.
+    #[graphql(guard = "AdminOnly")]
+    async fn set_moderation_words(&self, ctx: &Context<'_>, blocked: Vec<String>, flagged: Vec<String>) -> async_graphql::Result<bool> {
+        viewer(ctx).require_admin().coded()?;
+        ctx.data::<Posts>()?.set_words(&blocked, &flagged).await.coded()?;
+        Ok(true)
     }
 
     /// Pins a post as one of its zone's "today's hot" (at most 4 per zone: `CONFLICT` past

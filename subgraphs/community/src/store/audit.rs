@@ -61,7 +61,7 @@ const POSTS: &str = "\
 WITH actual AS ( \
   SELECT p.id, p.like_score, p.comment_count, \
     (SELECT coalesce(sum(weight), 0)::bigint FROM community.likes l WHERE l.target_kind = 'post' AND l.target_id = p.id) AS likes, \
-    (SELECT count(*) FROM community.comments c WHERE c.post_id = p.id AND c.deleted_at IS NULL) AS comments \
+    (SELECT count(*) FROM community.comments c WHERE c.post_id = p.id AND c.deleted_at IS NULL AND c.state = 'published') AS comments \
   FROM community.posts p \
 ) \
 SELECT id::text AS subject, 'post.like_score' AS counter, like_score AS stored, likes AS actual FROM actual WHERE like_score <> likes \
@@ -73,7 +73,7 @@ const COMMENTS: &str = "\
 WITH actual AS ( \
   SELECT c.id, c.like_score, c.reply_count, \
     (SELECT coalesce(sum(weight), 0)::bigint FROM community.likes l WHERE l.target_kind = 'comment' AND l.target_id = c.id) AS likes, \
-    (SELECT count(*) FROM community.comments r WHERE r.thread_id = c.id AND r.deleted_at IS NULL) AS replies \
+    (SELECT count(*) FROM community.comments r WHERE r.thread_id = c.id AND r.deleted_at IS NULL AND r.state = 'published') AS replies \
   FROM community.comments c \
 ) \
 SELECT id::text AS subject, 'comment.like_score' AS counter, like_score AS stored, likes AS actual FROM actual WHERE like_score <> likes \
@@ -84,7 +84,7 @@ SELECT id::text, 'comment.reply_count', reply_count, replies FROM actual WHERE r
 const ZONES: &str = "\
 WITH actual AS ( \
   SELECT z.id, z.post_count, z.follower_count, \
-    (SELECT count(*) FROM community.posts p WHERE p.zone_id = z.id AND p.deleted_at IS NULL) AS posts, \
+    (SELECT count(*) FROM community.posts p WHERE p.zone_id = z.id AND p.deleted_at IS NULL AND p.state = 'published') AS posts, \
     (SELECT count(*) FROM community.zone_follows f WHERE f.zone_id = z.id) AS followers \
   FROM community.zones z \
 ) \
@@ -96,10 +96,10 @@ SELECT id::text, 'zone.follower_count', follower_count, followers FROM actual WH
 /// live posts.
 const ZONE_POINTS: &str = "\
 WITH earned AS ( \
-  SELECT zone_id, author_id AS user_id, points, 1 AS posts, 0 AS replies FROM community.posts WHERE deleted_at IS NULL \
+  SELECT zone_id, author_id AS user_id, points, 1 AS posts, 0 AS replies FROM community.posts WHERE deleted_at IS NULL AND state = 'published' \
   UNION ALL \
   SELECT p.zone_id, c.author_id, c.points, 0, 1 FROM community.comments c JOIN community.posts p ON p.id = c.post_id \
-  WHERE c.deleted_at IS NULL AND p.deleted_at IS NULL \
+  WHERE c.deleted_at IS NULL AND c.state = 'published' AND p.deleted_at IS NULL AND p.state = 'published' \
 ), actual AS ( \
   SELECT zone_id, user_id, sum(points)::bigint AS points, sum(posts)::bigint AS posts, sum(replies)::bigint AS replies \
   FROM earned GROUP BY zone_id, user_id \

@@ -46,16 +46,24 @@ pub struct Comment {
     /// When it was deleted.
     #[diesel(sql_type = Nullable<Timestamptz>)]
     pub deleted_at: Option<DateTime<Utc>>,
+    /// `published`, `pending` (waiting for review) or `rejected`.
+    #[diesel(sql_type = Text)]
+    pub state: String,
 }
 
 impl Comment {
+    /// Whether it counts (points, comment and reply counts) and shows: published, not deleted.
+    pub fn counted(&self) -> bool {
+        self.state == super::posts::PUBLISHED && self.deleted_at.is_none()
+    }
+
     /// The top-level comment of its thread (itself for a top-level comment).
     pub fn thread(&self) -> Uuid {
         self.thread_id.unwrap_or(self.id)
     }
 }
 
-const COLUMNS: &str = "id, post_id, thread_id, quote_id, author_id, body, like_score, reply_count, points, created_at, deleted_at";
+const COLUMNS: &str = "id, post_id, thread_id, quote_id, author_id, body, like_score, reply_count, points, created_at, deleted_at, state";
 
 /// A comment to insert.
 pub struct NewComment<'a> {
@@ -71,8 +79,10 @@ pub struct NewComment<'a> {
     pub author_id: Uuid,
     /// Text.
     pub body: &'a str,
-    /// Points granted.
+    /// Points it earns while published.
     pub points: i64,
+    /// `published` or `pending`.
+    pub state: &'a str,
     /// Now.
     pub created_at: DateTime<Utc>,
 }
@@ -80,8 +90,8 @@ pub struct NewComment<'a> {
 /// Inserts a comment.
 pub async fn insert(conn: &mut AsyncPgConnection, comment: &NewComment<'_>) -> QueryResult<Comment> {
     diesel::sql_query(format!(
-        "INSERT INTO community.comments (id, post_id, thread_id, quote_id, author_id, body, points, created_at) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING {COLUMNS}"
+        "INSERT INTO community.comments (id, post_id, thread_id, quote_id, author_id, body, points, created_at, state) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING {COLUMNS}"
     ))
     .bind::<SqlUuid, _>(comment.id)
     .bind::<SqlUuid, _>(comment.post_id)
@@ -91,6 +101,7 @@ pub async fn insert(conn: &mut AsyncPgConnection, comment: &NewComment<'_>) -> Q
     .bind::<Text, _>(comment.body)
     .bind::<BigInt, _>(comment.points)
     .bind::<Timestamptz, _>(comment.created_at)
+    .bind::<Text, _>(comment.state)
     .get_result(conn)
     .await
 }
@@ -134,6 +145,49 @@ pub async fn delete(conn: &mut AsyncPgConnection, id: Uuid, by: Uuid, reason: Op
         .map(|_| ())
 }
 
+/// Sets a comment's review state, recording who, when and why.
+pub async fn set_state(
+    conn: &mut AsyncPgConnection,
+    id: Uuid,
+    state: &str,
+    by: Uuid,
+    reason: Option<&str>,
+    now: DateTime<Utc>,
+) -> QueryResult<Comment> {
+    diesel::sql_query(format!(
+        "UPDATE community.comments SET state = $2, reviewed_by = $3, review_reason = $4, reviewed_at = $5 WHERE id = $1 RETURNING {COLUMNS}"
+    ))
+    .bind::<SqlUuid, _>(id)
+    .bind::<Text, _>(state)
+    .bind::<SqlUuid, _>(by)
+    .bind::<Nullable<Text>, _>(reason)
+    .bind::<Timestamptz, _>(now)
+    .get_result(conn)
+    .await
+}
+
+/// Live comments in `state` (all authors, or one), newest first, `limit` after `after`.
+pub async fn by_state(
+    conn: &mut AsyncPgConnection,
+    state: &str,
+    author: Option<Uuid>,
+    after: Option<Position>,
+    limit: i64,
+) -> QueryResult<Vec<Comment>> {
+    let at = after.and_then(|(micros, _)| DateTime::from_timestamp_micros(micros));
+    diesel::sql_query(format!(
+        "SELECT {COLUMNS} FROM community.comments WHERE deleted_at IS NULL AND state = $1 AND ($2::uuid IS NULL OR author_id = $2) \
+         AND ($3::timestamptz IS NULL OR (created_at, id) < ($3, $4)) ORDER BY created_at DESC, id DESC LIMIT $5"
+    ))
+    .bind::<Text, _>(state)
+    .bind::<Nullable<SqlUuid>, _>(author)
+    .bind::<Nullable<Timestamptz>, _>(at)
+    .bind::<Nullable<SqlUuid>, _>(after.map(|(_, id)| id))
+    .bind::<BigInt, _>(limit)
+    .load(conn)
+    .await
+}
+
 /// A page of live comments: the top-level ones of `post` (`thread` `None`) or the replies of
 /// `thread`, `limit` after `after`.
 pub async fn page(
@@ -144,7 +198,7 @@ pub async fn page(
     after: Option<Position>,
     limit: i64,
 ) -> QueryResult<Vec<Comment>> {
-    let scope = "post_id = $1 AND deleted_at IS NULL AND thread_id IS NOT DISTINCT FROM $2";
+    let scope = "post_id = $1 AND deleted_at IS NULL AND state = 'published' AND thread_id IS NOT DISTINCT FROM $2";
     match order {
         Order::Newest => {
             let at = after.and_then(|(micros, _)| DateTime::from_timestamp_micros(micros));

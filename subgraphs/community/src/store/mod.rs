@@ -35,6 +35,7 @@ pub mod likes;
 pub mod moderation;
 pub mod points;
 pub mod posts;
+pub mod review;
 pub mod stats;
 pub mod zones;
 

@@ -50,17 +50,31 @@ pub struct Post {
     /// When an admin pinned it to lead its zone's list (`None`: not pinned).
     #[diesel(sql_type = Nullable<Timestamptz>)]
     pub pinned_at: Option<DateTime<Utc>>,
+    /// `published`, `pending` (waiting for review) or `rejected`.
+    #[diesel(sql_type = Text)]
+    pub state: String,
 }
 
 impl Post {
+    /// Whether it counts (points, zone post count) and shows: published and not deleted.
+    pub fn counted(&self) -> bool {
+        self.state == PUBLISHED && self.deleted_at.is_none()
+    }
+
     /// Its place in the hot order.
     pub fn hot_score(&self) -> i64 {
         self.like_score + 2 * self.comment_count
     }
 }
 
-const COLUMNS: &str =
-    "id, zone_id, author_id, body, image_urls, video_id, like_score, comment_count, points, created_at, edited_at, deleted_at, pinned_at";
+const COLUMNS: &str = "id, zone_id, author_id, body, image_urls, video_id, like_score, comment_count, points, created_at, edited_at, deleted_at, pinned_at, state";
+
+/// The state of a published item.
+pub const PUBLISHED: &str = "published";
+/// The state of an item waiting for review.
+pub const PENDING: &str = "pending";
+/// The state of a refused item.
+pub const REJECTED: &str = "rejected";
 
 /// A post to insert.
 pub struct NewPost<'a> {
@@ -76,8 +90,10 @@ pub struct NewPost<'a> {
     pub image_urls: &'a [String],
     /// Video.
     pub video_id: Option<Uuid>,
-    /// Points granted.
+    /// Points it earns while published.
     pub points: i64,
+    /// [`PUBLISHED`] or [`PENDING`].
+    pub state: &'a str,
     /// Now.
     pub created_at: DateTime<Utc>,
 }
@@ -85,8 +101,8 @@ pub struct NewPost<'a> {
 /// Inserts a post.
 pub async fn insert(conn: &mut AsyncPgConnection, post: &NewPost<'_>) -> QueryResult<Post> {
     diesel::sql_query(format!(
-        "INSERT INTO community.posts (id, zone_id, author_id, body, image_urls, video_id, points, created_at) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING {COLUMNS}"
+        "INSERT INTO community.posts (id, zone_id, author_id, body, image_urls, video_id, points, created_at, state) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING {COLUMNS}"
     ))
     .bind::<SqlUuid, _>(post.id)
     .bind::<SqlUuid, _>(post.zone_id)
@@ -96,6 +112,7 @@ pub async fn insert(conn: &mut AsyncPgConnection, post: &NewPost<'_>) -> QueryRe
     .bind::<Nullable<SqlUuid>, _>(post.video_id)
     .bind::<BigInt, _>(post.points)
     .bind::<Timestamptz, _>(post.created_at)
+    .bind::<Text, _>(post.state)
     .get_result(conn)
     .await
 }
@@ -127,9 +144,9 @@ pub async fn find(conn: &mut AsyncPgConnection, id: Uuid) -> QueryResult<Option<
         .optional()
 }
 
-/// These live posts (others absent), in one statement.
+/// These published, live posts (others absent), in one statement.
 pub async fn find_live_many(conn: &mut AsyncPgConnection, ids: &[Uuid]) -> QueryResult<Vec<Post>> {
-    diesel::sql_query(format!("SELECT {COLUMNS} FROM community.posts WHERE id = ANY($1) AND deleted_at IS NULL"))
+    diesel::sql_query(format!("SELECT {COLUMNS} FROM community.posts WHERE id = ANY($1) AND deleted_at IS NULL AND state = 'published'"))
         .bind::<Array<SqlUuid>, _>(ids)
         .load(conn)
         .await
@@ -190,7 +207,7 @@ pub async fn set_pinned(conn: &mut AsyncPgConnection, id: Uuid, pinned_at: Optio
 /// The live pinned posts of a zone, most recently pinned first.
 pub async fn pinned(conn: &mut AsyncPgConnection, zone: Uuid) -> QueryResult<Vec<Post>> {
     diesel::sql_query(format!(
-        "SELECT {COLUMNS} FROM community.posts WHERE zone_id = $1 AND pinned_at IS NOT NULL AND deleted_at IS NULL ORDER BY pinned_at DESC, id DESC"
+        "SELECT {COLUMNS} FROM community.posts WHERE zone_id = $1 AND pinned_at IS NOT NULL AND deleted_at IS NULL AND state = 'published' ORDER BY pinned_at DESC, id DESC"
     ))
     .bind::<SqlUuid, _>(zone)
     .load(conn)
@@ -223,7 +240,7 @@ pub async fn page(
         Order::Newest => {
             let at = after.and_then(|(micros, _)| DateTime::from_timestamp_micros(micros));
             diesel::sql_query(format!(
-                "SELECT {COLUMNS} FROM community.posts WHERE deleted_at IS NULL AND ($1::uuid IS NULL OR (zone_id = $1 AND pinned_at IS NULL)) \
+                "SELECT {COLUMNS} FROM community.posts WHERE deleted_at IS NULL AND state = 'published' AND ($1::uuid IS NULL OR (zone_id = $1 AND pinned_at IS NULL)) \
                  AND ($2::timestamptz IS NULL OR (created_at, id) < ($2, $3)) ORDER BY created_at DESC, id DESC LIMIT $4"
             ))
             .bind::<Nullable<SqlUuid>, _>(zone)
@@ -234,7 +251,7 @@ pub async fn page(
             .await
         }
         Order::Hottest => diesel::sql_query(format!(
-            "SELECT {COLUMNS} FROM community.posts WHERE deleted_at IS NULL AND ($1::uuid IS NULL OR (zone_id = $1 AND pinned_at IS NULL)) \
+            "SELECT {COLUMNS} FROM community.posts WHERE deleted_at IS NULL AND state = 'published' AND ($1::uuid IS NULL OR (zone_id = $1 AND pinned_at IS NULL)) \
                  AND ($2::bigint IS NULL OR ((like_score + 2 * comment_count), id) < ($2, $3)) \
                  ORDER BY (like_score + 2 * comment_count) DESC, id DESC LIMIT $4"
         ))
@@ -245,6 +262,49 @@ pub async fn page(
         .load(conn)
         .await,
     }
+}
+
+/// Sets a post's review state, recording who, when and why.
+pub async fn set_state(
+    conn: &mut AsyncPgConnection,
+    id: Uuid,
+    state: &str,
+    by: Uuid,
+    reason: Option<&str>,
+    now: DateTime<Utc>,
+) -> QueryResult<Post> {
+    diesel::sql_query(format!(
+        "UPDATE community.posts SET state = $2, reviewed_by = $3, review_reason = $4, reviewed_at = $5 WHERE id = $1 RETURNING {COLUMNS}"
+    ))
+    .bind::<SqlUuid, _>(id)
+    .bind::<Text, _>(state)
+    .bind::<SqlUuid, _>(by)
+    .bind::<Nullable<Text>, _>(reason)
+    .bind::<Timestamptz, _>(now)
+    .get_result(conn)
+    .await
+}
+
+/// Live posts in `state` (all authors, or one), newest first, `limit` after `after`.
+pub async fn by_state(
+    conn: &mut AsyncPgConnection,
+    state: &str,
+    author: Option<Uuid>,
+    after: Option<Position>,
+    limit: i64,
+) -> QueryResult<Vec<Post>> {
+    let at = after.and_then(|(micros, _)| DateTime::from_timestamp_micros(micros));
+    diesel::sql_query(format!(
+        "SELECT {COLUMNS} FROM community.posts WHERE deleted_at IS NULL AND state = $1 AND ($2::uuid IS NULL OR author_id = $2) \
+         AND ($3::timestamptz IS NULL OR (created_at, id) < ($3, $4)) ORDER BY created_at DESC, id DESC LIMIT $5"
+    ))
+    .bind::<Text, _>(state)
+    .bind::<Nullable<SqlUuid>, _>(author)
+    .bind::<Nullable<Timestamptz>, _>(at)
+    .bind::<Nullable<SqlUuid>, _>(after.map(|(_, id)| id))
+    .bind::<BigInt, _>(limit)
+    .load(conn)
+    .await
 }
 
 /// What the live comments of a post earn, per author: (author, points, comments).
@@ -267,7 +327,7 @@ pub struct CommentEarnings {
 pub async fn comment_earnings(conn: &mut AsyncPgConnection, post: Uuid) -> QueryResult<Vec<CommentEarnings>> {
     diesel::sql_query(
         "SELECT author_id, sum(points)::bigint AS points, count(*) AS comments FROM community.comments \
-         WHERE post_id = $1 AND deleted_at IS NULL GROUP BY author_id",
+         WHERE post_id = $1 AND deleted_at IS NULL AND state = 'published' GROUP BY author_id",
     )
     .bind::<SqlUuid, _>(post)
     .load(conn)

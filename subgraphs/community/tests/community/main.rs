@@ -4,4 +4,5 @@
 mod follows;
 mod moderation;
 mod posts;
+mod review;
 mod world;

@@ -294,10 +294,14 @@ async fn a_randomized_concurrent_run_of_a_thousand_operations_leaves_every_count
     for (i, author) in users.iter().enumerate() {
         comments.push(comment(&world, author, &posts[(i + 1) % posts.len()], None, None).await);
     }
+    // from now on zone C holds new posts and comments back for review: approvals grant points,
+    // rejections take them back
+    let modes = "mutation($zone: ID) { setReviewModes(zoneId: $zone, posts: REVIEW_THEN_POST, comments: REVIEW_THEN_POST) { posts } }";
+    world.run(&root, modes, json!({ "zone": zones[2] })).await.ok();
     let (world, users, zones, posts, comments) = (&world, &users, &zones, &posts, &comments);
     let mut rng = rand::rngs::StdRng::seed_from_u64(1009);
     let operations: Vec<(usize, u32, usize, usize)> =
-        (0..1000).map(|_| (rng.gen_range(0..users.len()), rng.gen_range(0..10), rng.gen_range(0..1000), rng.gen_range(0..1000))).collect();
+        (0..1000).map(|_| (rng.gen_range(0..users.len()), rng.gen_range(0..14), rng.gen_range(0..1000), rng.gen_range(0..1000))).collect();
     let outcomes: Vec<Vec<String>> = futures::stream::iter(operations)
         .map(|(who, kind, a, b)| async move {
             let actor = &users[who];
@@ -313,7 +317,11 @@ async fn a_randomized_concurrent_run_of_a_thousand_operations_leaves_every_count
                 6 => (UNLIKE_COMMENT, json!({ "id": comment })),
                 7 => (MOVE_POST, json!({ "id": post, "zone": zones[b % 3] })),
                 8 => (DELETE_COMMENT, json!({ "id": comment, "reason": "random" })),
-                _ => (DELETE_POST, json!({ "id": post, "reason": "random" })),
+                9 => (DELETE_POST, json!({ "id": post, "reason": "random" })),
+                10 => ("mutation($id: ID!) { approvePost(id: $id) { id } }", json!({ "id": post })),
+                11 => ("mutation($id: ID!) { rejectPost(id: $id, reason: \"random\") { id } }", json!({ "id": post })),
+                12 => ("mutation($id: ID!) { approvePostComment(id: $id) { id } }", json!({ "id": comment })),
+                _ => ("mutation($id: ID!) { rejectPostComment(id: $id, reason: \"random\") { id } }", json!({ "id": comment })),
             };
             // deletes are rarer: only one in four attempts is sent
             if (kind == 8 || kind == 9) && a % 4 != 0 {
