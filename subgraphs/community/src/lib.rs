@@ -15,6 +15,7 @@ use async_graphql::{EmptySubscription, Schema, SchemaBuilder};
 use domain::follows::Follows;
 use domain::moderation::Moderation;
 use domain::posts::Posts;
+use domain::reports::Reports;
 use events::CommunityEvents;
 use platform::clock::{SharedClock, SystemClock};
 use platform::config::DbConfig;
@@ -63,6 +64,7 @@ pub fn build_schema(deps: &Deps, clock: SharedClock, events: CommunityEvents) ->
         .data(batching(ZoneFollowLoader(posts.clone())))
         .data(batching(LikeLoader(posts.clone())))
         .data(posts)
+        .data(Reports::new(deps.db.clone(), clock.clone()))
         .data(Moderation::new(deps.db.clone(), clock))
         .data(batching(UserStatsLoader(follows.clone())))
         .data(batching(FollowStateLoader(follows.clone())))

@@ -7,6 +7,7 @@ pub mod follows;
 pub mod moderation;
 pub mod paging;
 pub mod posts;
+pub mod reports;
 pub mod rules;
 pub mod text_filter;
 

@@ -172,28 +172,41 @@ impl Posts {
         let mut conn = self.db.pool.get().await?;
         conn.transaction::<_, CommunityError, _>(async |conn| {
             require_allowed(conn, actor.id, Activity::Other, now).await?;
-            let post = posts::lock_live(conn, id).await?.ok_or(CommunityError::NotFound("Post"))?;
-            let reason = rules::delete_reason(&actor, post.author_id, reason)?;
-            if post.counted() {
-                count_post(conn, &post, -1).await?;
-            }
-            posts::delete(conn, id, actor.id, reason.as_deref(), now).await?;
-            if actor.id != post.author_id {
-                let action = moderation::Action {
-                    actor: actor.id,
-                    action: "delete_post",
-                    target_user: Some(post.author_id),
-                    item: Some(("post", id)),
-                    reason: reason.as_deref(),
-                    expires_at: None,
-                };
-                moderation::log(conn, action, now).await?;
-            }
-            Ok(())
+            delete_post_in(conn, actor, id, reason, now).await.map(|_| ())
         })
         .await
     }
+}
 
+/// Deletes a post in the caller's transaction (see [`Posts::delete_post`]); returns its author.
+pub(crate) async fn delete_post_in(
+    conn: &mut AsyncPgConnection,
+    actor: AuthUser,
+    id: Uuid,
+    reason: Option<&str>,
+    now: chrono::DateTime<chrono::Utc>,
+) -> Result<Uuid, CommunityError> {
+    let post = posts::lock_live(conn, id).await?.ok_or(CommunityError::NotFound("Post"))?;
+    let reason = rules::delete_reason(&actor, post.author_id, reason)?;
+    if post.counted() {
+        count_post(conn, &post, -1).await?;
+    }
+    posts::delete(conn, id, actor.id, reason.as_deref(), now).await?;
+    if actor.id != post.author_id {
+        let action = moderation::Action {
+            actor: actor.id,
+            action: "delete_post",
+            target_user: Some(post.author_id),
+            item: Some(("post", id)),
+            reason: reason.as_deref(),
+            expires_at: None,
+        };
+        moderation::log(conn, action, now).await?;
+    }
+    Ok(post.author_id)
+}
+
+impl Posts {
     /// Moves a post to another zone (admins): its points and its comments' points move with it.
     pub async fn move_post(&self, admin: AuthUser, id: Uuid, to: Uuid) -> Result<Post, CommunityError> {
         let now = self.clock.now();
@@ -458,33 +471,47 @@ impl Posts {
         let mut conn = self.db.pool.get().await?;
         conn.transaction::<_, CommunityError, _>(async |conn| {
             require_allowed(conn, actor.id, Activity::Other, now).await?;
-            let found = comments::find_many(conn, &[id]).await?.pop().ok_or(CommunityError::NotFound("Comment"))?;
-            // Lock order: the comment and its thread's top-level comment (step 2, ascending id),
-            // then the post (step 3).
-            let locked = comments::lock_many(conn, &[found.id, found.thread()]).await?;
-            let comment = locked.into_iter().find(|c| c.id == id && c.deleted_at.is_none()).ok_or(CommunityError::NotFound("Comment"))?;
-            let reason = rules::delete_reason(&actor, comment.author_id, reason)?;
-            let post = posts::lock_any(conn, comment.post_id).await?.ok_or(CommunityError::NotFound("Post"))?;
-            if comment.counted() {
-                count_comment(conn, &comment, &post, -1).await?;
-            }
-            comments::delete(conn, id, actor.id, reason.as_deref(), now).await?;
-            if actor.id != comment.author_id {
-                let action = moderation::Action {
-                    actor: actor.id,
-                    action: "delete_comment",
-                    target_user: Some(comment.author_id),
-                    item: Some(("comment", id)),
-                    reason: reason.as_deref(),
-                    expires_at: None,
-                };
-                moderation::log(conn, action, now).await?;
-            }
-            Ok(())
+            delete_comment_in(conn, actor, id, reason, now).await.map(|_| ())
         })
         .await
     }
+}
 
+/// Deletes a comment in the caller's transaction (see [`Posts::delete_comment`]); returns its
+/// author.
+pub(crate) async fn delete_comment_in(
+    conn: &mut AsyncPgConnection,
+    actor: AuthUser,
+    id: Uuid,
+    reason: Option<&str>,
+    now: chrono::DateTime<chrono::Utc>,
+) -> Result<Uuid, CommunityError> {
+    let found = comments::find_many(conn, &[id]).await?.pop().ok_or(CommunityError::NotFound("Comment"))?;
+    // Lock order: the comment and its thread's top-level comment (step 2, ascending id),
+    // then the post (step 3).
+    let locked = comments::lock_many(conn, &[found.id, found.thread()]).await?;
+    let comment = locked.into_iter().find(|c| c.id == id && c.deleted_at.is_none()).ok_or(CommunityError::NotFound("Comment"))?;
+    let reason = rules::delete_reason(&actor, comment.author_id, reason)?;
+    let post = posts::lock_any(conn, comment.post_id).await?.ok_or(CommunityError::NotFound("Post"))?;
+    if comment.counted() {
+        count_comment(conn, &comment, &post, -1).await?;
+    }
+    comments::delete(conn, id, actor.id, reason.as_deref(), now).await?;
+    if actor.id != comment.author_id {
+        let action = moderation::Action {
+            actor: actor.id,
+            action: "delete_comment",
+            target_user: Some(comment.author_id),
+            item: Some(("comment", id)),
+            reason: reason.as_deref(),
+            expires_at: None,
+        };
+        moderation::log(conn, action, now).await?;
+    }
+    Ok(comment.author_id)
+}
+
+impl Posts {
     /// A live comment.
     pub async fn comment(&self, id: Uuid) -> Result<Option<Comment>, CommunityError> {
         let mut conn = self.db.pool.get().await?;

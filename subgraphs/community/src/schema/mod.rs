@@ -4,6 +4,7 @@ mod audit;
 mod follows;
 mod moderation;
 mod posts;
+mod reports;
 mod status;
 mod user;
 mod zones;
@@ -24,13 +25,20 @@ pub struct Query(
     zones::ZoneQuery,
     posts::PostQuery,
     moderation::ModerationQuery,
+    reports::ReportQuery,
     audit::AuditQuery,
 );
 
 /// Root mutation.
 #[derive(MergedObject, Default)]
 #[graphql(name = "Mutation")]
-pub struct Mutation(follows::FollowMutation, zones::ZoneMutation, posts::PostMutation, moderation::ModerationMutation);
+pub struct Mutation(
+    follows::FollowMutation,
+    zones::ZoneMutation,
+    posts::PostMutation,
+    moderation::ModerationMutation,
+    reports::ReportMutation,
+);
 
 /// `result.coded()?` in community's resolvers: [`platform::error::CodedResultExt`], plus
 /// `extensions.mutedUntil` (RFC 3339) on the error of a muted user, which the router keeps

@@ -17,7 +17,8 @@
 //!    [`points::add`], which merges and sorts the same way;
 //! 6. zones (`zones`), in ascending id ([`zones::add_posts`] walks them sorted).
 //!
-//! Sanctions and the moderation log are read or appended outside this order: a sanction row
+//! An admin resolving a report locks its queue entry before step 1. Sanctions and the
+//! moderation log are read or appended outside this order: a sanction row
 //! is only read by writers (never locked), and log rows are new.
 //!
 //! A transaction that needs no row of a step skips it. Zones are never deleted, so checking
@@ -35,6 +36,7 @@ pub mod likes;
 pub mod moderation;
 pub mod points;
 pub mod posts;
+pub mod reports;
 pub mod review;
 pub mod stats;
 pub mod zones;

@@ -4,5 +4,6 @@
 mod follows;
 mod moderation;
 mod posts;
+mod reports;
 mod review;
 mod world;
