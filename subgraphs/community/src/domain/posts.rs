@@ -12,7 +12,7 @@ use crate::store::points::{self, FameRow, PointDeltas};
 use crate::store::posts::{self, NewPost, Order, PENDING, PUBLISHED, Position, Post, REJECTED};
 use crate::store::review;
 use crate::store::stats::{self, StatDeltas};
-use crate::store::zones::{self, Zone};
+use crate::store::zones::{self, Zone, ZoneAdmin};
 use diesel::result::{DatabaseErrorKind, Error as DieselError};
 use diesel_async::{AsyncConnection, AsyncPgConnection};
 use platform::auth::AuthUser;
@@ -187,7 +187,8 @@ pub(crate) async fn delete_post_in(
     now: chrono::DateTime<chrono::Utc>,
 ) -> Result<Uuid, CommunityError> {
     let post = posts::lock_live(conn, id).await?.ok_or(CommunityError::NotFound("Post"))?;
-    let reason = rules::delete_reason(&actor, post.author_id, reason)?;
+    let moderator = is_moderator(conn, &actor, post.zone_id).await?;
+    let reason = rules::delete_reason(&actor, moderator, post.author_id, reason)?;
     if post.counted() {
         count_post(conn, &post, -1).await?;
     }
@@ -243,6 +244,38 @@ impl Posts {
         .await
     }
 
+    /// Makes `user` an admin of `zone` (`add`) or no longer one (site admins). Logged.
+    pub async fn set_zone_admin(&self, admin: AuthUser, zone: Uuid, user: Uuid, add: bool) -> Result<Vec<ZoneAdmin>, CommunityError> {
+        let now = self.clock.now();
+        let mut conn = self.db.pool.get().await?;
+        conn.transaction::<_, CommunityError, _>(async |conn| {
+            zone_exists(conn, zone).await?;
+            let changed =
+                if add { zones::add_admin(conn, zone, user, admin.id, now).await? } else { zones::remove_admin(conn, zone, user).await? };
+            if changed {
+                let action = if add { "add_zone_admin" } else { "remove_zone_admin" };
+                let entry = moderation::Action {
+                    actor: admin.id,
+                    action,
+                    target_user: Some(user),
+                    item: Some(("zone", zone)),
+                    reason: None,
+                    expires_at: None,
+                };
+                moderation::log(conn, entry, now).await?;
+            }
+            Ok(zones::admins(conn, zone).await?)
+        })
+        .await
+    }
+
+    /// The admins of a zone.
+    pub async fn zone_admins(&self, zone: Uuid) -> Result<Vec<ZoneAdmin>, CommunityError> {
+        let mut conn = self.db.pool.get().await?;
+        zone_exists(&mut conn, zone).await?;
+        Ok(zones::admins(&mut conn, zone).await?)
+    }
+
     /// Pins a post to lead its zone's list (`pinned`), or unpins it (admins). At most
     /// [`MAX_PINS_PER_ZONE`] per zone: the zone's row is locked while counting, so two admins
     /// pinning at once cannot both take the last place. Idempotent; logged.
@@ -252,6 +285,7 @@ impl Posts {
         conn.transaction::<_, CommunityError, _>(async |conn| {
             // Lock order: the post (step 3), then its zone (step 6).
             let post = posts::lock_live(conn, id).await?.ok_or(CommunityError::NotFound("Post"))?;
+            require_moderator(conn, &admin, post.zone_id).await?;
             if post.pinned_at.is_some() == pinned {
                 return Ok(post);
             }
@@ -284,6 +318,7 @@ impl Posts {
         let mut conn = self.db.pool.get().await?;
         conn.transaction::<_, CommunityError, _>(async |conn| {
             let post = posts::lock_live(conn, id).await?.ok_or(CommunityError::NotFound("Post"))?;
+            require_moderator(conn, &admin, post.zone_id).await?;
             let state = if approve { PUBLISHED } else { REJECTED };
             let reviewed = posts::set_state(conn, id, state, admin.id, reason.as_deref(), now).await?;
             match (post.counted(), reviewed.counted()) {
@@ -317,6 +352,7 @@ impl Posts {
             let locked = comments::lock_many(conn, &[found.id, found.thread()]).await?;
             let comment = locked.into_iter().find(|c| c.id == id && c.deleted_at.is_none()).ok_or(CommunityError::NotFound("Comment"))?;
             let post = posts::lock_any(conn, comment.post_id).await?.ok_or(CommunityError::NotFound("Post"))?;
+            require_moderator(conn, &admin, post.zone_id).await?;
             let state = if approve { PUBLISHED } else { REJECTED };
             let reviewed = comments::set_state(conn, id, state, admin.id, reason.as_deref(), now).await?;
             match (comment.counted(), reviewed.counted()) {
@@ -491,8 +527,9 @@ pub(crate) async fn delete_comment_in(
     // then the post (step 3).
     let locked = comments::lock_many(conn, &[found.id, found.thread()]).await?;
     let comment = locked.into_iter().find(|c| c.id == id && c.deleted_at.is_none()).ok_or(CommunityError::NotFound("Comment"))?;
-    let reason = rules::delete_reason(&actor, comment.author_id, reason)?;
     let post = posts::lock_any(conn, comment.post_id).await?.ok_or(CommunityError::NotFound("Post"))?;
+    let moderator = is_moderator(conn, &actor, post.zone_id).await?;
+    let reason = rules::delete_reason(&actor, moderator, comment.author_id, reason)?;
     if comment.counted() {
         count_comment(conn, &comment, &post, -1).await?;
     }
@@ -585,6 +622,20 @@ impl Posts {
 pub const REVIEW_THEN_POST: &str = "review_then_post";
 /// The review mode that publishes at once and reviews later.
 pub const POST_THEN_REVIEW: &str = "post_then_review";
+
+/// Whether `user` moderates `zone`: a site admin, or one of its zone admins.
+pub(crate) async fn is_moderator(conn: &mut AsyncPgConnection, user: &AuthUser, zone: Uuid) -> Result<bool, CommunityError> {
+    Ok(user.role == platform::auth::Role::Admin || zones::is_zone_admin(conn, zone, user.id).await?)
+}
+
+/// `FORBIDDEN` unless `user` moderates `zone`.
+async fn require_moderator(conn: &mut AsyncPgConnection, user: &AuthUser, zone: Uuid) -> Result<(), CommunityError> {
+    if is_moderator(conn, user, zone).await? {
+        Ok(())
+    } else {
+        Err(CommunityError::Forbidden("Only an admin of the site or of this zone can do this.".into()))
+    }
+}
 
 /// A rejection needs a reason (1–200 characters); an approval may have one.
 fn review_reason(approve: bool, reason: Option<&str>) -> Result<Option<String>, CommunityError> {

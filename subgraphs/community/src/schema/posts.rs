@@ -555,32 +555,32 @@ impl PostMutation {
     }
 
     /// Approves a post: a pending or rejected one is published and its points granted.
-    /// Admin only; logged.
-    #[graphql(guard = "AdminOnly")]
+    /// An admin of the site or of the post's zone; logged.
+    #[graphql(guard = "SignedIn")]
     async fn approve_post(&self, ctx: &Context<'_>, id: ID, reason: Option<String>) -> async_graphql::Result<PostObject> {
-        let admin = viewer(ctx).require_admin().coded()?;
+        let admin = viewer(ctx).require_user().coded()?;
         Ok(PostObject(ctx.data::<Posts>()?.review_post(admin, parse_id(&id, "id")?, true, reason.as_deref()).await.coded()?))
     }
 
     /// Rejects a post with a reason: a published one is taken down and its points (and its
-    /// comments') taken back. Admin only; logged.
-    #[graphql(guard = "AdminOnly")]
+    /// comments') taken back. An admin of the site or of the post's zone; logged.
+    #[graphql(guard = "SignedIn")]
     async fn reject_post(&self, ctx: &Context<'_>, id: ID, reason: String) -> async_graphql::Result<PostObject> {
-        let admin = viewer(ctx).require_admin().coded()?;
+        let admin = viewer(ctx).require_user().coded()?;
         Ok(PostObject(ctx.data::<Posts>()?.review_post(admin, parse_id(&id, "id")?, false, Some(&reason)).await.coded()?))
     }
 
-    /// Approves a comment (published, its point granted). Admin only; logged.
-    #[graphql(guard = "AdminOnly")]
+    /// Approves a comment (published, its point granted). An admin of the site or of the post's zone; logged.
+    #[graphql(guard = "SignedIn")]
     async fn approve_post_comment(&self, ctx: &Context<'_>, id: ID, reason: Option<String>) -> async_graphql::Result<CommentObject> {
-        let admin = viewer(ctx).require_admin().coded()?;
+        let admin = viewer(ctx).require_user().coded()?;
         Ok(CommentObject(ctx.data::<Posts>()?.review_comment(admin, parse_id(&id, "id")?, true, reason.as_deref()).await.coded()?))
     }
 
-    /// Rejects a comment with a reason (its point taken back). Admin only; logged.
-    #[graphql(guard = "AdminOnly")]
+    /// Rejects a comment with a reason (its point taken back). An admin of the site or of the post's zone; logged.
+    #[graphql(guard = "SignedIn")]
     async fn reject_post_comment(&self, ctx: &Context<'_>, id: ID, reason: String) -> async_graphql::Result<CommentObject> {
-        let admin = viewer(ctx).require_admin().coded()?;
+        let admin = viewer(ctx).require_user().coded()?;
         Ok(CommentObject(ctx.data::<Posts>()?.review_comment(admin, parse_id(&id, "id")?, false, Some(&reason)).await.coded()?))
     }
 
@@ -612,17 +612,17 @@ impl PostMutation {
     }
 
     /// Pins a post as one of its zone's "today's hot" (at most 4 per zone: `CONFLICT` past
-    /// that). Admin only; idempotent; logged.
-    #[graphql(guard = "AdminOnly")]
+    /// that). An admin of the site or of the zone; idempotent; logged.
+    #[graphql(guard = "SignedIn")]
     async fn pin_post(&self, ctx: &Context<'_>, id: ID) -> async_graphql::Result<PostObject> {
-        let admin = viewer(ctx).require_admin().coded()?;
+        let admin = viewer(ctx).require_user().coded()?;
         Ok(PostObject(ctx.data::<Posts>()?.set_pinned(admin, parse_id(&id, "id")?, true).await.coded()?))
     }
 
-    /// Unpins a post. Admin only; idempotent; logged.
-    #[graphql(guard = "AdminOnly")]
+    /// Unpins a post. An admin of the site or of the zone; idempotent; logged.
+    #[graphql(guard = "SignedIn")]
     async fn unpin_post(&self, ctx: &Context<'_>, id: ID) -> async_graphql::Result<PostObject> {
-        let admin = viewer(ctx).require_admin().coded()?;
+        let admin = viewer(ctx).require_user().coded()?;
         Ok(PostObject(ctx.data::<Posts>()?.set_pinned(admin, parse_id(&id, "id")?, false).await.coded()?))
     }
 

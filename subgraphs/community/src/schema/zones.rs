@@ -103,6 +103,23 @@ pub struct FameEntry {
     reply_count: i64,
 }
 
+/// An admin of a zone: they moderate it (delete with a reason, approve, reject, pin).
+#[derive(SimpleObject)]
+pub struct ZoneAdminObject {
+    /// The user.
+    user: User,
+    /// The site admin who made them one.
+    added_by: User,
+    /// When.
+    added_at: DateTime<Utc>,
+}
+
+fn admins(rows: Vec<crate::store::zones::ZoneAdmin>) -> Vec<ZoneAdminObject> {
+    rows.into_iter()
+        .map(|a| ZoneAdminObject { user: User { id: a.user_id }, added_by: User { id: a.added_by }, added_at: a.added_at })
+        .collect()
+}
+
 /// Zone queries.
 #[derive(Default)]
 pub struct ZoneQuery;
@@ -118,6 +135,12 @@ impl ZoneQuery {
     async fn zone(&self, ctx: &Context<'_>, id: ID) -> async_graphql::Result<Option<ZoneObject>> {
         let id = parse_id(&id, "id")?;
         Ok(ctx.data::<DataLoader<ZoneLoader>>()?.load_one(id).await.coded()?.map(ZoneObject))
+    }
+
+    /// The admins of a zone (besides the site's admins, who moderate every zone).
+    async fn zone_admins(&self, ctx: &Context<'_>, zone_id: ID) -> async_graphql::Result<Vec<ZoneAdminObject>> {
+        let zone = parse_id(&zone_id, "zoneId")?;
+        Ok(admins(ctx.data::<Posts>()?.zone_admins(zone).await.coded()?))
     }
 
     /// The top 50 users of a zone by points, with their live posts and replies there.
@@ -167,6 +190,22 @@ impl ZoneMutation {
         viewer(ctx).require_admin().coded()?;
         let id = parse_id(&id, "id")?;
         Ok(ZoneObject(ctx.data::<Posts>()?.update_zone(id, &input.name, &input.description).await.coded()?))
+    }
+
+    /// Makes a user an admin of a zone (idempotent). Site admins only; logged.
+    #[graphql(guard = "AdminOnly")]
+    async fn add_zone_admin(&self, ctx: &Context<'_>, zone_id: ID, user_id: ID) -> async_graphql::Result<Vec<ZoneAdminObject>> {
+        let admin = viewer(ctx).require_admin().coded()?;
+        let (zone, user) = (parse_id(&zone_id, "zoneId")?, parse_id(&user_id, "userId")?);
+        Ok(admins(ctx.data::<Posts>()?.set_zone_admin(admin, zone, user, true).await.coded()?))
+    }
+
+    /// Removes a user from a zone's admins (idempotent). Site admins only; logged.
+    #[graphql(guard = "AdminOnly")]
+    async fn remove_zone_admin(&self, ctx: &Context<'_>, zone_id: ID, user_id: ID) -> async_graphql::Result<Vec<ZoneAdminObject>> {
+        let admin = viewer(ctx).require_admin().coded()?;
+        let (zone, user) = (parse_id(&zone_id, "zoneId")?, parse_id(&user_id, "userId")?);
+        Ok(admins(ctx.data::<Posts>()?.set_zone_admin(admin, zone, user, false).await.coded()?))
     }
 
     /// Follows a zone (idempotent).

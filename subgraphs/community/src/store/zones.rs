@@ -159,3 +159,65 @@ pub async fn followed_among(conn: &mut AsyncPgConnection, user: Uuid, zones: &[U
         .await?;
     Ok(rows.into_iter().map(|row| row.zone_id).collect())
 }
+
+/// Whether `user` is an admin of `zone`.
+pub async fn is_zone_admin(conn: &mut AsyncPgConnection, zone: Uuid, user: Uuid) -> QueryResult<bool> {
+    diesel::sql_query("SELECT zone_id FROM community.zone_admins WHERE zone_id = $1 AND user_id = $2")
+        .bind::<SqlUuid, _>(zone)
+        .bind::<SqlUuid, _>(user)
+        .get_result::<ZoneId>(conn)
+        .await
+        .optional()
+        .map(|row| row.is_some())
+}
+
+/// Makes `user` an admin of `zone` (`false`: they were already).
+pub async fn add_admin(conn: &mut AsyncPgConnection, zone: Uuid, user: Uuid, by: Uuid, now: DateTime<Utc>) -> QueryResult<bool> {
+    diesel::sql_query(
+        "INSERT INTO community.zone_admins (zone_id, user_id, added_by, added_at) VALUES ($1, $2, $3, $4) ON CONFLICT DO NOTHING",
+    )
+    .bind::<SqlUuid, _>(zone)
+    .bind::<SqlUuid, _>(user)
+    .bind::<SqlUuid, _>(by)
+    .bind::<Timestamptz, _>(now)
+    .execute(conn)
+    .await
+    .map(|n| n > 0)
+}
+
+/// Removes `user` from the admins of `zone` (`false`: they were not one).
+pub async fn remove_admin(conn: &mut AsyncPgConnection, zone: Uuid, user: Uuid) -> QueryResult<bool> {
+    diesel::sql_query("DELETE FROM community.zone_admins WHERE zone_id = $1 AND user_id = $2")
+        .bind::<SqlUuid, _>(zone)
+        .bind::<SqlUuid, _>(user)
+        .execute(conn)
+        .await
+        .map(|n| n > 0)
+}
+
+/// One admin of a zone.
+#[derive(Debug, Clone, PartialEq, Eq, diesel::QueryableByName)]
+pub struct ZoneAdmin {
+    /// The zone.
+    #[diesel(sql_type = SqlUuid)]
+    pub zone_id: Uuid,
+    /// The user.
+    #[diesel(sql_type = SqlUuid)]
+    pub user_id: Uuid,
+    /// The site admin who made them one.
+    #[diesel(sql_type = SqlUuid)]
+    pub added_by: Uuid,
+    /// When.
+    #[diesel(sql_type = Timestamptz)]
+    pub added_at: DateTime<Utc>,
+}
+
+/// The admins of a zone, longest-serving first (at most 200).
+pub async fn admins(conn: &mut AsyncPgConnection, zone: Uuid) -> QueryResult<Vec<ZoneAdmin>> {
+    diesel::sql_query(
+        "SELECT zone_id, user_id, added_by, added_at FROM community.zone_admins WHERE zone_id = $1 ORDER BY added_at, user_id LIMIT 200",
+    )
+    .bind::<SqlUuid, _>(zone)
+    .load(conn)
+    .await
+}

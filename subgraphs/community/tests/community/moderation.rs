@@ -126,3 +126,36 @@ async fn only_admins_moderate_and_bad_sanctions_are_refused() {
     let log = world.run(&root, "{ moderationLog { edges { node { id } } } }", json!({})).await.ok();
     assert_eq!(log.data("/moderationLog/edges"), &json!([]));
 }
+
+#[tokio::test]
+async fn a_zone_admin_moderates_their_zone_only() {
+    let world = World::new().await;
+    let root = admin();
+    let (keeper, alice) = (user(), user());
+    let (games, music) = (zone(&world, &root, "Games").await, zone(&world, &root, "Music").await);
+    let add = "mutation($z: ID!, $u: ID!) { addZoneAdmin(zoneId: $z, userId: $u) { user { id } addedBy { id } } }";
+    let keeper_id = id_of(&keeper).to_string();
+    assert_eq!(world.run(&keeper, add, json!({ "z": games, "u": keeper_id })).await.codes(), ["FORBIDDEN"], "site admins only");
+    world.run(&root, add, json!({ "z": games, "u": keeper_id })).await.ok();
+    let listed =
+        world.run(&Viewer::Anonymous, "query($z: ID!) { zoneAdmins(zoneId: $z) { user { id } } }", json!({ "z": games })).await.ok();
+    assert_eq!(listed.data("/zoneAdmins"), &json!([{ "user": { "id": keeper_id } }]));
+
+    let here = post(&world, &alice, &games, "in games").await;
+    let there = post(&world, &alice, &music, "in music").await;
+    let pin = "mutation($id: ID!) { pinPost(id: $id) { pinnedAt } }";
+    let reject = "mutation($id: ID!) { rejectPost(id: $id, reason: \"off topic\") { state } }";
+    assert_eq!(world.run(&keeper, pin, json!({ "id": there })).await.codes(), ["FORBIDDEN"]);
+    assert_eq!(world.run(&keeper, reject, json!({ "id": there })).await.codes(), ["FORBIDDEN"]);
+    assert_eq!(world.run(&keeper, DELETE_POST, json!({ "id": there, "reason": "x" })).await.codes(), ["FORBIDDEN"]);
+    world.run(&keeper, pin, json!({ "id": here })).await.ok();
+    assert_eq!(world.run(&keeper, reject, json!({ "id": here })).await.ok().data("/rejectPost/state"), &json!("REJECTED"));
+    world.run(&keeper, "mutation($id: ID!) { approvePost(id: $id) { state } }", json!({ "id": here })).await.ok();
+    assert_eq!(world.run(&keeper, DELETE_POST, json!({ "id": here })).await.codes(), ["BAD_USER_INPUT"], "a reason, as for site admins");
+    world.run(&keeper, DELETE_POST, json!({ "id": here, "reason": "spam" })).await.ok();
+    let log = world.run(&root, "{ moderationLog { edges { node { action actor { id } } } } }", json!({})).await.ok();
+    let by_keeper =
+        log.data("/moderationLog/edges").as_array().expect("edges").iter().filter(|e| e["node"]["actor"]["id"] == json!(keeper_id)).count();
+    assert_eq!(by_keeper, 4, "pin, reject, approve, delete");
+    assert_eq!(world.audit().await, []);
+}
