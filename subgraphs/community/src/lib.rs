@@ -56,7 +56,7 @@ where
 /// records into the outbox whose relay [`build`] runs.
 pub fn build_schema(deps: &Deps, clock: SharedClock, events: CommunityEvents) -> CommunitySchema {
     let follows = Follows::new(deps.db.clone(), deps.redis.clone(), clock.clone(), events);
-    let posts = Posts::new(deps.db.clone(), clock.clone());
+    let posts = Posts::new(deps.db.clone(), deps.redis.clone(), clock.clone());
     builder(&deps.config.limits)
         .data(deps.clone())
         .data(deps.db.clone())

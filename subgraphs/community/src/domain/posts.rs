@@ -18,8 +18,25 @@ use diesel_async::{AsyncConnection, AsyncPgConnection};
 use platform::auth::AuthUser;
 use platform::clock::SharedClock;
 use platform::db::Db;
+use platform::rate_limit::{RateDecision, RateLimit};
+use platform::redis::Redis;
 use std::collections::BTreeMap;
 use uuid::Uuid;
+
+/// Posts one user may create per window (a flood is refused with `RATE_LIMITED`).
+pub const POST_LIMIT: RateLimit = RateLimit { name: "community:post", max: 30, window: std::time::Duration::from_secs(600) };
+/// Comments and replies one user may write per window.
+pub const COMMENT_LIMIT: RateLimit = RateLimit { name: "community:comment", max: 120, window: std::time::Duration::from_secs(600) };
+/// Likes and unlikes one user may make per window.
+pub const LIKE_LIMIT: RateLimit = RateLimit { name: "community:like", max: 300, window: std::time::Duration::from_secs(600) };
+
+/// Counts a hit of `limit` for `user`; `RATE_LIMITED` past it.
+async fn throttle(redis: &Redis, limit: &RateLimit, user: Uuid, what: &'static str) -> Result<(), CommunityError> {
+    match limit.hit(redis, &user.to_string()).await.map_err(CommunityError::internal)? {
+        RateDecision::Limited { retry_after_secs } => Err(CommunityError::RateLimited { what, retry_after_secs }),
+        RateDecision::Allowed { .. } => Ok(()),
+    }
+}
 
 /// Most zones `zones` lists.
 pub const MAX_ZONES: i64 = 500;
@@ -44,13 +61,14 @@ pub struct NewCommentInput {
 #[derive(Clone)]
 pub struct Posts {
     db: Db,
+    redis: Redis,
     clock: SharedClock,
 }
 
 impl Posts {
     /// Over these backends.
-    pub fn new(db: Db, clock: SharedClock) -> Posts {
-        Posts { db, clock }
+    pub fn new(db: Db, redis: Redis, clock: SharedClock) -> Posts {
+        Posts { db, redis, clock }
     }
 
     /// Creates a zone (admins).
@@ -109,6 +127,7 @@ impl Posts {
 
     /// Posts in `zone`: its points, post count and zone count change with it.
     pub async fn create_post(&self, author: AuthUser, zone: Uuid, content: PostContent) -> Result<Post, CommunityError> {
+        throttle(&self.redis, &POST_LIMIT, author.id, "Too many posts").await?;
         let now = self.clock.now();
         let mut conn = self.db.pool.get().await?;
         conn.transaction::<_, CommunityError, _>(async |conn| {
@@ -464,6 +483,7 @@ impl Posts {
         if input.quote.is_some() && input.reply_to.is_none() {
             return Err(CommunityError::invalid("A quote reply replies to a comment (`replyTo`)."));
         }
+        throttle(&self.redis, &COMMENT_LIMIT, author.id, "Too many comments").await?;
         let now = self.clock.now();
         let mut conn = self.db.pool.get().await?;
         conn.transaction::<_, CommunityError, _>(async |conn| {
@@ -573,6 +593,7 @@ impl Posts {
     /// admin) to the item's score and its author's likes received; an unlike takes back exactly
     /// what that like added. Idempotent. Returns the item's score after it.
     pub async fn set_like(&self, liker: AuthUser, target: Target, like: bool) -> Result<i64, CommunityError> {
+        throttle(&self.redis, &LIKE_LIMIT, liker.id, "Too many likes").await?;
         let now = self.clock.now();
         let mut conn = self.db.pool.get().await?;
         conn.transaction::<_, CommunityError, _>(async |conn| {

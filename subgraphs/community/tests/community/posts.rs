@@ -416,3 +416,20 @@ async fn at_most_four_pinned_posts_lead_a_zone_even_when_admins_pin_at_once() {
     assert_eq!(moved.data("/movePost/pinnedAt"), &Value::Null);
     assert_eq!(world.audit().await, []);
 }
+
+#[tokio::test]
+async fn a_flood_of_posts_is_rate_limited_and_writes_nothing_more() {
+    let world = World::new().await;
+    let root = admin();
+    let spammer = user();
+    let games = zone(&world, &root, "Games").await;
+    for i in 0..30 {
+        post(&world, &spammer, &games, &format!("spam {i}")).await;
+    }
+    let before = table_counts(&world).await;
+    let refused = world.run(&spammer, CREATE_POST, json!({ "input": { "zoneId": games, "body": "one more" } })).await;
+    assert_eq!(refused.codes(), ["RATE_LIMITED"]);
+    assert_eq!(table_counts(&world).await, before);
+    // another user is not affected
+    post(&world, &user(), &games, "hello").await;
+}
