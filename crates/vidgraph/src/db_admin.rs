@@ -28,6 +28,7 @@ pub async fn seed(config: &AppConfig, size: content::seed::SeedSize) -> anyhow::
     let (imported, buckets) = seed_rankings(&db).await?;
     println!("seed: ranking learned {imported} videos, {buckets} growth buckets");
     crate::live_cli::seed(&db).await?;
+    crate::community_admin::seed(config, &db).await?;
     Ok(())
 }
 

@@ -26,6 +26,8 @@ enum Command {
         #[arg(long, default_value_t = 0)]
         viewers: i64,
     },
+    /// Recompute every community counter and point total and print each difference (exit 1 if any).
+    CommunityCheck,
     /// Rebuild the hot rankings from Postgres now, in this process, and print how long it took.
     RecomputeRankings,
     /// Print access tokens of accounts whose username starts with a prefix (load tests).
@@ -126,6 +128,7 @@ async fn run(command: Command, config: AppConfig) -> anyhow::Result<()> {
         Command::Dev => vidgraph::dev::run(config).await,
         Command::Migrate => vidgraph::db_admin::migrate(&config).await,
         Command::Seed { videos, viewers } => vidgraph::db_admin::seed(&config, content::seed::SeedSize { videos, viewers }).await,
+        Command::CommunityCheck => vidgraph::community_admin::check(&config).await,
         Command::RecomputeRankings => vidgraph::db_admin::recompute_rankings(&config).await,
         Command::MintTokens { prefix, count } => vidgraph::db_admin::mint_tokens(&config, &prefix, count).await,
         Command::Schema { check } => {

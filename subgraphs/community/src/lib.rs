@@ -1,34 +1,39 @@
-//! The `community` subgraph: zones, posts, follows, moderation and notifications.
+//! The `community` subgraph: follows and their counters; zones, posts, comments, likes and
+//! points; moderation, dynamics and notifications as they arrive (issue 9).
 //!
-//! Serving, composing and answering through the router since the foundation; its domain
-//! arrives with its own issue. Until then it exposes the status of its backends.
+//! `schema` (GraphQL, thin) → `domain` (rules and services) → `store` (SQL of the `community`
+//! schema) and `events` (the outbox of community's JetStream events).
 
-use async_graphql::{Context, EmptyMutation, EmptySubscription, Object, Schema, SchemaBuilder};
-use platform::status::SubgraphStatus;
+pub mod domain;
+pub mod events;
+pub mod schema;
+pub mod seed;
+pub mod store;
+
+use async_graphql::dataloader::DataLoader;
+use async_graphql::{EmptySubscription, Schema, SchemaBuilder};
+use domain::follows::Follows;
+use domain::moderation::Moderation;
+use domain::posts::Posts;
+use domain::reports::Reports;
+use events::CommunityEvents;
+use platform::clock::{SharedClock, SystemClock};
+use platform::config::DbConfig;
+use platform::db::Db;
+use platform::events::FOLLOW_STREAM;
 use platform::{Application, Deps, InitError};
+use schema::{FollowStateLoader, LikeLoader, Mutation, Query, UserStatsLoader, ZoneFollowLoader, ZoneLoader};
 
 /// Subgraph name (in `supergraph.yaml` and logs).
 pub const NAME: &str = "community";
 /// Port when none is configured.
 pub const DEFAULT_PORT: u16 = 4003;
 
-/// Root query.
-#[derive(Default)]
-pub struct Query;
-
-#[Object]
-impl Query {
-    /// Whether this subgraph reaches PostgreSQL, Redis and NATS right now.
-    async fn community_status(&self, ctx: &Context<'_>) -> async_graphql::Result<SubgraphStatus> {
-        Ok(SubgraphStatus::probe(NAME, ctx.data::<Deps>()?).await)
-    }
-}
-
 /// The executable schema.
-pub type CommunitySchema = Schema<Query, EmptyMutation, EmptySubscription>;
+pub type CommunitySchema = Schema<Query, Mutation, EmptySubscription>;
 
-fn builder(limits: &platform::config::LimitsConfig) -> SchemaBuilder<Query, EmptyMutation, EmptySubscription> {
-    platform::schema::federated(Schema::build(Query, EmptyMutation, EmptySubscription), limits)
+fn builder(limits: &platform::config::LimitsConfig) -> SchemaBuilder<Query, Mutation, EmptySubscription> {
+    platform::schema::federated(Schema::build(Query::default(), Mutation::default(), EmptySubscription), limits)
 }
 
 /// The SDL composition reads.
@@ -36,8 +41,47 @@ pub fn sdl() -> String {
     platform::schema::federation_sdl(&builder(&Default::default()).finish())
 }
 
-/// The subgraph, bound and ready to serve.
+/// How long a dataloader collects keys before it loads them in one statement (as in
+/// `content`: 1 ms splits batches on a busy machine).
+const BATCH_WINDOW: std::time::Duration = std::time::Duration::from_millis(5);
+
+fn batching<T: async_graphql::dataloader::Loader<K>, K>(loader: T) -> DataLoader<T>
+where
+    K: Send + Sync + std::hash::Hash + Eq + Clone + 'static,
+{
+    DataLoader::new(loader, tokio::spawn).delay(BATCH_WINDOW)
+}
+
+/// The schema with its services and loaders over `deps`, reading time from `clock`; `events`
+/// records into the outbox whose relay [`build`] runs.
+pub fn build_schema(deps: &Deps, clock: SharedClock, events: CommunityEvents) -> CommunitySchema {
+    let follows = Follows::new(deps.db.clone(), deps.redis.clone(), clock.clone(), events);
+    let posts = Posts::new(deps.db.clone(), deps.redis.clone(), clock.clone());
+    builder(&deps.config.limits)
+        .data(deps.clone())
+        .data(deps.db.clone())
+        .data(batching(ZoneLoader(posts.clone())))
+        .data(batching(ZoneFollowLoader(posts.clone())))
+        .data(batching(LikeLoader(posts.clone())))
+        .data(posts)
+        .data(Reports::new(deps.db.clone(), clock.clone()))
+        .data(Moderation::new(deps.db.clone(), clock))
+        .data(batching(UserStatsLoader(follows.clone())))
+        .data(batching(FollowStateLoader(follows.clone())))
+        .data(follows)
+        .finish()
+}
+
+/// The subgraph, bound and ready to serve, with its background work: the outbox relay.
 pub async fn build(deps: Deps) -> Result<Application, InitError> {
-    let schema = builder(&deps.config.limits).data(deps.clone()).finish();
-    Application::build(NAME, DEFAULT_PORT, deps, schema).await
+    FOLLOW_STREAM.ensure(&deps.nats).await.map_err(InitError::Nats)?;
+    let events = CommunityEvents::new(&deps.nats);
+    let outbox = events.outbox().clone();
+    let schema = build_schema(&deps, SystemClock::shared(), events);
+    // Background work has its own small pool, so it never starves requests.
+    let background_db = Db::connect(&DbConfig { pool_size: 2, ..deps.config.db.clone() }, &format!("vidgraph-{NAME}-background"));
+    let nats = deps.nats.clone();
+    let mut application = Application::build(NAME, DEFAULT_PORT, deps, schema).await?;
+    application.spawn_background(outbox.relay(background_db, nats));
+    Ok(application)
 }

@@ -5,6 +5,8 @@ mod abuse;
 mod auth_flow;
 mod bad_input;
 mod comments;
+mod community_follows;
+mod community_posts;
 mod danmaku;
 mod dead_letters;
 mod degraded;

@@ -1,0 +1,2 @@
+DROP TABLE community.moderation_log;
+DROP TABLE community.sanctions;

@@ -1,0 +1,1 @@
+ALTER TABLE community.posts DROP COLUMN pinned_at;

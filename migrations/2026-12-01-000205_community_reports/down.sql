@@ -1,0 +1,2 @@
+DROP TABLE community.report_reasons;
+DROP TABLE community.reports;

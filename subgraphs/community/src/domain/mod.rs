@@ -1,0 +1,14 @@
+//! Rules and services of the community domain. Rules are pure (unit-tested without I/O);
+//! services own the transaction and call `store` and `events`.
+
+pub mod audit;
+pub mod error;
+pub mod follows;
+pub mod moderation;
+pub mod paging;
+pub mod posts;
+pub mod reports;
+pub mod rules;
+pub mod text_filter;
+
+pub use self::error::CommunityError;

@@ -1,0 +1,9 @@
+//! The community subgraph against real PostgreSQL, Redis and NATS (one isolated set per test),
+//! driven through its executable schema.
+
+mod follows;
+mod moderation;
+mod posts;
+mod reports;
+mod review;
+mod world;
