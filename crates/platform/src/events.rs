@@ -213,8 +213,7 @@ pub const GIFT_EVENT_KIND: &str = "sent";
 
 /// `live`'s room lifecycle: a streamer went live or stopped (consumed by `community`, which turns
 /// going live into a streamer dynamic).
-pub const ROOM_STREAM: StreamSpec =
-    StreamSpec { name: "ROOM_EVENTS", subjects: "live.rooms", max_age: Duration::from_secs(7 * 24 * 3600) };
+pub const ROOM_STREAM: StreamSpec = StreamSpec { name: "ROOM_EVENTS", subjects: "live.rooms", max_age: Duration::from_secs(7 * 24 * 3600) };
 
 /// What happened to a room.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
