@@ -13,6 +13,8 @@ pub mod fetch;
 pub mod files_http;
 pub mod schema;
 pub mod store;
+#[cfg(feature = "testkit")]
+pub mod testing;
 
 use async_graphql::{Schema, SchemaBuilder};
 use domain::admin::AssetsAdmin;

@@ -80,7 +80,12 @@ pub async fn probe(client: &SafeClient, url: &Url) -> Result<Probe, FetchError> 
     if !is_media_type(&essence) {
         return Err(FetchError::Unsupported(format!("not a media file ({essence})")));
     }
-    let size = response.content_length().filter(|length| *length > 0);
+    // A HEAD response has no body, so the length is read from the header, not the body.
+    let size = headers
+        .get(reqwest::header::CONTENT_LENGTH)
+        .and_then(|value| value.to_str().ok())
+        .and_then(|value| value.trim().parse::<u64>().ok())
+        .filter(|length| *length > 0);
     if let Some(size) = size
         && size > client.limits().max_file_bytes
     {

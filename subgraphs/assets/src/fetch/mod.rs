@@ -187,6 +187,11 @@ impl SafeClient {
 /// Turns an HTTP failure status into its error (kept as a response otherwise).
 pub fn check_status(response: reqwest::Response) -> Result<reqwest::Response, FetchError> {
     let status = response.status();
+    if status.is_redirection() {
+        // Every redirect to an http(s) URL is followed (or refused by the policy); one that
+        // comes back is to another scheme or has no usable `Location`.
+        return Err(FetchError::Unsupported(format!("a redirect that cannot be followed (HTTP {})", status.as_u16())));
+    }
     if status.is_success() { Ok(response) } else { Err(FetchError::Status(status.as_u16())) }
 }
 
