@@ -32,7 +32,6 @@ pub fn file_name(title: &str, extension: &str, task_id: Uuid) -> String {
         }
     }
     // No dot runs (`..`), no leading dots (hidden files), no trailing dots or spaces.
-    let mut stem = stem;
     while stem.contains("..") {
         stem = stem.replace("..", ".");
     }
