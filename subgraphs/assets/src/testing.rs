@@ -62,12 +62,22 @@ struct FileQuery {
     cut_at: Option<u64>,
     to: Option<String>,
     segments: Option<u64>,
+    /// A `GET` answers this status (a `HEAD` still describes the file).
+    get_status: Option<u16>,
 }
 
 type Shared = Arc<Mutex<Seen>>;
 
 fn note(seen: &Shared, path: &str, headers: &HeaderMap) {
+    note_method(seen, None, path, headers);
+}
+
+/// Counts the request under its path and, when given, under `<METHOD> <path>` too.
+fn note_method(seen: &Shared, method: Option<&Method>, path: &str, headers: &HeaderMap) {
     let mut seen = seen.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+    if let Some(method) = method {
+        *seen.hits.entry(format!("{method} {path}")).or_default() += 1;
+    }
     *seen.hits.entry(path.to_owned()).or_default() += 1;
     if let Some(range) = headers.get(header::RANGE).and_then(|value| value.to_str().ok()) {
         seen.ranges.entry(path.to_owned()).or_default().push(range.to_owned());
@@ -104,7 +114,7 @@ impl MediaServer {
         self.addr.port()
     }
 
-    /// Requests to `path` so far.
+    /// Requests to `path` so far (`"GET /media/a.mp4"` counts one method of the media files).
     pub fn hits(&self, path: &str) -> u64 {
         self.seen.lock().unwrap_or_else(std::sync::PoisonError::into_inner).hits.get(path).copied().unwrap_or(0)
     }
@@ -123,7 +133,12 @@ async fn media(
     headers: HeaderMap,
 ) -> Response {
     let path = format!("/media/{name}");
-    note(&seen, &path, &headers);
+    note_method(&seen, Some(&method), &path, &headers);
+    if method == Method::GET
+        && let Some(status) = query.get_status
+    {
+        return StatusCode::from_u16(status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR).into_response();
+    }
     let size = query.size.unwrap_or(1024);
     let start = headers
         .get(header::RANGE)
