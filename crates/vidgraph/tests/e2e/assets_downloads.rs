@@ -176,8 +176,10 @@ async fn progress_reaches_the_owner_through_the_router_and_a_late_subscriber_get
     client.subscribe("1", PROGRESS, json!({ "id": id })).await;
     let mut kinds = Vec::new();
     let mut progress = Vec::new();
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(30);
     loop {
-        let message = client.next_message().await;
+        assert!(tokio::time::Instant::now() < deadline, "no COMPLETED event in time: {kinds:?}");
+        let Some(message) = client.try_next(Duration::from_secs(5)).await else { panic!("no event for 5 s after {kinds:?}") };
         if message["type"] == "complete" {
             break;
         }
@@ -199,17 +201,20 @@ async fn progress_reaches_the_owner_through_the_router_and_a_late_subscriber_get
     assert!(progress.len() >= 2, "progress at least once a second while downloading: {kinds:?}");
     assert!(progress.windows(2).all(|pair| pair[0] <= pair[1]), "bytes only grow: {progress:?}");
 
-    // Joining after the end: the final state at once.
-    let mut late = WsClient::connect(&platform.router_ws_url(), Some(owner)).await;
+    // Joining after the end: the final state at once. (A token of its own: the router shares
+    // one upstream subscription among identical subscriptions of one token.)
+    let owner_id: uuid::Uuid = users[0].0.parse().expect("id");
+    let fresh = platform.token_for(owner_id, platform::auth::Role::User);
+    let mut late = WsClient::connect(&platform.router_ws_url(), Some(&fresh)).await;
     late.subscribe("2", PROGRESS, json!({ "id": id })).await;
-    let first = late.next_message().await;
+    let first = late.try_next(Duration::from_secs(5)).await.expect("the current state at once");
     assert_eq!(first["payload"]["data"]["downloadProgress"]["kind"], json!("COMPLETED"), "{first}");
     assert_eq!(first["payload"]["data"]["downloadProgress"]["percent"].as_f64(), Some(100.0));
 
     // Someone else's task is not theirs to watch.
     let mut stranger = WsClient::connect(&platform.router_ws_url(), Some(other)).await;
     stranger.subscribe("3", PROGRESS, json!({ "id": id })).await;
-    let refused = stranger.next_message().await;
+    let refused = stranger.try_next(Duration::from_secs(5)).await.expect("an answer");
     let code = refused["payload"]["errors"][0]["extensions"]["code"].clone();
     let code = if code.is_null() { refused["payload"][0]["extensions"]["code"].clone() } else { code };
     assert_eq!(code, json!("NOT_FOUND"), "{refused}");
