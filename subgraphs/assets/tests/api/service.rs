@@ -154,3 +154,61 @@ async fn cleanup_removes_expired_quick_files_keeps_archives_and_the_high_waterma
     cleanup.pass().await.expect("pass");
     centre.start(user, request(&url, Mode::Quick, None)).await.expect("quick accepted again");
 }
+
+#[tokio::test]
+async fn without_redis_the_quota_is_counted_under_a_lock_in_postgres_and_still_holds_under_concurrency() {
+    let services = TestServices::new().await;
+    let mut config = config(&services);
+    config.redis.url = platform::testkit::refused_redis_url();
+    let deps = Deps::connect(config, "assets").await.expect("backends");
+    let centre = vidgraph_assets::download_centre(&deps, &vidgraph_assets::Options::default()).await.expect("centre");
+    let server = MediaServer::start().await;
+    let url = server.url("/media/no-redis.mp4?size=1000");
+    let user = user();
+    let attempts = (0..30).map(|_| {
+        let (centre, url) = (centre.clone(), url.clone());
+        tokio::spawn(async move { centre.start(user, request(&url, Mode::Quick, None)).await })
+    });
+    let outcomes = futures::future::join_all(attempts).await;
+    let accepted = outcomes.iter().filter(|outcome| matches!(outcome, Ok(Ok(_)))).count();
+    let refused = outcomes.iter().filter(|outcome| matches!(outcome, Ok(Err(AssetsError::QuotaExceeded { .. })))).count();
+    assert_eq!((accepted, refused), (10, 20));
+}
+
+#[tokio::test]
+async fn a_running_task_whose_worker_stopped_renewing_is_queued_again_by_the_sweep() {
+    use diesel_async::RunQueryDsl;
+    let services = TestServices::new().await;
+    let clock = ManualClock::starting_at(chrono::Utc::now());
+    let (deps, centre) = centre(&services, clock.clone()).await;
+    let user = user();
+    let id = uuid::Uuid::now_v7();
+    let mut conn = deps.db.pool.get().await.expect("conn");
+    diesel::sql_query(
+        "INSERT INTO assets.downloads (id, user_id, url, platform, extractor, format_id, mode, status, title, quota_day, worker, lease_until) \
+         VALUES ($1, $2, 'http://x.test/a.mp4', 'x.test', 'direct', 'direct', 'quick', 'running', 't', current_date, 'dead-worker', $3)",
+    )
+    .bind::<diesel::sql_types::Uuid, _>(id)
+    .bind::<diesel::sql_types::Uuid, _>(user.id)
+    .bind::<diesel::sql_types::Timestamptz, _>(clock.now() + chrono::Duration::seconds(30))
+    .execute(&mut conn)
+    .await
+    .expect("insert");
+    let cleanup = Cleanup::new(centre.clone(), usage(Arc::new(AtomicU64::new(10))));
+    assert_eq!(cleanup.pass().await.expect("pass").requeued, 0, "its lease still runs");
+    clock.advance(chrono::Duration::seconds(31));
+    assert_eq!(cleanup.pass().await.expect("pass").requeued, 1);
+    assert_eq!(centre.get(user, id).await.expect("task").status, "queued");
+    #[derive(diesel::QueryableByName)]
+    struct Count {
+        #[diesel(sql_type = diesel::sql_types::BigInt)]
+        n: i64,
+    }
+    let pending: Count = diesel::sql_query("SELECT count(*) AS n FROM assets.outbox WHERE payload->>'task_id' = $1")
+        .bind::<diesel::sql_types::Text, _>(id.to_string())
+        .get_result(&mut conn)
+        .await
+        .expect("outbox");
+    assert_eq!(pending.n, 1, "a new work-queue message is on its way, written with the requeue");
+    assert_eq!(cleanup.pass().await.expect("pass").requeued, 0, "once");
+}
