@@ -105,6 +105,7 @@ pub async fn download_centre(deps: &Deps, options: &Options) -> Result<DownloadC
         clock: options.clock.clone(),
         signer: FileUrlSigner::new(secret),
         disk: DiskState::default(),
+        breakers: Default::default(),
     }))
 }
 

@@ -263,6 +263,13 @@ async fn transient_failures_are_retried_three_times_then_dead_lettered_and_perma
     let admin_view = platform.gql(QUEUE, json!({}), Some(&admin)).await.ok();
     assert_eq!(admin_view.data("/assetsPlatformSuccess/0/failed"), &json!(2));
     assert_eq!(admin_view.data("/assetsQueue/running"), &json!(0));
+    // The breaker saw the three source failures (a 404 is the source answering), not enough to open.
+    const BREAKERS: &str = "{ assetsCircuitBreakers { platform state recentCalls recentFailures } }";
+    let breakers = platform.gql(BREAKERS, json!({}), Some(&admin)).await.ok();
+    assert_eq!(
+        breakers.data("/assetsCircuitBreakers/0"),
+        &json!({ "platform": "127.0.0.1", "state": "CLOSED", "recentCalls": 4, "recentFailures": 3 })
+    );
 }
 
 #[tokio::test]

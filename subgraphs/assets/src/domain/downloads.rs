@@ -117,6 +117,8 @@ pub struct Inner {
     pub signer: FileUrlSigner,
     /// The watermark state.
     pub disk: DiskState,
+    /// Circuit breakers per platform.
+    pub breakers: super::breaker::Breakers,
 }
 
 /// The download centre (cheap to clone).

@@ -2,6 +2,7 @@
 //! services (one use case each: [`downloads`], the [`worker`], the [`cleanup`] sweep).
 
 pub mod admin;
+pub mod breaker;
 pub mod cleanup;
 pub mod downloads;
 pub mod error;

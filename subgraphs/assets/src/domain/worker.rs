@@ -15,6 +15,7 @@
 //!
 //! [`Order::Pool`]: platform::consumer::Order::Pool
 
+use super::breaker::Permit;
 use super::downloads::DownloadCentre;
 use super::media::FetchError;
 use super::names;
@@ -95,6 +96,13 @@ impl TaskWorker {
                 let error = if remaining.is_zero() { FetchError::TimedOut } else { FetchError::Network(last_error.clone()) };
                 return self.give_up(&task, attempt - 1, &error, true).await;
             }
+            // While the platform's breaker is open, wait (holding the task) instead of spending
+            // attempts on a source that is failing for everyone.
+            while let Permit::Wait(pause) = inner.breakers.permit(&task.platform, inner.clock.now()) {
+                if !self.wait_holding(&task, pause.to_std().unwrap_or(HEARTBEAT_EVERY).max(HEARTBEAT_EVERY)).await? {
+                    return self.stopped(&task).await;
+                }
+            }
             let mut conn = inner.db.pool.get().await.map_err(Failure::transient)?;
             if !downloads::begin_attempt(&mut conn, task.id, &self.worker_id, attempt).await.map_err(Failure::classify)? {
                 return self.stopped(&task).await;
@@ -105,6 +113,14 @@ impl TaskWorker {
                 Ok(outcome) => outcome,
                 Err(_) => Err(FetchError::TimedOut),
             };
+            // What the source did: a success or a failure of the source itself (not a cancel,
+            // not our disk, not a 404 or a refused URL).
+            match &outcome {
+                Ok(()) => inner.breakers.record(&task.platform, inner.clock.now(), true),
+                Err(FetchError::Storage(_) | FetchError::Cancelled) => {}
+                Err(error) if error.is_transient() => inner.breakers.record(&task.platform, inner.clock.now(), false),
+                Err(_) => inner.breakers.record(&task.platform, inner.clock.now(), true),
+            }
             match outcome {
                 Ok(()) => return Ok(()),
                 Err(FetchError::Cancelled) => return self.stopped(&task).await,

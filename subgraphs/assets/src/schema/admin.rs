@@ -36,6 +36,21 @@ pub struct PlatformSuccess {
     pub success_rate: f64,
 }
 
+/// One platform's circuit breaker on the replica that answered.
+#[derive(SimpleObject)]
+pub struct CircuitBreakerState {
+    /// The site.
+    pub platform: String,
+    /// `CLOSED`, `OPEN` or `HALF_OPEN`.
+    pub state: String,
+    /// Outcomes remembered (while closed).
+    pub recent_calls: i32,
+    /// Failures among them.
+    pub recent_failures: i32,
+    /// When an open breaker lets probes through.
+    pub open_until: Option<chrono::DateTime<chrono::Utc>>,
+}
+
 /// Admin queries.
 #[derive(Default)]
 pub struct AdminQuery;
@@ -60,6 +75,34 @@ impl AdminQuery {
         after: Option<String>,
     ) -> async_graphql::Result<DeadLetterConnection> {
         admin::list(ctx, &[DURABLE], DURABLE.to_owned(), first, after).await
+    }
+
+    /// The circuit breakers of the replica that answers (each replica keeps its own), by
+    /// platform. Admin only.
+    #[graphql(guard = "AdminOnly")]
+    async fn assets_circuit_breakers(&self, ctx: &Context<'_>) -> async_graphql::Result<Vec<CircuitBreakerState>> {
+        use crate::domain::breaker::State;
+        viewer(ctx).require_admin().coded()?;
+        let breakers = &ctx.data::<DownloadCentre>()?.inner().breakers;
+        Ok(breakers
+            .snapshot()
+            .into_iter()
+            .map(|(platform, breaker)| {
+                let (calls, failures) = breaker.recent();
+                let (state, open_until) = match breaker.state() {
+                    State::Closed => ("CLOSED", None),
+                    State::Open { until } => ("OPEN", Some(until)),
+                    State::HalfOpen { .. } => ("HALF_OPEN", None),
+                };
+                CircuitBreakerState {
+                    platform,
+                    state: state.to_owned(),
+                    recent_calls: i32::try_from(calls).unwrap_or(i32::MAX),
+                    recent_failures: i32::try_from(failures).unwrap_or(i32::MAX),
+                    open_until,
+                }
+            })
+            .collect())
     }
 
     /// Completed and failed downloads per platform over the last `hours` (default 24). Admin only.
