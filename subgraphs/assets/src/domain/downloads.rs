@@ -25,6 +25,14 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use uuid::Uuid;
 
+/// URLs one user may parse per minute (`parseUrl`): each may cost outbound requests.
+pub const PARSE_LIMIT: platform::rate_limit::RateLimit =
+    platform::rate_limit::RateLimit { name: "assets:parse", max: 60, window: std::time::Duration::from_secs(60) };
+/// `startDownload` calls one user may make per minute (refused ones cost outbound requests and
+/// no quota).
+pub const START_LIMIT: platform::rate_limit::RateLimit =
+    platform::rate_limit::RateLimit { name: "assets:start", max: 120, window: std::time::Duration::from_secs(60) };
+
 /// Largest page of `myDownloads`.
 pub const MAX_PAGE: i64 = 100;
 /// Longest idempotency key.
@@ -142,6 +150,21 @@ impl DownloadCentre {
         &self.inner
     }
 
+    /// Counts one hit of `limit` for `user_id`; `RateLimited` past it.
+    async fn limit(&self, limit: &platform::rate_limit::RateLimit, user_id: Uuid) -> Result<(), AssetsError> {
+        let decision = limit.hit(self.inner.cache.redis(), &user_id.to_string()).await.map_err(AssetsError::internal)?;
+        match decision {
+            platform::rate_limit::RateDecision::Limited { retry_after_secs } => Err(AssetsError::RateLimited { retry_after_secs }),
+            platform::rate_limit::RateDecision::Allowed { .. } => Ok(()),
+        }
+    }
+
+    /// `parseUrl` for `user_id` (at most [`PARSE_LIMIT`] a minute).
+    pub async fn parse_for(&self, user_id: Uuid, raw_url: &str) -> Result<MediaInfo, AssetsError> {
+        self.limit(&PARSE_LIMIT, user_id).await?;
+        self.parse(raw_url).await
+    }
+
     /// Metadata and formats of `raw_url`, from the cache (an hour, by normalized URL) or the
     /// extractors.
     pub async fn parse(&self, raw_url: &str) -> Result<MediaInfo, AssetsError> {
@@ -197,6 +220,7 @@ impl DownloadCentre {
         if request.mode == Mode::Quick && self.inner.disk.above_high() {
             return Err(AssetsError::StorageFull);
         }
+        self.limit(&START_LIMIT, user.id).await?;
         let info = self.parse(&request.url).await?;
         let format = info.format(request.format_id.as_deref()).ok_or_else(|| {
             AssetsError::InvalidInput(format!(

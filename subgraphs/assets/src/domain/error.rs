@@ -32,6 +32,12 @@ pub enum AssetsError {
         /// When it resets (RFC 3339).
         resets_at: String,
     },
+    /// Too many URLs parsed; try later.
+    #[error("Too many URLs looked up; try again in {retry_after_secs} seconds.")]
+    RateLimited {
+        /// Seconds until the window resets.
+        retry_after_secs: u64,
+    },
     /// Storage is nearly full: quick downloads are refused until usage falls.
     #[error("Storage is nearly full; quick downloads are paused. Try again later or use archive mode.")]
     StorageFull,
@@ -46,6 +52,7 @@ impl CodedError for AssetsError {
             AssetsError::InvalidInput(_) | AssetsError::Unfetchable { .. } => ErrorCode::BadUserInput,
             AssetsError::NotFound(_) => ErrorCode::NotFound,
             AssetsError::Conflict(_) => ErrorCode::Conflict,
+            AssetsError::RateLimited { .. } => ErrorCode::RateLimited,
             AssetsError::QuotaExceeded { .. } | AssetsError::StorageFull => ErrorCode::QuotaExceeded,
             AssetsError::Internal(_) => ErrorCode::Internal,
         }

@@ -245,7 +245,9 @@ impl TaskWorker {
         let finished = sink.finish().await.map_err(storage_error)?;
         let content_type = content_type
             .map(|value| value.split(';').next().unwrap_or_default().trim().to_ascii_lowercase())
-            .filter(|value| !value.is_empty() && value != "application/octet-stream")
+            // Only a media type is kept: the file is served with it later, and a source that
+            // says `text/html` on GET must not make us serve a page.
+            .filter(|value| value != "application/octet-stream" && direct::is_media_type(value))
             .or_else(|| format.content_type.clone())
             .unwrap_or_else(|| "application/octet-stream".into());
         let extension =

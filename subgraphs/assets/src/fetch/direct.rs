@@ -22,7 +22,8 @@ pub fn is_playlist_type(content_type: &str) -> bool {
     matches!(essence.as_str(), "application/vnd.apple.mpegurl" | "application/x-mpegurl" | "audio/mpegurl" | "audio/x-mpegurl")
 }
 
-fn is_media_type(essence: &str) -> bool {
+/// Whether a media type (its essence, lowercase) is one a download may be served as.
+pub fn is_media_type(essence: &str) -> bool {
     essence.starts_with("video/")
         || essence.starts_with("audio/")
         || matches!(essence, "application/octet-stream" | "binary/octet-stream" | "application/mp4" | "application/x-matroska")

@@ -310,7 +310,7 @@ pub struct DownloadMutation;
 #[Object]
 impl DownloadMutation {
     /// Starts a download and returns it at once, `QUEUED` (follow it with `downloadProgress`).
-    /// `QUOTA_EXCEEDED` when today's quota is used up (the message says when it resets) or,
+    /// At most 120 calls a minute (`RATE_LIMITED`). `QUOTA_EXCEEDED` when today's quota is used up (the message says when it resets) or,
     /// for quick downloads, while storage is nearly full; `BAD_USER_INPUT` with
     /// `extensions.reason` when the URL cannot be downloaded.
     #[graphql(guard = "SignedIn")]

@@ -85,12 +85,12 @@ pub struct ParseQuery;
 #[Object]
 impl ParseQuery {
     /// The metadata and formats of a video URL (http/https to a public address; results are
-    /// cached for an hour). Signed-in users only. A URL that cannot be downloaded answers
+    /// cached for an hour). Signed-in users only, 60 a minute (`RATE_LIMITED` past it). A URL that cannot be downloaded answers
     /// `BAD_USER_INPUT` with `extensions.reason` (`URL_POLICY`, `NOT_FOUND`, `UNSUPPORTED`…).
     #[graphql(guard = "SignedIn")]
     async fn parse_url(&self, ctx: &Context<'_>, url: String) -> async_graphql::Result<ParsedMedia> {
-        viewer(ctx).require_user().coded()?;
+        let user = viewer(ctx).require_user().coded()?;
         let centre = ctx.data::<DownloadCentre>()?;
-        Ok(centre.parse(&url).await.gql()?.into())
+        Ok(centre.parse_for(user.id, &url).await.gql()?.into())
     }
 }

@@ -43,6 +43,11 @@ impl AssetsCache {
         AssetsCache { redis }
     }
 
+    /// The Redis handle (for rate limits).
+    pub fn redis(&self) -> &Redis {
+        &self.redis
+    }
+
     fn parse_key(&self, normalized_url: &str) -> String {
         let digest: String = Sha256::digest(normalized_url.as_bytes()).iter().map(|byte| format!("{byte:02x}")).collect();
         self.redis.key(&format!("assets:parse:{digest}"))
