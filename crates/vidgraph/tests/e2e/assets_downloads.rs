@@ -331,6 +331,10 @@ async fn a_worker_killed_mid_download_is_resumed_by_another_with_range_and_finis
     // 600 000 bytes at 10 000 per 50 ms: 3 s.
     let url = server.url("/media/resume.mp4?size=600000&rate=10000");
     let id = start(&platform, owner, &url, "QUICK").await;
+    // Watched through the router on the platform's replica, which runs no worker: every event
+    // comes from the worker replicas.
+    let mut watcher = WsClient::connect(&platform.router_ws_url(), Some(owner)).await;
+    watcher.subscribe("1", PROGRESS, json!({ "id": id })).await;
     let deadline = tokio::time::Instant::now() + Duration::from_secs(20);
     loop {
         let reply = platform.gql(GET, json!({ "id": id }), Some(owner)).await.ok();
@@ -352,6 +356,16 @@ async fn a_worker_killed_mid_download_is_resumed_by_another_with_range_and_finis
     assert!(ranges.iter().any(|range| range.starts_with("bytes=") && range != "bytes=0-"), "resumed with Range: {ranges:?}");
     let files: Vec<_> = std::fs::read_dir(platform.services.storage_root().join("assets/tmp").join(&id)).expect("task dir").collect();
     assert_eq!(files.len(), 1, "one finished file, no partial left");
+    let mut seen = Vec::new();
+    while let Some(message) = watcher.try_next(Duration::from_secs(5)).await {
+        let event = &message["payload"]["data"]["downloadProgress"];
+        seen.push((event["kind"].as_str().unwrap_or("").to_owned(), event["attempt"].as_i64().unwrap_or(0)));
+        if event["kind"] == "COMPLETED" || message["type"] == "complete" {
+            break;
+        }
+    }
+    assert!(seen.contains(&("STARTED".to_owned(), 2)), "the second worker's start reached the subscriber: {seen:?}");
+    assert_eq!(seen.last().map(|(kind, _)| kind.as_str()), Some("COMPLETED"), "{seen:?}");
 }
 
 #[tokio::test]
