@@ -248,9 +248,31 @@ async fn transient_failures_are_retried_three_times_then_dead_lettered_and_perma
     };
     assert!(letter["reason"].as_str().is_some_and(|reason| reason.contains("after 3 attempts")), "{letter}");
     assert_code(&platform.gql(LETTERS, json!({}), Some(owner)).await, "FORBIDDEN");
+    // An admin retries it: three attempts more, then it is set aside again.
+    const RETRY: &str = "mutation($id: ID!) { retryAssetsDeadLetter(id: $id) }";
+    assert_code(&platform.gql(RETRY, json!({ "id": letter["id"] }), Some(owner)).await, "FORBIDDEN");
+    let retried = platform.gql(RETRY, json!({ "id": letter["id"] }), Some(&admin)).await.ok();
+    assert_eq!(retried.data("/retryAssetsDeadLetter"), &json!(id));
+    let again = platform.gql(RETRY, json!({ "id": letter["id"] }), Some(&admin)).await.ok();
+    assert_eq!(again.data("/retryAssetsDeadLetter"), &Value::Null, "the dead letter is gone");
+    let failed = wait_for(&platform, owner, &id, "FAILED").await;
+    assert_eq!(failed["attempts"], json!(3));
+    assert_eq!(server.hits("GET /media/flaky.mp4"), 6);
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
+    let letter = loop {
+        let reply = platform.gql(LETTERS, json!({}), Some(&admin)).await.ok();
+        let edges = reply.data("/assetsDeadLetters/edges").as_array().cloned().unwrap_or_default();
+        if let Some(edge) = edges.into_iter().find(|edge| edge["node"]["payload"].as_str().is_some_and(|payload| payload.contains(&id))) {
+            break edge["node"].clone();
+        }
+        assert!(tokio::time::Instant::now() < deadline, "no second dead letter for {id}");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    };
     const DISCARD: &str = "mutation($id: ID!) { discardAssetsDeadLetter(id: $id) }";
     let discarded = platform.gql(DISCARD, json!({ "id": letter["id"] }), Some(&admin)).await.ok();
     assert_eq!(discarded.data("/discardAssetsDeadLetter"), &json!(true));
+    let empty = platform.gql(LETTERS, json!({}), Some(&admin)).await.ok();
+    assert_eq!(empty.data("/assetsDeadLetters/edges"), &json!([]));
 
     let gone = server.url("/media/gone.mp4?size=1000&get_status=404");
     let id = start(&platform, owner, &gone, "QUICK").await;
@@ -262,13 +284,14 @@ async fn transient_failures_are_retried_three_times_then_dead_lettered_and_perma
         "{ assetsQueue { pending inFlight queued running } assetsPlatformSuccess { platform completed failed successRate } }";
     let admin_view = platform.gql(QUEUE, json!({}), Some(&admin)).await.ok();
     assert_eq!(admin_view.data("/assetsPlatformSuccess/0/failed"), &json!(2));
+    assert_eq!(admin_view.data("/assetsPlatformSuccess/0/successRate").as_f64(), Some(0.0));
     assert_eq!(admin_view.data("/assetsQueue/running"), &json!(0));
     // The breaker saw the three source failures (a 404 is the source answering), not enough to open.
     const BREAKERS: &str = "{ assetsCircuitBreakers { platform state recentCalls recentFailures } }";
     let breakers = platform.gql(BREAKERS, json!({}), Some(&admin)).await.ok();
     assert_eq!(
         breakers.data("/assetsCircuitBreakers/0"),
-        &json!({ "platform": "127.0.0.1", "state": "CLOSED", "recentCalls": 4, "recentFailures": 3 })
+        &json!({ "platform": "127.0.0.1", "state": "CLOSED", "recentCalls": 7, "recentFailures": 6 })
     );
 }
 
@@ -413,4 +436,24 @@ async fn a_public_looking_redirect_to_the_metadata_address_is_refused_through_th
     assert_code(&parsed, "BAD_USER_INPUT");
     assert_eq!(parsed.body["errors"][0]["extensions"]["reason"], json!("URL_POLICY"), "{}", parsed.body);
     assert_eq!(server.hits("/redirect"), 1);
+}
+
+#[tokio::test]
+async fn an_hls_variant_downloads_its_segments_joined_in_order() {
+    let server = MediaServer::start().await;
+    let platform = Platform::start_with(local, &[]).await;
+    let users = platform.users("streamer", 1).await;
+    let owner = &users[0].1;
+    let url = server.url("/hls/master.m3u8?segments=6");
+    let parsed = platform.gql(PARSE, json!({ "url": url }), Some(owner)).await.ok();
+    assert_eq!(parsed.data("/parseUrl/extractor"), &json!("hls"));
+    assert_eq!(parsed.data("/parseUrl/formats/1/quality"), &json!("720p"));
+    let input = json!({ "input": { "url": url, "mode": "ARCHIVE", "formatId": "hls-1" } });
+    let id = platform.gql(START, input, Some(owner)).await.ok().data("/startDownload/id").as_str().expect("id").to_owned();
+    let done = wait_for(&platform, owner, &id, "COMPLETED").await;
+    assert_eq!(done["sha256"], json!(sha256_hex(&media_bytes(6000))), "six 1000-byte segments, in order");
+    assert_eq!(done["contentType"], json!("video/mp2t"));
+    assert!(done["fileName"].as_str().is_some_and(|name| name.ends_with(".ts")), "{done}");
+    let unknown = json!({ "input": { "url": url, "mode": "QUICK", "formatId": "hls-9" } });
+    assert_code(&platform.gql(START, unknown, Some(owner)).await, "BAD_USER_INPUT");
 }
