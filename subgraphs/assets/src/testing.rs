@@ -227,6 +227,7 @@ async fn hls(State(seen): State<Shared>, Path(name): Path<String>, Query(query):
             text.push_str("#EXT-X-ENDLIST\n");
             (mpegurl, text).into_response()
         }
+        "bigseg.m3u8" => (mpegurl, "#EXTM3U\n#EXTINF:2.0,\n/media/big.mp4?size=200000000\n#EXT-X-ENDLIST\n").into_response(),
         "evil.m3u8" => (mpegurl, "#EXTM3U\n#EXTINF:2.0,\nhttp://169.254.169.254/latest/meta-data/seg.ts\n#EXT-X-ENDLIST\n").into_response(),
         segment => match segment.strip_prefix("seg").and_then(|rest| rest.strip_suffix(".ts")).and_then(|n| n.parse::<u64>().ok()) {
             Some(n) => ([(header::CONTENT_TYPE, "video/mp2t")], (n * 1000..(n + 1) * 1000).map(byte_at).collect::<Vec<u8>>()).into_response(),

@@ -11,6 +11,9 @@ use reqwest::Url;
 
 /// Most segments a media playlist may list.
 const MAX_SEGMENTS: usize = 20_000;
+/// Largest single segment: segments are held in memory until their turn to be appended (at
+/// most `parallel_segments` of them), so one huge segment must not take the process down.
+pub const MAX_SEGMENT_BYTES: u64 = 64 * 1024 * 1024;
 
 /// Whether the URL names a playlist by its path.
 pub fn looks_like_playlist(url: &Url) -> bool {
@@ -218,7 +221,7 @@ pub async fn download(client: &SafeClient, url: &Url, sink: &mut PartialFile) ->
         uris.push(resolve(&final_url, segment)?);
     }
     let count = uris.len();
-    let max = client.limits().max_file_bytes;
+    let max = client.limits().max_file_bytes.min(MAX_SEGMENT_BYTES);
     let mut segments = futures::stream::iter(uris)
         .map(|uri| async move { fetch_segment(client, &uri, max).await })
         .buffered(client.limits().parallel_segments);

@@ -205,3 +205,17 @@ async fn a_body_cut_short_is_a_transient_failure() {
     assert!(error.is_transient(), "{error:?}");
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+#[tokio::test]
+async fn one_huge_hls_segment_is_refused_before_it_is_read_into_memory() {
+    let server = MediaServer::start().await;
+    let policy = UrlPolicy::from_config(&["127.0.0.0/8".to_owned()]).expect("policy");
+    let client = SafeClient::with_lookup(policy, FetchLimits { max_file_bytes: 1 << 30, ..limits() }, test_lookup()).expect("client");
+    let url = client.parse_url(&server.url("/hls/bigseg.m3u8")).expect("url");
+    let dir = std::env::temp_dir().join(format!("assets-bigseg-{}", uuid::Uuid::new_v4().simple()));
+    std::fs::create_dir_all(&dir).expect("dir");
+    let mut sink = PartialFile::open(dir.join("partial"), 1 << 30).await.expect("open");
+    let error = vidgraph_assets::fetch::hls::download(&client, &url, &mut sink).await.expect_err("refused");
+    assert_eq!(error, FetchError::TooLarge { limit: vidgraph_assets::fetch::hls::MAX_SEGMENT_BYTES });
+    let _ = std::fs::remove_dir_all(&dir);
+}
