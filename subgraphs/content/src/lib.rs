@@ -91,7 +91,7 @@ where
 }
 
 /// The subgraph, bound and ready to serve, with its upload route and its background work: the
-/// outbox relay, the follow projection and the housekeeping job (upload sweep and prune).
+/// outbox relay, the follow and asset projections and the housekeeping job (upload sweep and prune).
 pub async fn build(deps: Deps) -> Result<Application, InitError> {
     CONTENT_STREAM.ensure(&deps.nats).await.map_err(InitError::Nats)?;
     let catalogue_events = CatalogueEvents::new(&deps.nats);
@@ -113,6 +113,7 @@ pub async fn build(deps: Deps) -> Result<Application, InitError> {
     let housekeeping = Housekeeping::new(background_db.clone(), uploads.with_db(background_db.clone()), refresh_grace_secs);
     application.spawn_background(housekeeping.run());
     application.spawn_background(outbox.relay(background_db.clone(), nats.clone()));
-    application.spawn_background(events::follows::run_follow_projection(background_db, nats, retry));
+    application.spawn_background(events::follows::run_follow_projection(background_db.clone(), nats.clone(), retry));
+    application.spawn_background(events::assets::run_asset_projection(background_db, nats, retry));
     Ok(application)
 }

@@ -3,6 +3,7 @@
 //! Every section has defaults that work on one machine, so an empty environment runs.
 //! Nested keys use `__` in the environment: `VIDGRAPH_DB__URL` sets `db.url`.
 
+mod assets;
 mod auth;
 mod calendar;
 mod db;
@@ -14,6 +15,7 @@ mod redis;
 mod storage;
 mod telemetry;
 
+pub use self::assets::AssetsConfig;
 pub use self::auth::AuthConfig;
 pub use self::calendar::CalendarConfig;
 pub use self::db::DbConfig;
@@ -57,6 +59,8 @@ pub struct AppConfig {
     pub storage: StorageConfig,
     /// The ranking subgraph's jobs (`VIDGRAPH_RANKING__*`).
     pub ranking: RankingConfig,
+    /// The assets subgraph: downloads, quotas, files (`VIDGRAPH_ASSETS__*`).
+    pub assets: AssetsConfig,
 }
 
 /// The configuration could not be read or does not parse.

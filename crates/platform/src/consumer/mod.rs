@@ -20,7 +20,14 @@
 //!
 //! [`Order::InOrder`] handles one message at a time in stream order (a failure holds back the
 //! ones behind it: they are nak'ed with the same delay, after the failed one, so they come back
-//! in order). [`Order::Concurrent`] handles up to `n` at once.
+//! in order). [`Order::Concurrent`] handles up to `n` at once, batch by batch. [`Order::Pool`]
+//! keeps up to `n` handlers running, each in its own task, and pulls a new message as soon as
+//! a slot frees up: a long handler holds one slot, never the whole batch (work queues whose
+//! jobs last minutes, like downloads).
+//!
+//! - **Long handlers stay alive.** While a handler runs, its message's ack deadline is pushed
+//!   back (`AckKind::Progress`) every third of the ack wait, so a handler that is still working
+//!   is never redelivered to another replica; a crashed one is, once the ack wait passes.
 
 pub mod admin;
 pub mod dead_letters;
@@ -34,10 +41,15 @@ use bytes::Bytes;
 use futures::{StreamExt, TryStreamExt};
 use serde::de::DeserializeOwned;
 use std::future::Future;
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-/// How long an unacked delivery waits before JetStream hands it out again (a crashed handler).
+/// How long an unacked delivery waits before JetStream hands it out again (a crashed handler),
+/// unless [`DurableConsumer::ack_wait`] says otherwise. A running handler's deadline is pushed
+/// back every third of it.
 const ACK_WAIT: Duration = Duration::from_secs(30);
+/// How long a busy pool's pull waits for a message before it looks at its slots again.
+const POOL_PULL_WAIT: Duration = Duration::from_secs(1);
 /// How long an idle loop's pull request waits for a message before it is renewed.
 const IDLE_WAIT: Duration = Duration::from_secs(5);
 /// How long a pull may wait for its answer on the client side. A pull request lives on the
@@ -141,8 +153,11 @@ pub trait Handler: Send + Sync + 'static {
 pub enum Order {
     /// One at a time, in stream order.
     InOrder,
-    /// Up to this many at once (at least 1).
+    /// Up to this many at once (at least 1), batch by batch.
     Concurrent(usize),
+    /// Up to this many at once (at least 1), each in its own task; a freed slot is refilled at
+    /// once, whatever the others are doing.
+    Pool(usize),
 }
 
 /// Backoff after transient failures: `initial`, doubled per consecutive failure, capped at `max`.
@@ -179,6 +194,7 @@ pub struct DurableConsumer<H> {
     durable: &'static str,
     order: Order,
     retry: RetryPolicy,
+    ack_wait: Duration,
     handler: H,
 }
 
@@ -186,7 +202,7 @@ impl<H: Handler> DurableConsumer<H> {
     /// The consumer `durable` of `stream` (replicas sharing the name share the work), handling
     /// messages in order with the default retry policy.
     pub fn new(stream: StreamSpec, durable: &'static str, handler: H) -> DurableConsumer<H> {
-        DurableConsumer { stream, durable, order: Order::InOrder, retry: RetryPolicy::default(), handler }
+        DurableConsumer { stream, durable, order: Order::InOrder, retry: RetryPolicy::default(), ack_wait: ACK_WAIT, handler }
     }
 
     /// Sets how many messages are handled at once.
@@ -201,12 +217,20 @@ impl<H: Handler> DurableConsumer<H> {
         self
     }
 
+    /// Sets how long an unacked delivery waits before it is handed out again (default 30 s). A
+    /// running handler keeps its delivery by pushing this deadline back every third of it.
+    pub fn ack_wait(mut self, ack_wait: Duration) -> DurableConsumer<H> {
+        self.ack_wait = ack_wait.max(Duration::from_millis(300));
+        self
+    }
+
     /// Runs until the task is dropped: re-creates the consumer after JetStream failures.
     pub async fn run(self, nats: Nats) {
+        let this = Arc::new(self);
         let mut state = LoopState::default();
         loop {
-            if let Err(error) = self.consume(&nats, &mut state).await {
-                tracing::warn!(consumer = self.durable, error = format!("{error:#}"), "consumer failed; restarting");
+            if let Err(error) = this.consume(&nats, &mut state).await {
+                tracing::warn!(consumer = this.durable, error = format!("{error:#}"), "consumer failed; restarting");
             }
             tokio::time::sleep(RECONNECT_AFTER).await;
         }
@@ -218,7 +242,7 @@ impl<H: Handler> DurableConsumer<H> {
         let config = pull::Config {
             durable_name: Some(self.durable.into()),
             ack_policy: AckPolicy::Explicit,
-            ack_wait: ACK_WAIT,
+            ack_wait: self.ack_wait,
             // Unlimited: only a handler's verdict (permanent failure) ends a message's retries.
             max_deliver: -1,
             max_ack_pending: 1000,
@@ -228,12 +252,13 @@ impl<H: Handler> DurableConsumer<H> {
         Ok(stream.create_consumer(config).await?)
     }
 
-    async fn consume(&self, nats: &Nats, state: &mut LoopState) -> anyhow::Result<()> {
+    async fn consume(self: &Arc<Self>, nats: &Nats, state: &mut LoopState) -> anyhow::Result<()> {
         let mut consumer = self.ensure(nats).await?;
         let dead = dead_letters::DeadLetters::ensure(nats).await?;
         let batch = match self.order {
             Order::InOrder => 64,
             Order::Concurrent(n) => n.max(1) * 4,
+            Order::Pool(n) => return self.run_pool(&mut consumer, &dead, n.max(1), state).await,
         };
         let mut info_polled: Option<Instant> = None;
         loop {
@@ -267,7 +292,7 @@ impl<H: Handler> DurableConsumer<H> {
             }
             let failed = match self.order {
                 Order::InOrder => self.handle_in_order(&dead, messages, state).await?,
-                Order::Concurrent(n) => self.handle_concurrently(&dead, messages, n.max(1), state).await?,
+                Order::Concurrent(n) | Order::Pool(n) => self.handle_concurrently(&dead, messages, n.max(1), state).await?,
             };
             if failed {
                 let pause = state.backoff.unwrap_or(self.retry.initial);
@@ -330,6 +355,84 @@ impl<H: Handler> DurableConsumer<H> {
         Ok(true)
     }
 
+    /// [`Order::Pool`]: keeps up to `n` handlers running in their own tasks (they live in
+    /// `state`, so a re-created consumer does not abort them) and refills a freed slot at once.
+    async fn run_pool(
+        self: &Arc<Self>,
+        consumer: &mut PullConsumer,
+        dead: &dead_letters::DeadLetters,
+        n: usize,
+        state: &mut LoopState,
+    ) -> anyhow::Result<()> {
+        let mut info_polled: Option<Instant> = None;
+        loop {
+            if info_polled.is_none_or(|at| at.elapsed() >= INFO_POLL) {
+                self.record_info(consumer).await;
+                info_polled = Some(Instant::now());
+            }
+            while let Some(joined) = state.running.try_join_next() {
+                self.settle_pooled(joined, state).await;
+            }
+            if state.running.len() >= n {
+                if let Some(joined) = state.running.join_next().await {
+                    self.settle_pooled(joined, state).await;
+                }
+                continue;
+            }
+            // While backing off, one message at a time: the probe.
+            let want = if state.backoff.is_some() { 1 } else { n - state.running.len() };
+            let wait = if state.running.is_empty() { IDLE_WAIT } else { POOL_PULL_WAIT };
+            let messages = within_pull_deadline(async {
+                consumer.batch().max_messages(want).expires(wait).messages().await?.try_collect().await.map_err(|e| anyhow::anyhow!(e))
+            })
+            .await?;
+            for message in messages {
+                let (this, dead) = (Arc::clone(self), dead.clone());
+                state.running.spawn(async move {
+                    let verdict = this.handle_one(&dead, &message).await;
+                    (message, verdict)
+                });
+            }
+        }
+    }
+
+    /// Settles a pooled handler that ended: a transient failure is nak'ed with the backoff
+    /// delay and pauses pulling; a success ends a backoff.
+    async fn settle_pooled(
+        &self,
+        joined: Result<(async_nats::jetstream::Message, anyhow::Result<Verdict>), tokio::task::JoinError>,
+        state: &mut LoopState,
+    ) {
+        match joined {
+            Ok((_, Ok(Verdict::Done))) => {
+                if state.backoff.take().is_some() {
+                    metrics::gauge!("consumer_backing_off", "consumer" => self.durable).set(0.0);
+                    tracing::info!(consumer = self.durable, "consumer recovered; pulling again");
+                }
+            }
+            Ok((message, Ok(Verdict::Retry))) => {
+                let pause = state.fail(&self.retry);
+                if let Err(error) = nak(&message, pause).await {
+                    tracing::warn!(
+                        consumer = self.durable,
+                        error = format!("{error:#}"),
+                        "could not nak; it is redelivered after the ack wait"
+                    );
+                }
+                metrics::gauge!("consumer_backing_off", "consumer" => self.durable).set(1.0);
+                tokio::time::sleep(pause).await;
+            }
+            Ok((_, Err(error))) => {
+                tracing::warn!(
+                    consumer = self.durable,
+                    error = format!("{error:#}"),
+                    "could not settle a message; it is redelivered after the ack wait"
+                );
+            }
+            Err(error) => tracing::error!(consumer = self.durable, %error, "a handler task ended abnormally; its message is redelivered"),
+        }
+    }
+
     /// Runs the handler on one message and settles it (ack, or dead letter + term); a
     /// transient failure is left to the caller to nak.
     async fn handle_one(&self, dead: &dead_letters::DeadLetters, message: &async_nats::jetstream::Message) -> anyhow::Result<Verdict> {
@@ -345,7 +448,7 @@ impl<H: Handler> DurableConsumer<H> {
             metrics::counter!("consumer_redelivered_total", "consumer" => self.durable).increment(1);
         }
         let span = tracing::info_span!("message", consumer = self.durable, subject = %delivery.subject, stream.sequence = delivery.stream_sequence, delivered = delivery.delivered);
-        let outcome = tracing::Instrument::instrument(self.handler.handle(&delivery), span).await;
+        let outcome = keep_alive(message, self.ack_wait, tracing::Instrument::instrument(self.handler.handle(&delivery), span)).await;
         match outcome {
             Ok(()) => {
                 message.ack().await.map_err(|e| anyhow::anyhow!(e))?;
@@ -399,6 +502,8 @@ enum Verdict {
 struct LoopState {
     /// The current pause while failing; `None` while healthy.
     backoff: Option<Duration>,
+    /// [`Order::Pool`]'s running handlers.
+    running: tokio::task::JoinSet<(async_nats::jetstream::Message, anyhow::Result<Verdict>)>,
 }
 
 impl LoopState {
@@ -407,6 +512,25 @@ impl LoopState {
         let pause = retry.next(self.backoff);
         self.backoff = Some(pause);
         pause
+    }
+}
+
+/// Runs `work` while pushing `message`'s ack deadline back every third of `ack_wait`, so that
+/// JetStream does not hand the message to another handler while this one is still at it.
+async fn keep_alive<T>(message: &async_nats::jetstream::Message, ack_wait: Duration, work: impl Future<Output = T>) -> T {
+    let mut work = std::pin::pin!(work);
+    let every = ack_wait / 3;
+    let mut ticker = tokio::time::interval_at(tokio::time::Instant::now() + every, every);
+    ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        tokio::select! {
+            outcome = &mut work => return outcome,
+            _ = ticker.tick() => {
+                if let Err(error) = message.ack_with(AckKind::Progress).await {
+                    tracing::debug!(%error, "could not extend a delivery's ack deadline");
+                }
+            }
+        }
     }
 }
 

@@ -2,6 +2,7 @@
 //! prefix and NATS prefix, behind a real Hive Router process.
 
 mod abuse;
+mod assets_downloads;
 mod auth_flow;
 mod bad_input;
 mod comments;

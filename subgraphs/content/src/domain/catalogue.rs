@@ -6,9 +6,9 @@ use super::ContentError;
 use super::regions::RegionCatalog;
 use super::video::{Description, DurationSecs, MediaSource, Tags, Title};
 use crate::events::CatalogueEvents;
-use crate::store::stats;
 use crate::store::video_cache::VideoCache;
 use crate::store::videos::{self, NewVideo, STATE_DRAFT, STATE_PUBLISHED, STATE_REMOVED, Video, VideoChange};
+use crate::store::{asset_refs, stats};
 use chrono::Utc;
 use diesel_async::AsyncConnection;
 use platform::auth::AuthUser;
@@ -104,6 +104,15 @@ impl Catalogue {
             .transaction::<_, ContentError, _>(async |conn| {
                 if let Some(upload_id) = upload_id {
                     super::upload::attach(conn, upload_id, author.id).await?;
+                }
+                if let Some(reference) = &row.asset_ref {
+                    // The projection of `assets`' archive events (`events::assets`): only a
+                    // finished archive download of the author, not deleted since.
+                    if asset_refs::archived_owner(conn, reference).await? != Some(author.id) {
+                        return Err(ContentError::InvalidInput(
+                            "`assetRef` is not a finished archive download of yours (or it is still being processed; try again in a moment).".into(),
+                        ));
+                    }
                 }
                 let video = videos::insert(conn, &row).await?;
                 stats::create(conn, video.id).await?;

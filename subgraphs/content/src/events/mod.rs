@@ -1,7 +1,9 @@
 //! What `content` tells others: real-time account changes over core NATS (`users`) and the
 //! catalogue's stat and lifecycle events through the outbox to JetStream (`catalogue`); and what
-//! it hears: `community`'s follow events, projected for the following feed (`follows`).
+//! it hears: `community`'s follow events, projected for the following feed (`follows`), and
+//! `assets`' archive events, projected for `createVideo(assetRef:)` (`assets`).
 
+pub mod assets;
 pub mod catalogue;
 pub mod follows;
 pub mod users;

@@ -1,12 +1,12 @@
 //! `contentDeadLetters` / `redriveContentDeadLetters`: the dead letters of content's consumers,
 //! for admins (the platform's [`platform::consumer::admin`] does the work).
 
-use crate::events::follows;
+use crate::events::{assets, follows};
 use async_graphql::{Context, ID, Object};
 use platform::consumer::admin::{self, DeadLetterConnection, RedriveOutcome};
 
 /// The consumers this subgraph owns.
-const CONSUMERS: [&str; 1] = [follows::DURABLE];
+const CONSUMERS: [&str; 2] = [follows::DURABLE, assets::DURABLE];
 
 /// Dead-letter queries.
 #[derive(Default)]

@@ -5,6 +5,7 @@
 #[rustfmt::skip]
 #[expect(missing_docs, reason = "generated code")]
 pub mod schema;
+pub mod asset_refs;
 pub mod comments;
 pub mod danmaku;
 pub mod follows;
