@@ -19,6 +19,7 @@ const REJECT: &str = "mutation($pk: ID!) { rejectPk(pkId: $pk) { state } }";
 const CLOSE: &str = "mutation($pk: ID!) { closePk(pkId: $pk) { state } }";
 const PK: &str = "query($pk: ID!) { pk(id: $pk) { state isDraw winner { id } inviter { score } invitee { score } } }";
 const TRANSITIONS: &str = "query($pk: ID!) { pkTransitions(pkId: $pk) { from to cause firedBy actor { id } } }";
+const ROOM_PK: &str = "subscription($room: ID!) { roomPk(roomId: $room) { id state inviter { score } invitee { score } } }";
 const PK_UPDATED: &str = "subscription($pk: ID!) { pkUpdated(pkId: $pk) { state revision winner { id } \
     inviter { score streamer { id } } invitee { score } scoreEndsAt punishmentEndsAt } }";
 
@@ -86,6 +87,10 @@ async fn a_whole_pk_through_the_router_is_seen_by_a_subscriber_in_every_state_wi
     let mut viewer = WsClient::connect(&world.platform.router_ws_url(), Some(&world.fan.1)).await;
     viewer.subscribe("1", PK_UPDATED, json!({ "pk": pk })).await;
     let mut seen = vec![next_update(&mut viewer).await];
+    // An anonymous viewer of the invitee's room follows its PKs too.
+    let mut room_viewer = WsClient::connect(&world.platform.router_ws_url(), None).await;
+    room_viewer.subscribe("1", ROOM_PK, json!({ "room": world.rooms.1 })).await;
+    let mut room_seen = vec![room_viewer.next_message().await["payload"]["data"]["roomPk"].clone()];
 
     world.platform.gql(ACCEPT, json!({ "pk": pk }), Some(&world.b.1)).await.ok();
     seen.push(next_update(&mut viewer).await);
@@ -117,6 +122,22 @@ async fn a_whole_pk_through_the_router_is_seen_by_a_subscriber_in_every_state_wi
     let revisions: Vec<i64> = seen.iter().filter_map(|u| u["revision"].as_i64()).collect();
     assert!(revisions.windows(2).all(|w| w[0] < w[1]), "{revisions:?}");
     assert_eq!(viewer.try_next(Duration::from_millis(300)).await, None, "the late gift changed nothing");
+
+    while room_seen.len() < expected.len() {
+        room_seen.push(room_viewer.next_message().await["payload"]["data"]["roomPk"].clone());
+    }
+    let room_summary: Vec<(String, i64, i64)> = room_seen
+        .iter()
+        .map(|u| {
+            (
+                u["state"].as_str().unwrap_or("").to_owned(),
+                u["inviter"]["score"].as_i64().unwrap_or(-1),
+                u["invitee"]["score"].as_i64().unwrap_or(-1),
+            )
+        })
+        .collect();
+    assert_eq!(room_summary, summary, "the room's viewers see the same PK");
+    assert!(room_seen.iter().all(|u| u["id"] == json!(pk)));
 }
 
 #[tokio::test]
