@@ -1,9 +1,9 @@
 //! `vidgraph pay`, `vidgraph wallet-check` and the `live` part of `vidgraph seed`.
 
-use live::config::LiveConfig;
 use live::domain::payments::{CallbackSigner, PaymentNotice, SIGNATURE_HEADER};
 use live::domain::wallet::Wallets;
 use platform::config::AppConfig;
+use secrecy::ExposeSecret;
 
 /// Plays the payment provider in development: signs a callback for the order's amount with the
 /// configured secret and posts it to `live` at `url` (its base URL).
@@ -14,7 +14,7 @@ pub async fn pay(config: &AppConfig, order_id: &str, url: &str) -> anyhow::Resul
     let order = live::store::wallet::find_order(&mut conn, id).await?.ok_or_else(|| anyhow::anyhow!("no recharge order {order_id}"))?;
     let notice = PaymentNotice { order_id: order.id, amount: order.amount, provider_ref: format!("dev-{}", order.id.simple()) };
     let body = serde_json::to_vec(&notice)?;
-    let signature = CallbackSigner::new(&LiveConfig::from_env().payment_secret).sign(&body);
+    let signature = CallbackSigner::new(config.live.payment_secret.expose_secret()).sign(&body);
     let response = reqwest::Client::new()
         .post(format!("{}/payments/callback", url.trim_end_matches('/')))
         .header(SIGNATURE_HEADER, signature)
@@ -34,7 +34,7 @@ pub async fn pay(config: &AppConfig, order_id: &str, url: &str) -> anyhow::Resul
 /// Compares every wallet with its ledger; fails (exit 1) listing the wallets that differ.
 pub async fn wallet_check(config: &AppConfig) -> anyhow::Result<()> {
     let db = platform::db::Db::connect(&config.db, "vidgraph-cli");
-    let wallets = Wallets::new(db, platform::clock::SystemClock::shared(), CallbackSigner::new(&LiveConfig::from_env().payment_secret));
+    let wallets = Wallets::new(db, platform::clock::SystemClock::shared(), CallbackSigner::new(config.live.payment_secret.expose_secret()));
     let (checked, differing) = wallets.audit_unchecked(1000).await.map_err(|e| anyhow::anyhow!("{}", platform::error::DisplayChain(&e)))?;
     for d in &differing {
         println!(

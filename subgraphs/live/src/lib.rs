@@ -37,6 +37,7 @@ use platform::{Application, Deps, InitError};
 use schema::{
     ChannelLoader, Mutation, Query, RoomByOwnerLoader, SessionLoader, Subscription, UserMedalsLoader, ViewerCountLoader, WornMedalsLoader,
 };
+use secrecy::ExposeSecret;
 
 /// Subgraph name (in `supergraph.yaml` and logs).
 pub const NAME: &str = "live";
@@ -95,7 +96,8 @@ impl Services {
         let holder = format!("{NAME}-{}", uuid::Uuid::new_v4().simple());
         Services {
             rooms: Rooms::new(db.clone(), clock.clone(), events.clone(), notifier.clone(), presence.clone()),
-            wallets: Wallets::new(db.clone(), clock.clone(), CallbackSigner::new(&config.payment_secret)).with_order_limit(redis.clone()),
+            wallets: Wallets::new(db.clone(), clock.clone(), CallbackSigner::new(config.payment_secret.expose_secret()))
+                .with_order_limit(redis.clone()),
             gifts: Gifts::new(db.clone(), clock.clone(), events.clone(), notifier.clone()),
             pks: Pks::new(db.clone(), clock.clone(), notifier, PkSettings::new(db.clone(), nats.clone(), clock.clone(), phases), holder),
             danmaku: DanmakuService::new(db.clone(), redis.clone(), nats.clone(), clock.clone(), presence.clone()),
@@ -135,9 +137,15 @@ pub fn build_schema(deps: &Deps, services: &Services) -> LiveSchema {
         .finish()
 }
 
-/// The subgraph, bound and ready to serve, with the settings of the environment and the real clock.
+/// The subgraph, bound and ready to serve, with its configured settings and the real clock.
 pub async fn build(deps: Deps) -> Result<Application, InitError> {
-    build_with(deps, LiveConfig::from_env(), SystemClock::shared()).await
+    let config = deps.config.live.clone();
+    if config.payment_secret.expose_secret() == config::DEV_PAYMENT_SECRET {
+        tracing::warn!(
+            "live.payment_secret is the development default: anyone can sign a payment callback; set VIDGRAPH_LIVE__PAYMENT_SECRET"
+        );
+    }
+    build_with(deps, config, SystemClock::shared()).await
 }
 
 /// The subgraph with explicit settings and clock (tests move a manual clock), its payment
@@ -155,7 +163,7 @@ pub async fn build_with(deps: Deps, config: LiveConfig, clock: SharedClock) -> R
     let mut application =
         Application::build(NAME, DEFAULT_PORT, deps, schema).await?.merge_routes(payments_http::routes(services.wallets.clone()));
     application.spawn_background(services.events.outbox().clone().relay(background_db.clone(), nats));
-    application.spawn_background(background.pks.run_timers(config.timer_poll_max));
+    application.spawn_background(background.pks.run_timers(config.timer_poll_max()));
     application.spawn_background(presence.run_reporter(background_db));
     // Requests read the phases from their own services' cache: that one is reloaded.
     // Postgres briefly away at start: the configured defaults apply until the reloader's next look.

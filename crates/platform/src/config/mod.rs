@@ -9,6 +9,7 @@ mod calendar;
 mod db;
 mod http;
 mod limits;
+mod live;
 mod nats;
 mod ranking;
 mod redis;
@@ -21,6 +22,7 @@ pub use self::calendar::CalendarConfig;
 pub use self::db::DbConfig;
 pub use self::http::HttpConfig;
 pub use self::limits::LimitsConfig;
+pub use self::live::{DEV_PAYMENT_SECRET, LiveConfig};
 pub use self::nats::NatsConfig;
 pub use self::ranking::RankingConfig;
 pub use self::redis::RedisConfig;
@@ -61,6 +63,8 @@ pub struct AppConfig {
     pub ranking: RankingConfig,
     /// The assets subgraph: downloads, quotas, files (`VIDGRAPH_ASSETS__*`).
     pub assets: AssetsConfig,
+    /// The live subgraph's payments and PK link-mic (`VIDGRAPH_LIVE__*`).
+    pub live: LiveConfig,
 }
 
 /// The configuration could not be read or does not parse.
@@ -104,6 +108,22 @@ mod tests {
             assert_eq!(config.db.pool_size, 3);
             jail.set_env("VIDGRAPH_DB__POOL_SIZ", "3");
             assert!(AppConfig::load_from(None).is_err(), "a misspelt key is refused");
+            Ok(())
+        });
+    }
+
+    #[test]
+    fn live_settings_come_from_its_section_and_default_to_a_development_secret() {
+        use secrecy::ExposeSecret;
+        figment::Jail::expect_with(|jail| {
+            let defaults = AppConfig::load_from(None).expect("loads").live;
+            assert_eq!(defaults.payment_secret.expose_secret(), DEV_PAYMENT_SECRET);
+            assert_eq!((defaults.pk_score_secs, defaults.pk_punishment_secs, defaults.pk_invite_secs), (360, 120, 15));
+            jail.set_env("VIDGRAPH_LIVE__PAYMENT_SECRET", "s3cret");
+            jail.set_env("VIDGRAPH_LIVE__PK_SCORE_SECS", "30");
+            let live = AppConfig::load_from(None).expect("loads").live;
+            assert_eq!(live.payment_secret.expose_secret(), "s3cret");
+            assert_eq!(live.pk_score_secs, 30);
             Ok(())
         });
     }

@@ -4,7 +4,6 @@
 
 use crate::harness::Platform;
 use crate::live_support::{CREATE_ORDER, MY_WALLET, SEND_GIFT, base_url, channel, eventually, gifts, live_room, notice, post_callback};
-use live::config::LiveConfig;
 use serde_json::json;
 
 const CONFIGURE: &str =
@@ -18,7 +17,7 @@ async fn gifts_sent_through_live_debit_once_credit_the_streamer_and_count_on_the
     let users = platform.users("gifter", 2).await;
     let ((streamer, streamer_token), (fan, fan_token)) = (&users[0], &users[1]);
     let live = base_url(&platform.subgraph_urls["live"]);
-    let secret = LiveConfig::default().payment_secret;
+    let secret = live::config::DEV_PAYMENT_SECRET.to_owned();
     let music = channel(&platform, &admin, "music").await;
     gifts(&platform, &admin).await;
     platform.gql(CONFIGURE, json!({ "channel": music, "gifts": ["rocket"] }), Some(&admin)).await.ok();

@@ -74,7 +74,7 @@ pub fn notice(order: &Reply) -> Vec<u8> {
 /// to `live` at `live_base`.
 pub async fn fund(platform: &Platform, live_base: &str, token: &str, amount: i64) {
     let order = platform.gql(CREATE_ORDER, json!({ "amount": amount }), Some(token)).await.ok();
-    let (status, answer) = post_callback(live_base, &notice(&order), Some(&LiveConfig::default().payment_secret)).await;
+    let (status, answer) = post_callback(live_base, &notice(&order), Some(live::config::DEV_PAYMENT_SECRET)).await;
     assert_eq!((status, answer["status"].as_str()), (200, Some("credited")), "{answer}");
 }
 
@@ -90,7 +90,7 @@ impl LiveReplica {
         let mut config = platform.services.config();
         config.http.port = Some(port);
         let deps = Deps::connect(config, "live-manual").await.expect("backends");
-        let settings = LiveConfig { timer_poll_max: Duration::from_millis(100), ..LiveConfig::default() };
+        let settings = LiveConfig { timer_poll_ms: 100, ..LiveConfig::default() };
         let application = live::build_with(deps, settings, clock).await.expect("live builds");
         let url = format!("http://127.0.0.1:{}/graphql", application.port());
         let (stop, stopped) = oneshot::channel::<()>();

@@ -6,6 +6,7 @@ use platform::Deps;
 use platform::auth::{AuthUser, Role};
 use platform::clock::ManualClock;
 use platform::testkit::TestServices;
+use secrecy::ExposeSecret;
 use std::sync::Arc;
 use std::time::Duration;
 use uuid::Uuid;
@@ -47,7 +48,7 @@ impl World {
         app_config.db.pool_size = 16;
         app_config.db.connect_timeout_ms = 120_000;
         let deps = Deps::connect(app_config, "live-test").await.expect("backends");
-        let config = LiveConfig { timer_poll_max: Duration::from_millis(100), ..LiveConfig::default() };
+        let config = LiveConfig { timer_poll_ms: 100, ..LiveConfig::default() };
         let clock = ManualClock::starting_at(start_time());
         let presence = Presence::new(deps.redis.clone(), "test-replica".into());
         let live = Services::new(&deps.db, &deps.redis, &deps.nats, &config, clock.clone(), &presence);
@@ -61,7 +62,7 @@ impl World {
             .await
             .expect("channel")
             .id;
-        let signer = CallbackSigner::new(&config.payment_secret);
+        let signer = CallbackSigner::new(config.payment_secret.expose_secret());
         World { deps, config, clock, live, admin, channel, signer, _services: services }
     }
 

@@ -37,8 +37,8 @@ async fn a_whole_pk_scores_gifts_in_the_score_phase_only_and_each_transition_fir
     world.fund(fan, 100_000).await;
     let replica_b = world.replica();
     let pollers = [
-        tokio::spawn(world.live.pks.clone().run_timers(world.config.timer_poll_max)),
-        tokio::spawn(replica_b.pks.clone().run_timers(world.config.timer_poll_max)),
+        tokio::spawn(world.live.pks.clone().run_timers(world.config.timer_poll_max())),
+        tokio::spawn(replica_b.pks.clone().run_timers(world.config.timer_poll_max())),
     ];
 
     assert_eq!(gift(&world, fan, &room_a, "rocket", 1, "before").await, None, "no PK yet: scores nothing");
@@ -88,7 +88,7 @@ async fn a_replica_stopped_in_the_score_phase_leaves_its_pk_to_the_other_which_e
     }
     let fan = user();
     world.fund(fan, 10_000).await;
-    let first = tokio::spawn(world.live.pks.clone().run_timers(world.config.timer_poll_max));
+    let first = tokio::spawn(world.live.pks.clone().run_timers(world.config.timer_poll_max()));
     let pk = world.live.pks.invite(a, b.id, PkMode::Pk).await.expect("invite");
     world.live.pks.accept(b, pk.id).await.expect("accept");
     gift(&world, fan, &room_a, "heart", 7, "h").await;
@@ -96,7 +96,7 @@ async fn a_replica_stopped_in_the_score_phase_leaves_its_pk_to_the_other_which_e
     first.abort();
     let _ = first.await;
     let survivor = world.replica();
-    let second = tokio::spawn(survivor.pks.clone().run_timers(world.config.timer_poll_max));
+    let second = tokio::spawn(survivor.pks.clone().run_timers(world.config.timer_poll_max()));
 
     world.clock.advance(Duration::minutes(6));
     let punished = wait_for_state(&world, &pk, "punishment").await;
