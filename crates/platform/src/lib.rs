@@ -10,6 +10,7 @@ mod deps;
 pub mod error;
 pub mod events;
 pub mod lease;
+pub mod memory;
 pub mod migrate;
 pub mod nats;
 pub mod outbox;

@@ -298,8 +298,47 @@ impl Drop for Membership {
     }
 }
 
+/// `events` up to and including the first one `is_last` accepts, then the end, at once.
+///
+/// A subscription whose topic has a final state (a finished download, an ended link) must end
+/// right after it: through the router, identical subscriptions of one identity share one
+/// upstream subscription, so an upstream left open after the end would be joined by the next
+/// identical subscription, which would then never receive anything. (`take_while` or `scan`
+/// only end when the event *after* the last one arrives, which for a finished topic is never.)
+pub fn ending_after<S, T>(events: S, is_last: impl Fn(&T) -> bool + Send + 'static) -> impl Stream<Item = T> + Send + 'static
+where
+    S: Stream<Item = T> + Send + 'static,
+    T: Send + 'static,
+{
+    futures::stream::unfold((Box::pin(events), false, is_last), |(mut events, ended, is_last)| async move {
+        if ended {
+            return None;
+        }
+        let event = events.next().await?;
+        let ended = is_last(&event);
+        Some((event, (events, ended, is_last)))
+    })
+}
+
 /// Locks a mutex; a panic while it was held cannot leave these maps inconsistent (every
 /// critical section is a single insert, remove or iteration), so poisoning is ignored.
 fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
     mutex.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::ending_after;
+    use futures::StreamExt;
+
+    #[tokio::test]
+    async fn a_stream_ends_right_after_its_last_event_without_waiting_for_another() {
+        // Two events, then a source that stays open forever, as a NATS subscription does.
+        let source = futures::stream::iter([1, 2]).chain(futures::stream::pending());
+        let mut events = Box::pin(ending_after(source, |event: &i32| *event == 2));
+        assert_eq!(events.next().await, Some(1));
+        assert_eq!(events.next().await, Some(2));
+        let end = tokio::time::timeout(std::time::Duration::from_secs(5), events.next()).await;
+        assert_eq!(end, Ok(None), "the stream ended without another event from its source");
+    }
 }

@@ -51,6 +51,7 @@ impl Application {
         let router = build_router(ServerState { subgraph, executor, deps, redis_optional: redis_optional.clone() });
         let mut application = Application { listener, router, port, background: Vec::new(), redis_optional };
         application.spawn_background(telemetry::run_upkeep());
+        application.spawn_background(crate::memory::run_trim());
         Ok(application)
     }
 

@@ -205,11 +205,13 @@ async fn progress_reaches_the_owner_through_the_router_and_a_late_subscriber_get
     assert!(progress.len() >= 2, "progress at least once a second while downloading: {kinds:?}");
     assert!(progress.windows(2).all(|pair| pair[0] <= pair[1]), "bytes only grow: {progress:?}");
 
-    // Joining after the end: the final state at once. (A token of its own: the router shares
-    // one upstream subscription among identical subscriptions of one token.)
-    let owner_id: uuid::Uuid = users[0].0.parse().expect("id");
-    let fresh = platform.token_for(owner_id, platform::auth::Role::User);
-    let mut late = WsClient::connect(&platform.router_ws_url(), Some(&fresh)).await;
+    // The stream ends right after its final event...
+    let end = client.try_next(Duration::from_secs(5)).await.expect("the stream ends after COMPLETED");
+    assert_eq!(end["type"], "complete", "{end}");
+    // ...so joining after the end gives the final state at once, also to the same identity: the
+    // router shares one upstream subscription among identical subscriptions of one token, and an
+    // upstream left open after the end would have been joined and never said anything again.
+    let mut late = WsClient::connect(&platform.router_ws_url(), Some(owner)).await;
     late.subscribe("2", PROGRESS, json!({ "id": id })).await;
     let first = late.try_next(Duration::from_secs(5)).await.expect("the current state at once");
     assert_eq!(first["payload"]["data"]["downloadProgress"]["kind"], json!("COMPLETED"), "{first}");

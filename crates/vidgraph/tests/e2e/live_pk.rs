@@ -121,7 +121,15 @@ async fn a_whole_pk_through_the_router_is_seen_by_a_subscriber_in_every_state_wi
     assert!(seen[1]["scoreEndsAt"].is_string() && seen[4]["punishmentEndsAt"].is_string(), "deadlines are reported");
     let revisions: Vec<i64> = seen.iter().filter_map(|u| u["revision"].as_i64()).collect();
     assert!(revisions.windows(2).all(|w| w[0] < w[1]), "{revisions:?}");
-    assert_eq!(viewer.try_next(Duration::from_millis(300)).await, None, "the late gift changed nothing");
+    // The late gift changed nothing: the stream ends with the final state.
+    let end = viewer.next_message().await;
+    assert_eq!(end["type"], "complete", "{end}");
+    // So a later identical subscription of the same identity, which the router would have joined
+    // to a still-open upstream (and so to silence), gets the final state and the end.
+    let mut again = WsClient::connect(&world.platform.router_ws_url(), Some(&world.fan.1)).await;
+    again.subscribe("1", PK_UPDATED, json!({ "pk": pk })).await;
+    assert_eq!(next_update(&mut again).await["state"], json!("ENDED"));
+    assert_eq!(again.next_message().await["type"], "complete");
 
     while room_seen.len() < expected.len() {
         room_seen.push(room_viewer.next_message().await["payload"]["data"]["roomPk"].clone());

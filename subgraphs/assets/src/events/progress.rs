@@ -127,20 +127,12 @@ impl ProgressBus {
                 None
             }
         };
-        let current = Some(current.unwrap_or(fallback));
-        let since = current.as_ref().map(|event| event.at);
-        let done = current.as_ref().is_some_and(|event| event.kind.is_final());
+        let current = current.unwrap_or(fallback);
+        let since = current.at;
         let live = subscription
             .filter_map(|payload| async move { serde_json::from_slice::<ProgressEvent>(&payload).ok() })
-            .filter(move |event| std::future::ready(since.is_none_or(|since| event.at > since)));
-        let events = futures::stream::iter(current).chain(if done { live.take(0).left_stream() } else { live.right_stream() });
-        // Ends after the final event.
-        Ok(events.scan(false, |ended, event| {
-            let next = (!*ended).then(|| {
-                *ended = event.kind.is_final();
-                event
-            });
-            std::future::ready(next)
-        }))
+            .filter(move |event| std::future::ready(event.at > since));
+        let events = futures::stream::once(std::future::ready(current)).chain(live);
+        Ok(platform::realtime::ending_after(events, |event: &ProgressEvent| event.kind.is_final()))
     }
 }

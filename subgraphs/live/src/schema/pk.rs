@@ -307,7 +307,8 @@ pub struct PkSubscription;
 
 #[Subscription]
 impl PkSubscription {
-    /// The link now, then after every change (state, scores, deadlines), from any replica.
+    /// The link now, then after every change (state, scores, deadlines), from any replica; the
+    /// stream ends with the final state.
     async fn pk_updated(
         &self,
         ctx: &Context<'_>,
@@ -318,7 +319,9 @@ impl PkSubscription {
         // Subscribed before reading, so no change between the read and the first update is missed.
         let updates = pks.notifier().subscribe_pk(pk_id).await.map_err(LiveError::internal).coded()?;
         let current = pks.find(pk_id).await.coded()?.ok_or(LiveError::NotFound("PK")).coded()?;
-        Ok(newer_than_seen(Some(current), updates))
+        // A link that has finished changes no more: its stream ends with its final state.
+        let ends_the_link = |pk: &rows::Pk| PkState::parse(&pk.state).is_some_and(PkState::is_final);
+        Ok(platform::realtime::ending_after(newer_than_seen(Some(current), updates), ends_the_link).map(|pk| Pk::from_row(&pk)))
     }
 
     /// The room's links as they change (the newest one first, if any), for the room's viewers.
@@ -332,7 +335,7 @@ impl PkSubscription {
         let pks = ctx.data::<Pks>()?;
         let updates = pks.notifier().subscribe_room(room_id).await.map_err(LiveError::internal).coded()?;
         let current = pks.latest_of_room(room_id).await.coded()?;
-        Ok(newer_than_seen(current, updates))
+        Ok(newer_than_seen(current, updates).map(|pk| Pk::from_row(&pk)))
     }
 }
 
@@ -340,7 +343,7 @@ impl PkSubscription {
 fn newer_than_seen(
     first: Option<rows::Pk>,
     updates: impl Stream<Item = rows::Pk> + Send + 'static,
-) -> impl Stream<Item = async_graphql::Result<Pk>> + Send + 'static {
+) -> impl Stream<Item = rows::Pk> + Send + 'static {
     let mut seen: std::collections::HashMap<uuid::Uuid, i64> = std::collections::HashMap::new();
     if let Some(pk) = &first {
         seen.insert(pk.id, pk.revision);
@@ -352,5 +355,5 @@ fn newer_than_seen(
         }
         futures::future::ready(newer)
     });
-    futures::stream::iter(first).chain(fresh).map(|pk| Pk::from_row(&pk))
+    futures::stream::iter(first).chain(fresh)
 }
