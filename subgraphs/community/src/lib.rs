@@ -25,8 +25,8 @@ use platform::db::Db;
 use platform::events::FOLLOW_STREAM;
 use platform::events::{CONTENT_STREAM, ROOM_STREAM};
 use platform::{Application, Deps, InitError};
-use schema::{FollowStateLoader, LikeLoader, Mutation, Query, UserStatsLoader, ZoneFollowLoader, ZoneLoader};
 use schema::{DynamicLikeLoader, Subscription};
+use schema::{FollowStateLoader, LikeLoader, Mutation, Query, UserStatsLoader, ZoneFollowLoader, ZoneLoader};
 
 /// Subgraph name (in `supergraph.yaml` and logs).
 pub const NAME: &str = "community";

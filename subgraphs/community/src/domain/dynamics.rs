@@ -30,7 +30,8 @@ pub const DYNAMIC_COMMENT_LIMIT: RateLimit =
     RateLimit { name: "community:dynamic-comment", max: 120, window: std::time::Duration::from_secs(600) };
 /// Likes and unlikes of dynamics one user may make per window (the posts' like budget is
 /// separate, so browsing one kind of content never locks a user out of the other).
-pub const DYNAMIC_LIKE_LIMIT: RateLimit = RateLimit { name: "community:dynamic-like", max: 300, window: std::time::Duration::from_secs(600) };
+pub const DYNAMIC_LIKE_LIMIT: RateLimit =
+    RateLimit { name: "community:dynamic-like", max: 300, window: std::time::Duration::from_secs(600) };
 
 /// A system dynamic is pushed only when its source event is this recent: a consumer that
 /// catches up on a backlog (a first deployment, a long outage) stores the old ones for the
@@ -262,7 +263,9 @@ impl Dynamics {
         conn.transaction::<_, CommunityError, _>(async |conn| {
             require_allowed(conn, author.id, Activity::Publish, now).await?;
             if judge(conn, &body).await? == Verdict::Flag {
-                return Err(CommunityError::invalid("The text contains a word that needs review; comments on dynamics cannot wait for one."));
+                return Err(CommunityError::invalid(
+                    "The text contains a word that needs review; comments on dynamics cannot wait for one.",
+                ));
             }
             // Lock order: the new comment has no lock to take before the dynamic (step 3).
             let dynamic = dynamics::lock_live(conn, id).await?.filter(Dynamic::visible).ok_or(CommunityError::NotFound("Dynamic"))?;
@@ -331,7 +334,12 @@ impl Dynamics {
 
     /// The dynamics of everyone `viewer` follows written after `cursor` (oldest first), and the
     /// cursor to poll with next. No cursor: start now (nothing returned, only the cursor).
-    pub async fn since(&self, viewer: Uuid, cursor: Option<(i64, Uuid)>, limit: i64) -> Result<(Vec<Dynamic>, (i64, Uuid)), CommunityError> {
+    pub async fn since(
+        &self,
+        viewer: Uuid,
+        cursor: Option<(i64, Uuid)>,
+        limit: i64,
+    ) -> Result<(Vec<Dynamic>, (i64, Uuid)), CommunityError> {
         let mut conn = self.db.pool.get().await?;
         let Some(cursor) = cursor else { return Ok((Vec::new(), (dynamics::poll_start(&mut conn).await?, Uuid::nil()))) };
         let rows = dynamics::of_followed_since(&mut conn, viewer, cursor, limit).await?;

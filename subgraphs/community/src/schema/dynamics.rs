@@ -5,6 +5,7 @@
 
 use super::CodedResultExt;
 use super::parse_id;
+use super::posts::VideoRef;
 use super::user::User;
 use crate::domain::CommunityError;
 use crate::domain::dynamics::Dynamics;
@@ -29,14 +30,6 @@ pub enum DynamicKind {
     Live,
     /// The streamer published a video.
     Video,
-}
-
-/// A video of `content`, by reference.
-#[derive(SimpleObject)]
-#[graphql(name = "Video", unresolvable = "id")]
-struct VideoRef {
-    /// The video id.
-    id: ID,
 }
 
 /// A streamer's dynamic.
@@ -358,7 +351,12 @@ impl DynamicMutation {
     /// Turns the push of dynamics on or off (off under overload: clients then poll
     /// `dynamicsSince` every `pollIntervalSecs`, 5–3,600). Admins.
     #[graphql(guard = "AdminOnly")]
-    async fn set_push_enabled(&self, ctx: &Context<'_>, enabled: bool, poll_interval_secs: i32) -> async_graphql::Result<PushSettingsObject> {
+    async fn set_push_enabled(
+        &self,
+        ctx: &Context<'_>,
+        enabled: bool,
+        poll_interval_secs: i32,
+    ) -> async_graphql::Result<PushSettingsObject> {
         let admin = viewer(ctx).require_user().coded()?;
         Ok(PushSettingsObject(ctx.data::<Dynamics>()?.set_push_settings(admin, enabled, poll_interval_secs).await.coded()?))
     }

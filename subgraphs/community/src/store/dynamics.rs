@@ -279,13 +279,12 @@ pub async fn followers_among(conn: &mut AsyncPgConnection, author: Uuid, users: 
         #[diesel(sql_type = SqlUuid)]
         follower_id: Uuid,
     }
-    let rows: Vec<Follower> = diesel::sql_query(
-        "SELECT follower_id FROM community.user_follows WHERE followee_id = $1 AND following AND follower_id = ANY($2)",
-    )
-    .bind::<SqlUuid, _>(author)
-    .bind::<Array<SqlUuid>, _>(users)
-    .load(conn)
-    .await?;
+    let rows: Vec<Follower> =
+        diesel::sql_query("SELECT follower_id FROM community.user_follows WHERE followee_id = $1 AND following AND follower_id = ANY($2)")
+            .bind::<SqlUuid, _>(author)
+            .bind::<Array<SqlUuid>, _>(users)
+            .load(conn)
+            .await?;
     Ok(rows.into_iter().map(|row| row.follower_id).collect())
 }
 
@@ -358,7 +357,12 @@ pub async fn delete_comment(conn: &mut AsyncPgConnection, id: Uuid, by: Uuid, re
 }
 
 /// A page of a dynamic's live comments, newest first.
-pub async fn comments(conn: &mut AsyncPgConnection, dynamic: Uuid, after: Option<(i64, Uuid)>, limit: i64) -> QueryResult<Vec<DynamicComment>> {
+pub async fn comments(
+    conn: &mut AsyncPgConnection,
+    dynamic: Uuid,
+    after: Option<(i64, Uuid)>,
+    limit: i64,
+) -> QueryResult<Vec<DynamicComment>> {
     let (at, id) = keyset(after);
     diesel::sql_query(format!(
         "SELECT {COMMENT_COLUMNS} FROM community.dynamic_comments \
