@@ -13,7 +13,7 @@ use std::time::{Duration, Instant};
 use vidgraph::router::{self, RouterProcess};
 use vidgraph::subgraphs::Subgraph;
 
-const CREATE: &str = "mutation($body: String, $images: [String!]) { createDynamic(body: $body, imageUrls: $images) { id kind body published author { id } } }";
+const CREATE: &str = "mutation($body: String! = \"\", $images: [String!]! = []) { createDynamic(body: $body, imageUrls: $images) { id kind body published author { id } } }";
 const FEED: &str = "subscription { dynamicPublished { id kind body roomId author { id } } }";
 const FOLLOW: &str = "mutation($u: ID!) { followUser(userId: $u) { following } }";
 const BY_AUTHOR: &str =
