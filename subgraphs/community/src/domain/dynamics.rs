@@ -137,7 +137,7 @@ impl Dynamics {
             state: dynamics::PUBLISHED,
             created_at: self.clock.now(),
         };
-        self.from_event(&new, event.occurred_at).await
+        self.insert_from_event(&new, event.occurred_at).await
     }
 
     /// Makes the dynamic of a video that was published (other states make none). Idempotent:
@@ -158,10 +158,10 @@ impl Dynamics {
             state: dynamics::PUBLISHED,
             created_at: self.clock.now(),
         };
-        self.from_event(&new, event.occurred_at).await
+        self.insert_from_event(&new, event.occurred_at).await
     }
 
-    async fn from_event(&self, new: &NewDynamic<'_>, occurred_at: DateTime<Utc>) -> Result<Option<Dynamic>, CommunityError> {
+    async fn insert_from_event(&self, new: &NewDynamic<'_>, occurred_at: DateTime<Utc>) -> Result<Option<Dynamic>, CommunityError> {
         let mut conn = self.db.pool.get().await?;
         let made = conn
             .transaction::<_, CommunityError, _>(async |conn| {

@@ -40,6 +40,9 @@ pub struct DynamicPush {
     inner: Arc<Inner>,
 }
 
+/// Each connected user's connections, by connection id.
+type Connections = HashMap<Uuid, HashMap<u64, mpsc::Sender<Arc<Dynamic>>>>;
+
 struct Inner {
     nats: Nats,
     db: Db,
@@ -48,7 +51,7 @@ struct Inner {
     listening: tokio::sync::OnceCell<()>,
     next_id: AtomicU64,
     /// Users connected to `dynamicPublished` on this replica, each with their connections.
-    connected: Mutex<HashMap<Uuid, HashMap<u64, mpsc::Sender<Arc<Dynamic>>>>>,
+    connected: Mutex<Connections>,
 }
 
 impl DynamicPush {
@@ -137,7 +140,7 @@ impl DynamicPush {
         self.connected().len()
     }
 
-    fn connected(&self) -> MutexGuard<'_, HashMap<Uuid, HashMap<u64, mpsc::Sender<Arc<Dynamic>>>>> {
+    fn connected(&self) -> MutexGuard<'_, Connections> {
         self.inner.connected.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
     }
 }
