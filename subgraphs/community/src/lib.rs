@@ -11,17 +11,21 @@ pub mod seed;
 pub mod store;
 
 use async_graphql::dataloader::DataLoader;
-use async_graphql::{EmptySubscription, Schema, SchemaBuilder};
+use async_graphql::{Schema, SchemaBuilder};
+use domain::dynamics::Dynamics;
 use domain::follows::Follows;
 use domain::moderation::Moderation;
 use domain::posts::Posts;
 use domain::reports::Reports;
 use events::CommunityEvents;
+use events::push::DynamicPush;
 use platform::clock::{SharedClock, SystemClock};
 use platform::config::DbConfig;
 use platform::db::Db;
 use platform::events::FOLLOW_STREAM;
+use platform::events::{CONTENT_STREAM, ROOM_STREAM};
 use platform::{Application, Deps, InitError};
+use schema::{DynamicLikeLoader, Subscription};
 use schema::{FollowStateLoader, LikeLoader, Mutation, Query, UserStatsLoader, ZoneFollowLoader, ZoneLoader};
 
 /// Subgraph name (in `supergraph.yaml` and logs).
@@ -30,10 +34,10 @@ pub const NAME: &str = "community";
 pub const DEFAULT_PORT: u16 = 4003;
 
 /// The executable schema.
-pub type CommunitySchema = Schema<Query, Mutation, EmptySubscription>;
+pub type CommunitySchema = Schema<Query, Mutation, Subscription>;
 
-fn builder(limits: &platform::config::LimitsConfig) -> SchemaBuilder<Query, Mutation, EmptySubscription> {
-    platform::schema::federated(Schema::build(Query::default(), Mutation::default(), EmptySubscription), limits)
+fn builder(limits: &platform::config::LimitsConfig) -> SchemaBuilder<Query, Mutation, Subscription> {
+    platform::schema::federated(Schema::build(Query::default(), Mutation::default(), Subscription::default()), limits)
 }
 
 /// The SDL composition reads.
@@ -57,6 +61,7 @@ where
 pub fn build_schema(deps: &Deps, clock: SharedClock, events: CommunityEvents) -> CommunitySchema {
     let follows = Follows::new(deps.db.clone(), deps.redis.clone(), clock.clone(), events);
     let posts = Posts::new(deps.db.clone(), deps.redis.clone(), clock.clone());
+    let dynamics = Dynamics::new(deps.db.clone(), deps.redis.clone(), clock.clone(), DynamicPush::new(&deps.nats, &deps.db));
     builder(&deps.config.limits)
         .data(deps.clone())
         .data(deps.db.clone())
@@ -69,12 +74,19 @@ pub fn build_schema(deps: &Deps, clock: SharedClock, events: CommunityEvents) ->
         .data(batching(UserStatsLoader(follows.clone())))
         .data(batching(FollowStateLoader(follows.clone())))
         .data(follows)
+        .data(batching(DynamicLikeLoader(dynamics.clone())))
+        .data(dynamics)
         .finish()
 }
 
 /// The subgraph, bound and ready to serve, with its background work: the outbox relay.
 pub async fn build(deps: Deps) -> Result<Application, InitError> {
     FOLLOW_STREAM.ensure(&deps.nats).await.map_err(InitError::Nats)?;
+    ROOM_STREAM.ensure(&deps.nats).await.map_err(InitError::Nats)?;
+    CONTENT_STREAM.ensure(&deps.nats).await.map_err(InitError::Nats)?;
+    let retry = platform::consumer::RetryPolicy::from_config(&deps.config.nats);
+    // The consumers' dynamics only publish; connections register on the schema's.
+    let sources = Dynamics::new(deps.db.clone(), deps.redis.clone(), SystemClock::shared(), DynamicPush::new(&deps.nats, &deps.db));
     let events = CommunityEvents::new(&deps.nats);
     let outbox = events.outbox().clone();
     let schema = build_schema(&deps, SystemClock::shared(), events);
@@ -82,6 +94,7 @@ pub async fn build(deps: Deps) -> Result<Application, InitError> {
     let background_db = Db::connect(&DbConfig { pool_size: 2, ..deps.config.db.clone() }, &format!("vidgraph-{NAME}-background"));
     let nats = deps.nats.clone();
     let mut application = Application::build(NAME, DEFAULT_PORT, deps, schema).await?;
-    application.spawn_background(outbox.relay(background_db, nats));
+    application.spawn_background(outbox.relay(background_db, nats.clone()));
+    application.spawn_background(events::dynamics::run_consumers(sources, nats, retry));
     Ok(application)
 }

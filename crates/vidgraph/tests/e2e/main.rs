@@ -6,6 +6,7 @@ mod assets_downloads;
 mod auth_flow;
 mod bad_input;
 mod comments;
+mod community_dynamics;
 mod community_follows;
 mod community_posts;
 mod danmaku;

@@ -2,6 +2,7 @@
 //! services own the transaction and call `store` and `events`.
 
 pub mod audit;
+pub mod dynamics;
 pub mod error;
 pub mod follows;
 pub mod moderation;

@@ -1,6 +1,7 @@
 //! The GraphQL surface of `community`: thin resolvers over the domain services.
 
 mod audit;
+mod dynamics;
 mod follows;
 mod moderation;
 mod posts;
@@ -10,7 +11,9 @@ mod user;
 mod zones;
 
 use async_graphql::MergedObject;
+use async_graphql::MergedSubscription;
 
+pub use self::dynamics::DynamicLikeLoader;
 pub use self::posts::LikeLoader;
 pub use self::user::{FollowStateLoader, User, UserStatsLoader};
 pub use self::zones::{ZoneFollowLoader, ZoneLoader};
@@ -27,6 +30,7 @@ pub struct Query(
     moderation::ModerationQuery,
     reports::ReportQuery,
     audit::AuditQuery,
+    dynamics::DynamicQuery,
 );
 
 /// Root mutation.
@@ -38,7 +42,13 @@ pub struct Mutation(
     posts::PostMutation,
     moderation::ModerationMutation,
     reports::ReportMutation,
+    dynamics::DynamicMutation,
 );
+
+/// Root subscription.
+#[derive(MergedSubscription, Default)]
+#[graphql(name = "Subscription")]
+pub struct Subscription(dynamics::DynamicSubscription);
 
 /// `result.coded()?` in community's resolvers: [`platform::error::CodedResultExt`], plus
 /// `extensions.mutedUntil` (RFC 3339) on the error of a muted user, which the router keeps

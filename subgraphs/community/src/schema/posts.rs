@@ -106,7 +106,7 @@ pub struct ReviewModes {
 #[graphql(name = "Video", unresolvable = "id")]
 pub struct VideoRef {
     /// The video id.
-    id: ID,
+    pub id: ID,
 }
 
 /// A post in a zone: text, images, a video, or a mix.

@@ -47,6 +47,7 @@ SELECT user_id::text, 'follower_count', stored_followers, actual_followers \
 const LIKES_RECEIVED: &str = "\
 WITH items AS ( \
   SELECT 'post' AS kind, id, author_id FROM community.posts UNION ALL SELECT 'comment', id, author_id FROM community.comments \
+  UNION ALL SELECT 'dynamic', id, author_id FROM community.dynamics \
 ), actual AS ( \
   SELECT i.author_id AS user_id, sum(l.weight)::bigint AS n FROM community.likes l \
   JOIN items i ON i.kind = l.target_kind AND i.id = l.target_id GROUP BY i.author_id \
@@ -79,6 +80,18 @@ WITH actual AS ( \
 SELECT id::text AS subject, 'comment.like_score' AS counter, like_score AS stored, likes AS actual FROM actual WHERE like_score <> likes \
 UNION ALL \
 SELECT id::text, 'comment.reply_count', reply_count, replies FROM actual WHERE reply_count <> replies";
+
+/// Dynamics' like scores and live comment counts.
+const DYNAMICS: &str = "\
+WITH actual AS ( \
+  SELECT d.id, d.like_score, d.comment_count, \
+    (SELECT coalesce(sum(weight), 0)::bigint FROM community.likes l WHERE l.target_kind = 'dynamic' AND l.target_id = d.id) AS likes, \
+    (SELECT count(*) FROM community.dynamic_comments c WHERE c.dynamic_id = d.id AND c.deleted_at IS NULL) AS comments \
+  FROM community.dynamics d \
+) \
+SELECT id::text AS subject, 'dynamic.like_score' AS counter, like_score AS stored, likes AS actual FROM actual WHERE like_score <> likes \
+UNION ALL \
+SELECT id::text, 'dynamic.comment_count', comment_count, comments FROM actual WHERE comment_count <> comments";
 
 /// Zones' live post counts and follower counts.
 const ZONES: &str = "\
@@ -124,7 +137,7 @@ pub async fn differences(conn: &mut AsyncPgConnection) -> QueryResult<Vec<Differ
         .repeatable_read()
         .run(async |conn| {
             let mut differences: Vec<Difference> = Vec::new();
-            for check in [USER_STATS, LIKES_RECEIVED, POSTS, COMMENTS, ZONES, ZONE_POINTS] {
+            for check in [USER_STATS, LIKES_RECEIVED, POSTS, COMMENTS, DYNAMICS, ZONES, ZONE_POINTS] {
                 differences.extend(diesel::sql_query(check).load::<Difference>(conn).await?);
             }
             differences.sort_by(|a, b| (&a.counter, &a.subject).cmp(&(&b.counter, &b.subject)));

@@ -11,6 +11,8 @@
 //! 1. the actor's own relation row: a follow pair (`user_follows`), a like (`likes`);
 //! 2. comments, in ascending id;
 //! 3. posts, in ascending id;
+//!    dynamics rank here too, in ascending id (no transaction locks both a post and a dynamic;
+//!    a dynamic's comment is locked before it, as in step 2);
 //! 4. per-user counters (`user_stats`), in ascending `user_id` — always through [`stats::add`],
 //!    which merges a transaction's deltas per user and upserts them in one statement, sorted;
 //! 5. per-zone points (`zone_points`), in ascending `(zone_id, user_id)` — through
@@ -31,6 +33,7 @@
 
 pub mod audit;
 pub mod comments;
+pub mod dynamics;
 pub mod follows;
 pub mod likes;
 pub mod moderation;

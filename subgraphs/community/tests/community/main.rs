@@ -1,6 +1,7 @@
 //! The community subgraph against real PostgreSQL, Redis and NATS (one isolated set per test),
 //! driven through its executable schema.
 
+mod dynamics;
 mod follows;
 mod moderation;
 mod posts;
