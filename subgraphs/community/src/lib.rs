@@ -11,18 +11,21 @@ pub mod seed;
 pub mod store;
 
 use async_graphql::dataloader::DataLoader;
-use async_graphql::{EmptySubscription, Schema, SchemaBuilder};
+use async_graphql::{Schema, SchemaBuilder};
 use domain::follows::Follows;
+use domain::messages::Messages;
 use domain::moderation::Moderation;
+use domain::notifications::Notifications;
 use domain::posts::Posts;
 use domain::reports::Reports;
 use events::CommunityEvents;
+use events::inbox::InboxPush;
 use platform::clock::{SharedClock, SystemClock};
 use platform::config::DbConfig;
 use platform::db::Db;
 use platform::events::FOLLOW_STREAM;
 use platform::{Application, Deps, InitError};
-use schema::{FollowStateLoader, LikeLoader, Mutation, Query, UserStatsLoader, ZoneFollowLoader, ZoneLoader};
+use schema::{FollowStateLoader, LikeLoader, Mutation, Query, Subscription, UserStatsLoader, ZoneFollowLoader, ZoneLoader};
 
 /// Subgraph name (in `supergraph.yaml` and logs).
 pub const NAME: &str = "community";
@@ -30,10 +33,10 @@ pub const NAME: &str = "community";
 pub const DEFAULT_PORT: u16 = 4003;
 
 /// The executable schema.
-pub type CommunitySchema = Schema<Query, Mutation, EmptySubscription>;
+pub type CommunitySchema = Schema<Query, Mutation, Subscription>;
 
-fn builder(limits: &platform::config::LimitsConfig) -> SchemaBuilder<Query, Mutation, EmptySubscription> {
-    platform::schema::federated(Schema::build(Query::default(), Mutation::default(), EmptySubscription), limits)
+fn builder(limits: &platform::config::LimitsConfig) -> SchemaBuilder<Query, Mutation, Subscription> {
+    platform::schema::federated(Schema::build(Query::default(), Mutation::default(), Subscription::default()), limits)
 }
 
 /// The SDL composition reads.
@@ -55,8 +58,10 @@ where
 /// The schema with its services and loaders over `deps`, reading time from `clock`; `events`
 /// records into the outbox whose relay [`build`] runs.
 pub fn build_schema(deps: &Deps, clock: SharedClock, events: CommunityEvents) -> CommunitySchema {
-    let follows = Follows::new(deps.db.clone(), deps.redis.clone(), clock.clone(), events);
-    let posts = Posts::new(deps.db.clone(), deps.redis.clone(), clock.clone());
+    let push = InboxPush::new(deps.nats.clone());
+    let notifications = Notifications::new(deps.db.clone(), clock.clone(), push.clone());
+    let follows = Follows::new(deps.db.clone(), deps.redis.clone(), clock.clone(), events, notifications.clone());
+    let posts = Posts::new(deps.db.clone(), deps.redis.clone(), clock.clone(), notifications.clone());
     builder(&deps.config.limits)
         .data(deps.clone())
         .data(deps.db.clone())
@@ -65,10 +70,12 @@ pub fn build_schema(deps: &Deps, clock: SharedClock, events: CommunityEvents) ->
         .data(batching(LikeLoader(posts.clone())))
         .data(posts)
         .data(Reports::new(deps.db.clone(), clock.clone()))
-        .data(Moderation::new(deps.db.clone(), clock))
+        .data(Moderation::new(deps.db.clone(), clock.clone()))
         .data(batching(UserStatsLoader(follows.clone())))
         .data(batching(FollowStateLoader(follows.clone())))
         .data(follows)
+        .data(Messages::new(deps.db.clone(), deps.redis.clone(), clock.clone(), push))
+        .data(notifications)
         .finish()
 }
 

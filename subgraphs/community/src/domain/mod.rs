@@ -4,7 +4,9 @@
 pub mod audit;
 pub mod error;
 pub mod follows;
+pub mod messages;
 pub mod moderation;
+pub mod notifications;
 pub mod paging;
 pub mod posts;
 pub mod reports;

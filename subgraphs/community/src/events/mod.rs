@@ -2,6 +2,8 @@
 //! `content`'s following feed), written to `community.outbox` in the transaction of the change
 //! and published by the outbox relay after commit.
 
+pub mod inbox;
+
 use chrono::{DateTime, Utc};
 use diesel::QueryResult;
 use diesel_async::AsyncPgConnection;

@@ -2,14 +2,16 @@
 
 mod audit;
 mod follows;
+mod messages;
 mod moderation;
+mod notifications;
 mod posts;
 mod reports;
 mod status;
 mod user;
 mod zones;
 
-use async_graphql::MergedObject;
+use async_graphql::{MergedObject, MergedSubscription};
 
 pub use self::posts::LikeLoader;
 pub use self::user::{FollowStateLoader, User, UserStatsLoader};
@@ -27,6 +29,8 @@ pub struct Query(
     moderation::ModerationQuery,
     reports::ReportQuery,
     audit::AuditQuery,
+    notifications::NotificationQuery,
+    messages::MessageQuery,
 );
 
 /// Root mutation.
@@ -38,7 +42,14 @@ pub struct Mutation(
     posts::PostMutation,
     moderation::ModerationMutation,
     reports::ReportMutation,
+    notifications::NotificationMutation,
+    messages::MessageMutation,
 );
+
+/// Root subscription.
+#[derive(MergedSubscription, Default)]
+#[graphql(name = "Subscription")]
+pub struct Subscription(notifications::NotificationSubscription, messages::MessageSubscription);
 
 /// `result.coded()?` in community's resolvers: [`platform::error::CodedResultExt`], plus
 /// `extensions.mutedUntil` (RFC 3339) on the error of a muted user, which the router keeps
