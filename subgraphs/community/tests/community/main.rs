@@ -2,6 +2,7 @@
 //! driven through its executable schema.
 
 mod follows;
+mod inbox;
 mod moderation;
 mod posts;
 mod reports;
