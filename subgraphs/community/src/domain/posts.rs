@@ -416,33 +416,46 @@ impl Posts {
         let reason = review_reason(approve, reason)?;
         let now = self.clock.now();
         let mut conn = self.db.pool.get().await?;
-        conn.transaction::<_, CommunityError, _>(async |conn| {
-            let found = comments::find_many(conn, &[id]).await?.pop().ok_or(CommunityError::NotFound("Comment"))?;
-            // Lock order: the comment and its thread (step 2), then the post (step 3).
-            let locked = comments::lock_many(conn, &[found.id, found.thread()]).await?;
-            let comment = locked.into_iter().find(|c| c.id == id && c.deleted_at.is_none()).ok_or(CommunityError::NotFound("Comment"))?;
-            let post = posts::lock_any(conn, comment.post_id).await?.ok_or(CommunityError::NotFound("Post"))?;
-            require_moderator(conn, &admin, post.zone_id).await?;
-            let state = if approve { PUBLISHED } else { REJECTED };
-            let reviewed = comments::set_state(conn, id, state, admin.id, reason.as_deref(), now).await?;
-            match (comment.counted(), reviewed.counted()) {
-                (false, true) => count_comment(conn, &reviewed, &post, 1).await?,
-                (true, false) => count_comment(conn, &comment, &post, -1).await?,
-                _ => {}
-            }
-            let action = if approve { "approve_comment" } else { "reject_comment" };
-            let entry = moderation::Action {
-                actor: admin.id,
-                action,
-                target_user: Some(comment.author_id),
-                item: Some(("comment", id)),
-                reason: reason.as_deref(),
-                expires_at: None,
-            };
-            moderation::log(conn, entry, now).await?;
-            Ok(reviewed)
-        })
-        .await
+        let (reviewed, notified) = conn
+            .transaction::<_, CommunityError, _>(async |conn| {
+                let found = comments::find_many(conn, &[id]).await?.pop().ok_or(CommunityError::NotFound("Comment"))?;
+                // Lock order: the comment and its thread (step 2), then the post (step 3).
+                let locked = comments::lock_many(conn, &[found.id, found.thread()]).await?;
+                let comment =
+                    locked.into_iter().find(|c| c.id == id && c.deleted_at.is_none()).ok_or(CommunityError::NotFound("Comment"))?;
+                let post = posts::lock_any(conn, comment.post_id).await?.ok_or(CommunityError::NotFound("Post"))?;
+                require_moderator(conn, &admin, post.zone_id).await?;
+                let state = if approve { PUBLISHED } else { REJECTED };
+                let reviewed = comments::set_state(conn, id, state, admin.id, reason.as_deref(), now).await?;
+                match (comment.counted(), reviewed.counted()) {
+                    (false, true) => count_comment(conn, &reviewed, &post, 1).await?,
+                    (true, false) => count_comment(conn, &comment, &post, -1).await?,
+                    _ => {}
+                }
+                let action = if approve { "approve_comment" } else { "reject_comment" };
+                let entry = moderation::Action {
+                    actor: admin.id,
+                    action,
+                    target_user: Some(comment.author_id),
+                    item: Some(("comment", id)),
+                    reason: reason.as_deref(),
+                    expires_at: None,
+                };
+                moderation::log(conn, entry, now).await?;
+                // Lock order: the notification last (step 7). A comment published by this review
+                // notifies now (a re-approval folds into the same notification, so never twice);
+                // the parent it replied to is not stored, so a reply notifies
+                // the author of the comment it quotes, or else of its thread's top-level comment.
+                let notified = if reviewed.counted() && !comment.counted() {
+                    notify_reply(conn, &reviewed, reviewed.quote_id.or(reviewed.thread_id), &post, now).await?
+                } else {
+                    None
+                };
+                Ok((reviewed, notified))
+            })
+            .await?;
+        self.notifications.push(notified).await;
+        Ok(reviewed)
     }
 
     /// Live posts in a review state, newest first: every author's (admins) or one author's.
@@ -571,21 +584,14 @@ impl Posts {
                     },
                 )
                 .await?;
-                let mut notified = Vec::new();
-                if comment.counted() {
+                let notified = if comment.counted() {
                     count_comment(conn, &comment, &post, 1).await?;
-                    // Lock order: notifications last (step 7). The replied-to comment's author and
-                    // the post's author; a pending comment notifies nobody (it is not visible).
-                    let replied = match input.reply_to {
-                        Some(parent) => {
-                            let parent = comments::find_many(conn, &[parent]).await?.pop().ok_or(CommunityError::NotFound("Comment"))?;
-                            (parent.author_id, Subject::Comment(parent.id))
-                        }
-                        None => (post.author_id, Subject::Post(post.id)),
-                    };
-                    let event = Event::Replied { subject: replied.1, reply: comment.id };
-                    notified.extend(notifications::record(conn, replied.0, author.id, event, now).await?);
-                }
+                    // Lock order: the notification last (step 7). A pending comment notifies
+                    // nobody yet (it is not visible): its approval does.
+                    notify_reply(conn, &comment, input.reply_to, &post, now).await?
+                } else {
+                    None
+                };
                 Ok((comment, notified))
             })
             .await?;
@@ -791,6 +797,25 @@ async fn count_comment(conn: &mut AsyncPgConnection, comment: &Comment, post: &P
         points::add(conn, PointDeltas::default().add(post.zone_id, comment.author_id, sign * comment.points, 0, sign)).await?;
     }
     Ok(())
+}
+
+/// Records the notification of a published `comment`: to the author of the comment it replies
+/// to (`parent`), or of the post. Call it last in the transaction (step 7 of the lock order).
+async fn notify_reply(
+    conn: &mut AsyncPgConnection,
+    comment: &Comment,
+    parent: Option<Uuid>,
+    post: &Post,
+    now: chrono::DateTime<chrono::Utc>,
+) -> Result<Option<crate::store::notifications::NotificationRow>, CommunityError> {
+    let (recipient, subject) = match parent {
+        Some(parent) => {
+            let parent = comments::find_many(conn, &[parent]).await?.pop().ok_or(CommunityError::NotFound("Comment"))?;
+            (parent.author_id, Subject::Comment(parent.id))
+        }
+        None => (post.author_id, Subject::Post(post.id)),
+    };
+    notifications::record(conn, recipient, comment.author_id, Event::Replied { subject, reply: comment.id }, now).await
 }
 
 /// `NOT_FOUND` unless the zone exists (zones are never deleted, so no lock is needed).

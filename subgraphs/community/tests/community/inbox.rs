@@ -64,3 +64,30 @@ async fn at_most_four_posts_are_pinned_on_the_home_list_however_many_admins_pin_
     assert_eq!(world.texts("SELECT count(*)::text AS v FROM community.home_pins").await, ["4"]);
     assert_eq!(world.run(&author, pin, json!({ "id": posts[0] })).await.codes(), ["FORBIDDEN"]);
 }
+
+#[tokio::test]
+async fn a_held_comment_notifies_the_post_author_on_its_approval_and_only_once() {
+    let world = World::new().await;
+    let (root, author, commenter) = (admin(), user(), user());
+    let zone = zone(&world, &root, "Held").await;
+    let modes = "mutation($zone: ID) { setReviewModes(zoneId: $zone, comments: REVIEW_THEN_POST) { comments } }";
+    world.run(&root, modes, json!({ "zone": zone })).await.ok();
+    let post = post(&world, &author, &zone, "discuss").await;
+    let create = "mutation($p: ID!) { createPostComment(input: { postId: $p, body: \"held\" }) { id state } }";
+    let comment = world.run(&commenter, create, json!({ "p": post })).await.ok();
+    assert_eq!(comment.data("/createPostComment/state"), &json!("PENDING"));
+    let comment = comment.data("/createPostComment/id").clone();
+    let list = "{ notifications { edges { node { kind subjectId replyId actorCount } } } }";
+    assert_eq!(world.run(&author, list, json!({})).await.ok().data("/notifications/edges"), &json!([]), "not visible yet");
+
+    let approve = "mutation($id: ID!) { approvePostComment(id: $id) { state } }";
+    let reject = "mutation($id: ID!) { rejectPostComment(id: $id, reason: \"no\") { state } }";
+    world.run(&root, approve, json!({ "id": comment })).await.ok();
+    let expected = json!([{ "node": { "kind": "REPLY", "subjectId": post, "replyId": comment, "actorCount": 1 } }]);
+    assert_eq!(world.run(&author, list, json!({})).await.ok().data("/notifications/edges"), &expected);
+    // rejected and approved again: still the one notification
+    world.run(&root, reject, json!({ "id": comment })).await.ok();
+    world.run(&root, approve, json!({ "id": comment })).await.ok();
+    assert_eq!(world.run(&author, list, json!({})).await.ok().data("/notifications/edges"), &expected);
+    assert!(world.audit().await.is_empty());
+}
