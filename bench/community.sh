@@ -1,10 +1,11 @@
 #!/usr/bin/env bash
 # bench/community.sh — the community subgraph's figures, printed in one run:
 #   * a zone's post list page (20 posts with author, counts and viewer state) through the
-#     router: rps and p50/p99 at 32 connections; community's SQL statements per page at 20 and
-#     at 50 posts (constant in the page size: dataloaders)
-#   * likes of one post and follows of one streamer by distinct users (the counters change in
-#     each action's transaction), then `vidgraph community-check`, which must report nothing
+#     router: rps and p50/p99 at 32 connections, signed in and anonymous; community's SQL
+#     statements per page at 20 and at 50 posts (constant in the page size: dataloaders)
+#   * likes of one post, then follows and unfollows of one streamer, by distinct users (the
+#     counters and the liked or followed user's notification change in each action's
+#     transaction), then `vidgraph community-check`, which must report nothing
 # Fan-out of dynamics is not measured: dynamics and their push are not built yet (issue 9,
 # slice 4).
 #
@@ -56,6 +57,10 @@ echo "== post list page of 20 through the router (32 signed-in connections, $DUR
 $B http --url http://127.0.0.1:4000/graphql --operation bench/operations/community_posts_page.graphql --operation-name CommunityPostsPage \
 	--variables "{\"zone\":\"$zone\",\"first\":20}" --tokens-file "$WORK/tokens.txt" --concurrency 32 --warmup 2s --duration "$DURATION"
 
+echo "== post list page of 20 through the router (32 anonymous connections, $DURATION)"
+$B http --url http://127.0.0.1:4000/graphql --operation bench/operations/community_posts_page.graphql --operation-name CommunityPostsPage \
+	--variables "{\"zone\":\"$zone\",\"first\":20}" --concurrency 32 --warmup 2s --duration "$DURATION"
+
 echo "== likes of one post by distinct viewers (32 connections, $DURATION)"
 $B http --url http://127.0.0.1:4000/graphql --operation bench/operations/community_like.graphql --operation-name CommunityLike \
 	--variables "{\"id\":\"$post\"}" --tokens-file "$WORK/viewers.txt" --token-per-request --concurrency 32 --warmup 0s --duration "$DURATION"
@@ -63,6 +68,10 @@ $B http --url http://127.0.0.1:4000/graphql --operation bench/operations/communi
 streamer=$(gql "$(tail -1 "$WORK/viewers.txt")" '{"query":"{ me { id } }"}' | python3 -c 'import json,sys; print(json.load(sys.stdin)["data"]["me"]["id"])')
 echo "== follows of one streamer by distinct viewers (32 connections, $DURATION)"
 $B http --url http://127.0.0.1:4000/graphql --operation bench/operations/community_follow.graphql --operation-name CommunityFollow \
+	--variables "{\"id\":\"$streamer\"}" --tokens-file "$WORK/viewers.txt" --token-per-request --concurrency 32 --warmup 0s --duration "$DURATION"
+
+echo "== unfollows of that streamer by distinct viewers (32 connections, $DURATION)"
+$B http --url http://127.0.0.1:4000/graphql --operation bench/operations/community_unfollow.graphql --operation-name CommunityUnfollow \
 	--variables "{\"id\":\"$streamer\"}" --tokens-file "$WORK/viewers.txt" --token-per-request --concurrency 32 --warmup 0s --duration "$DURATION"
 
 echo "== the recompute check after the run (must report nothing)"

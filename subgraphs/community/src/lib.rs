@@ -14,19 +14,22 @@ use async_graphql::dataloader::DataLoader;
 use async_graphql::{Schema, SchemaBuilder};
 use domain::dynamics::Dynamics;
 use domain::follows::Follows;
+use domain::messages::Messages;
 use domain::moderation::Moderation;
+use domain::notifications::Notifications;
 use domain::posts::Posts;
 use domain::reports::Reports;
 use events::CommunityEvents;
 use events::push::DynamicPush;
+use events::inbox::InboxPush;
 use platform::clock::{SharedClock, SystemClock};
 use platform::config::DbConfig;
 use platform::db::Db;
 use platform::events::FOLLOW_STREAM;
 use platform::events::{CONTENT_STREAM, ROOM_STREAM};
 use platform::{Application, Deps, InitError};
-use schema::{DynamicLikeLoader, Subscription};
-use schema::{FollowStateLoader, LikeLoader, Mutation, Query, UserStatsLoader, ZoneFollowLoader, ZoneLoader};
+use schema::DynamicLikeLoader;
+use schema::{FollowStateLoader, LikeLoader, Mutation, Query, Subscription, UserStatsLoader, ZoneFollowLoader, ZoneLoader};
 
 /// Subgraph name (in `supergraph.yaml` and logs).
 pub const NAME: &str = "community";
@@ -59,9 +62,11 @@ where
 /// The schema with its services and loaders over `deps`, reading time from `clock`; `events`
 /// records into the outbox whose relay [`build`] runs.
 pub fn build_schema(deps: &Deps, clock: SharedClock, events: CommunityEvents) -> CommunitySchema {
-    let follows = Follows::new(deps.db.clone(), deps.redis.clone(), clock.clone(), events);
-    let posts = Posts::new(deps.db.clone(), deps.redis.clone(), clock.clone());
-    let dynamics = Dynamics::new(deps.db.clone(), deps.redis.clone(), clock.clone(), DynamicPush::new(&deps.nats, &deps.db));
+    let push = InboxPush::new(deps.nats.clone());
+    let notifications = Notifications::new(deps.db.clone(), clock.clone(), push.clone());
+    let follows = Follows::new(deps.db.clone(), deps.redis.clone(), clock.clone(), events, notifications.clone());
+    let posts = Posts::new(deps.db.clone(), deps.redis.clone(), clock.clone(), notifications.clone());
+    let dynamics = Dynamics::new(deps.db.clone(), deps.redis.clone(), clock.clone(), DynamicPush::new(&deps.nats, &deps.db), notifications.clone());
     builder(&deps.config.limits)
         .data(deps.clone())
         .data(deps.db.clone())
@@ -70,12 +75,14 @@ pub fn build_schema(deps: &Deps, clock: SharedClock, events: CommunityEvents) ->
         .data(batching(LikeLoader(posts.clone())))
         .data(posts)
         .data(Reports::new(deps.db.clone(), clock.clone()))
-        .data(Moderation::new(deps.db.clone(), clock))
+        .data(Moderation::new(deps.db.clone(), clock.clone()))
         .data(batching(UserStatsLoader(follows.clone())))
         .data(batching(FollowStateLoader(follows.clone())))
         .data(follows)
         .data(batching(DynamicLikeLoader(dynamics.clone())))
         .data(dynamics)
+        .data(Messages::new(deps.db.clone(), deps.redis.clone(), clock.clone(), push))
+        .data(notifications)
         .finish()
 }
 
@@ -85,8 +92,11 @@ pub async fn build(deps: Deps) -> Result<Application, InitError> {
     ROOM_STREAM.ensure(&deps.nats).await.map_err(InitError::Nats)?;
     CONTENT_STREAM.ensure(&deps.nats).await.map_err(InitError::Nats)?;
     let retry = platform::consumer::RetryPolicy::from_config(&deps.config.nats);
-    // The consumers' dynamics only publish; connections register on the schema's.
-    let sources = Dynamics::new(deps.db.clone(), deps.redis.clone(), SystemClock::shared(), DynamicPush::new(&deps.nats, &deps.db));
+    // The consumers' dynamics only publish (and neither like nor comment, so notify nobody);
+    // connections register on the schema's.
+    let clock = SystemClock::shared();
+    let notifications = Notifications::new(deps.db.clone(), clock.clone(), InboxPush::new(deps.nats.clone()));
+    let sources = Dynamics::new(deps.db.clone(), deps.redis.clone(), clock, DynamicPush::new(&deps.nats, &deps.db), notifications);
     let events = CommunityEvents::new(&deps.nats);
     let outbox = events.outbox().clone();
     let schema = build_schema(&deps, SystemClock::shared(), events);

@@ -7,6 +7,7 @@
 
 use super::CommunityError;
 use super::moderation::{self, Activity, require_allowed};
+use super::notifications::{self, Event, Notifications, Subject};
 use super::rules::{self, PostContent};
 use super::text_filter::{KeywordFilter, TextModerator, Verdict};
 use crate::events::push::DynamicPush;
@@ -73,12 +74,14 @@ pub struct Dynamics {
     redis: Redis,
     clock: SharedClock,
     push: DynamicPush,
+    notifications: Notifications,
 }
 
 impl Dynamics {
-    /// Over these backends, pushing through `push`.
-    pub fn new(db: Db, redis: Redis, clock: SharedClock, push: DynamicPush) -> Dynamics {
-        Dynamics { db, redis, clock, push }
+    /// Over these backends, pushing dynamics through `push` and notifying their authors of likes
+    /// and comments through `notifications`.
+    pub fn new(db: Db, redis: Redis, clock: SharedClock, push: DynamicPush, notifications: Notifications) -> Dynamics {
+        Dynamics { db, redis, clock, push, notifications }
     }
 
     /// The push side (the subscription registers connections on it).
@@ -217,7 +220,8 @@ impl Dynamics {
         throttle(&self.redis, &DYNAMIC_LIKE_LIMIT, liker.id, "Too many likes").await?;
         let now = self.clock.now();
         let mut conn = self.db.pool.get().await?;
-        conn.transaction::<_, CommunityError, _>(async |conn| {
+        let (score, notified) = conn
+            .transaction::<_, CommunityError, _>(async |conn| {
             require_allowed(conn, liker.id, Activity::Publish, now).await?;
             // Read without a lock: the like row is locked first (step 1), the dynamic after it.
             let dynamic = dynamics::find_many(conn, &[id]).await?.pop().ok_or(CommunityError::NotFound("Dynamic"))?;
@@ -234,13 +238,21 @@ impl Dynamics {
                 dynamics::delete_like(conn, liker.id, id).await?.map_or(0, |weight| -i64::from(weight))
             };
             if delta == 0 {
-                return Ok(dynamic.like_score);
+                return Ok((dynamic.like_score, None));
             }
             let score = dynamics::add_counts(conn, id, delta, 0).await?;
             stats::add(conn, StatDeltas::default().likes(dynamic.author_id, delta)).await?;
-            Ok(score)
+            // Lock order: the notification last (step 7). An unlike leaves the notification.
+            let notified = if like {
+                notifications::record(conn, dynamic.author_id, liker.id, Event::Liked(Subject::Dynamic(id)), now).await?
+            } else {
+                None
+            };
+            Ok((score, notified))
         })
-        .await
+        .await?;
+        self.notifications.push(notified).await;
+        Ok(score)
     }
 
     /// Which of these (viewer, dynamic) pairs are likes, in one statement.
@@ -260,7 +272,8 @@ impl Dynamics {
         throttle(&self.redis, &DYNAMIC_COMMENT_LIMIT, author.id, "Too many comments").await?;
         let now = self.clock.now();
         let mut conn = self.db.pool.get().await?;
-        conn.transaction::<_, CommunityError, _>(async |conn| {
+        let (comment, notified) = conn
+            .transaction::<_, CommunityError, _>(async |conn| {
             require_allowed(conn, author.id, Activity::Publish, now).await?;
             if judge(conn, &body).await? == Verdict::Flag {
                 return Err(CommunityError::invalid(
@@ -271,9 +284,14 @@ impl Dynamics {
             let dynamic = dynamics::lock_live(conn, id).await?.filter(Dynamic::visible).ok_or(CommunityError::NotFound("Dynamic"))?;
             let comment = dynamics::insert_comment(conn, Uuid::now_v7(), dynamic.id, author.id, &body, now).await?;
             dynamics::add_counts(conn, dynamic.id, 0, 1).await?;
-            Ok(comment)
+            // Lock order: the notification last (step 7).
+            let replied = Event::Replied { subject: Subject::Dynamic(dynamic.id), reply: comment.id };
+            let notified = notifications::record(conn, dynamic.author_id, author.id, replied, now).await?;
+            Ok((comment, notified))
         })
-        .await
+        .await?;
+        self.notifications.push(notified).await;
+        Ok(comment)
     }
 
     /// Deletes a comment on a dynamic: its author, the dynamic's author, or an admin (with a

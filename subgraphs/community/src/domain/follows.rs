@@ -4,6 +4,7 @@
 
 use super::CommunityError;
 use super::moderation::{Activity, require_allowed};
+use super::notifications::{self, Event, Notifications};
 use super::paging::Cursor;
 use crate::events::CommunityEvents;
 use crate::store::follows::{self, FollowRow};
@@ -45,12 +46,14 @@ pub struct Follows {
     redis: Redis,
     clock: SharedClock,
     events: CommunityEvents,
+    notifications: Notifications,
 }
 
 impl Follows {
-    /// Over these backends.
-    pub fn new(db: Db, redis: Redis, clock: SharedClock, events: CommunityEvents) -> Follows {
-        Follows { db, redis, clock, events }
+    /// Over these backends; a new follower is recorded as a notification and pushed through
+    /// `notifications`.
+    pub fn new(db: Db, redis: Redis, clock: SharedClock, events: CommunityEvents, notifications: Notifications) -> Follows {
+        Follows { db, redis, clock, events, notifications }
     }
 
     /// Makes `viewer` follow (`following`) or unfollow `target`. Repeating a call changes
@@ -64,15 +67,20 @@ impl Follows {
         }
         let now = self.clock.now();
         let mut conn = self.db.pool.get().await?;
-        let changed = conn
+        let (changed, notified) = conn
             .transaction::<_, CommunityError, _>(async |conn| {
                 require_allowed(conn, viewer.id, Activity::Other, now).await?;
-                apply(conn, &self.events, viewer.id, target, following, now).await
+                let changed = apply(conn, &self.events, viewer.id, target, following, now).await?;
+                // Lock order: the notification after the counters and the outbox (step 7).
+                let notified =
+                    if changed && following { notifications::record(conn, target, viewer.id, Event::Followed, now).await? } else { None };
+                Ok((changed, notified))
             })
             .await?;
         if changed {
             self.events.committed();
         }
+        self.notifications.push(notified).await;
         Ok(FollowOutcome { user_id: target, following, changed })
     }
 

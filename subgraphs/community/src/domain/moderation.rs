@@ -126,8 +126,19 @@ impl Moderation {
         .await
     }
 
-    /// Bans or unbans `user`. Admins; never oneself. Logged.
-    pub async fn set_ban(&self, admin: AuthUser, user: Uuid, banned: bool, why: &str) -> Result<Sanction, CommunityError> {
+    /// Bans or unbans `user`. A ban with `hide_content` hides their posts and comments from
+    /// everyone but admins while it lasts; an unban shows them again. Hiding is a view, not a
+    /// removal: the content, its counters and its points stay as they are (so the recompute
+    /// check agrees with them, and an unban restores exactly what was there). Admins; never
+    /// oneself. Logged.
+    pub async fn set_ban(
+        &self,
+        admin: AuthUser,
+        user: Uuid,
+        banned: bool,
+        hide_content: bool,
+        why: &str,
+    ) -> Result<Sanction, CommunityError> {
         let why = reason(why)?;
         if user == admin.id {
             return Err(CommunityError::invalid("You cannot ban yourself."));
@@ -135,8 +146,12 @@ impl Moderation {
         let now = self.clock.now();
         let mut conn = self.db.pool.get().await?;
         conn.transaction::<_, CommunityError, _>(async |conn| {
-            let sanction = moderation::set_ban(conn, user, banned, now).await?;
-            let action = if banned { "ban" } else { "unban" };
+            let sanction = moderation::set_ban(conn, user, banned, hide_content, now).await?;
+            let action = match (banned, hide_content) {
+                (true, true) => "ban_hiding_content",
+                (true, false) => "ban",
+                (false, _) => "unban",
+            };
             log(conn, Action { actor: admin.id, action, target_user: Some(user), item: None, reason: Some(&why), expires_at: None }, now)
                 .await?;
             Ok(sanction)
@@ -168,7 +183,7 @@ mod tests {
     use super::*;
 
     fn sanction(muted_until: Option<DateTime<Utc>>, banned: bool) -> Sanction {
-        Sanction { user_id: Uuid::now_v7(), muted_until, banned, updated_at: Utc::now() }
+        Sanction { user_id: Uuid::now_v7(), muted_until, banned, hides_content: false, updated_at: Utc::now() }
     }
 
     #[test]

@@ -4,9 +4,11 @@
 
 use super::CommunityError;
 use super::moderation::{self, Activity, require_allowed};
-use super::rules::{self, COMMENT_POINTS, MAX_PINS_PER_ZONE, POST_POINTS, PostContent};
+use super::notifications::{self, Event, Notifications, Subject};
+use super::rules::{self, COMMENT_POINTS, MAX_HOME_PINS, MAX_PINS_PER_ZONE, POST_POINTS, PostContent};
 use super::text_filter::{KeywordFilter, TextModerator, Verdict};
 use crate::store::comments::{self, Comment, NewComment};
+use crate::store::home_pins;
 use crate::store::likes::{self, Target};
 use crate::store::points::{self, FameRow, PointDeltas};
 use crate::store::posts::{self, NewPost, Order, PENDING, PUBLISHED, Position, Post, REJECTED};
@@ -63,12 +65,14 @@ pub struct Posts {
     db: Db,
     redis: Redis,
     clock: SharedClock,
+    notifications: Notifications,
 }
 
 impl Posts {
-    /// Over these backends.
-    pub fn new(db: Db, redis: Redis, clock: SharedClock) -> Posts {
-        Posts { db, redis, clock }
+    /// Over these backends; likes and replies are recorded as notifications and pushed
+    /// through `notifications`.
+    pub fn new(db: Db, redis: Redis, clock: SharedClock, notifications: Notifications) -> Posts {
+        Posts { db, redis, clock, notifications }
     }
 
     /// Creates a zone (admins).
@@ -309,7 +313,7 @@ impl Posts {
                 return Ok(post);
             }
             zones::lock(conn, post.zone_id).await?;
-            if pinned && posts::pinned(conn, post.zone_id).await?.len() >= MAX_PINS_PER_ZONE {
+            if pinned && posts::pinned(conn, post.zone_id, true).await?.len() >= MAX_PINS_PER_ZONE {
                 return Err(CommunityError::Conflict(format!("A zone has at most {MAX_PINS_PER_ZONE} pinned posts; unpin one first.")));
             }
             let updated = posts::set_pinned(conn, id, pinned.then_some(now)).await?;
@@ -325,6 +329,53 @@ impl Posts {
             Ok(updated)
         })
         .await
+    }
+
+    /// Pins a post of any zone to lead the home list (`pinned`), or unpins it (site admins). At
+    /// most [`MAX_HOME_PINS`] live posts: the home list's pin lock is held while counting, so
+    /// two admins pinning at once cannot both take the last place. Idempotent; logged.
+    pub async fn set_home_pinned(&self, admin: AuthUser, id: Uuid, pinned: bool) -> Result<Post, CommunityError> {
+        if admin.role != platform::auth::Role::Admin {
+            return Err(CommunityError::Forbidden("Only a site admin can pin posts on the home list.".into()));
+        }
+        let now = self.clock.now();
+        let mut conn = self.db.pool.get().await?;
+        conn.transaction::<_, CommunityError, _>(async |conn| {
+            // Lock order: the post (step 3), then the home list's pin lock (step 6).
+            let post = posts::lock_live(conn, id).await?.filter(Post::counted).ok_or(CommunityError::NotFound("Post"))?;
+            home_pins::lock(conn).await?;
+            if home_pins::is_pinned(conn, id).await? == pinned {
+                return Ok(post);
+            }
+            if pinned {
+                if home_pins::pinned(conn, true).await?.len() >= MAX_HOME_PINS {
+                    return Err(CommunityError::Conflict(format!(
+                        "The home list has at most {MAX_HOME_PINS} pinned posts; unpin one first."
+                    )));
+                }
+                home_pins::pin(conn, id, admin.id, now).await?;
+            } else {
+                home_pins::unpin(conn, id).await?;
+            }
+            let action = moderation::Action {
+                actor: admin.id,
+                action: if pinned { "pin_home_post" } else { "unpin_home_post" },
+                target_user: Some(post.author_id),
+                item: Some(("post", id)),
+                reason: None,
+                expires_at: None,
+            };
+            moderation::log(conn, action, now).await?;
+            Ok(post)
+        })
+        .await
+    }
+
+    /// The live posts pinned on the home list, most recently pinned first (hidden content only
+    /// if `show_hidden`).
+    pub async fn home_pinned(&self, show_hidden: bool) -> Result<Vec<Post>, CommunityError> {
+        let mut conn = self.db.pool.get().await?;
+        Ok(home_pins::pinned(&mut conn, show_hidden).await?)
     }
 
     /// Approves (`approve`) or rejects a post (admins; a rejection needs a reason). Approving a
@@ -365,33 +416,46 @@ impl Posts {
         let reason = review_reason(approve, reason)?;
         let now = self.clock.now();
         let mut conn = self.db.pool.get().await?;
-        conn.transaction::<_, CommunityError, _>(async |conn| {
-            let found = comments::find_many(conn, &[id]).await?.pop().ok_or(CommunityError::NotFound("Comment"))?;
-            // Lock order: the comment and its thread (step 2), then the post (step 3).
-            let locked = comments::lock_many(conn, &[found.id, found.thread()]).await?;
-            let comment = locked.into_iter().find(|c| c.id == id && c.deleted_at.is_none()).ok_or(CommunityError::NotFound("Comment"))?;
-            let post = posts::lock_any(conn, comment.post_id).await?.ok_or(CommunityError::NotFound("Post"))?;
-            require_moderator(conn, &admin, post.zone_id).await?;
-            let state = if approve { PUBLISHED } else { REJECTED };
-            let reviewed = comments::set_state(conn, id, state, admin.id, reason.as_deref(), now).await?;
-            match (comment.counted(), reviewed.counted()) {
-                (false, true) => count_comment(conn, &reviewed, &post, 1).await?,
-                (true, false) => count_comment(conn, &comment, &post, -1).await?,
-                _ => {}
-            }
-            let action = if approve { "approve_comment" } else { "reject_comment" };
-            let entry = moderation::Action {
-                actor: admin.id,
-                action,
-                target_user: Some(comment.author_id),
-                item: Some(("comment", id)),
-                reason: reason.as_deref(),
-                expires_at: None,
-            };
-            moderation::log(conn, entry, now).await?;
-            Ok(reviewed)
-        })
-        .await
+        let (reviewed, notified) = conn
+            .transaction::<_, CommunityError, _>(async |conn| {
+                let found = comments::find_many(conn, &[id]).await?.pop().ok_or(CommunityError::NotFound("Comment"))?;
+                // Lock order: the comment and its thread (step 2), then the post (step 3).
+                let locked = comments::lock_many(conn, &[found.id, found.thread()]).await?;
+                let comment =
+                    locked.into_iter().find(|c| c.id == id && c.deleted_at.is_none()).ok_or(CommunityError::NotFound("Comment"))?;
+                let post = posts::lock_any(conn, comment.post_id).await?.ok_or(CommunityError::NotFound("Post"))?;
+                require_moderator(conn, &admin, post.zone_id).await?;
+                let state = if approve { PUBLISHED } else { REJECTED };
+                let reviewed = comments::set_state(conn, id, state, admin.id, reason.as_deref(), now).await?;
+                match (comment.counted(), reviewed.counted()) {
+                    (false, true) => count_comment(conn, &reviewed, &post, 1).await?,
+                    (true, false) => count_comment(conn, &comment, &post, -1).await?,
+                    _ => {}
+                }
+                let action = if approve { "approve_comment" } else { "reject_comment" };
+                let entry = moderation::Action {
+                    actor: admin.id,
+                    action,
+                    target_user: Some(comment.author_id),
+                    item: Some(("comment", id)),
+                    reason: reason.as_deref(),
+                    expires_at: None,
+                };
+                moderation::log(conn, entry, now).await?;
+                // Lock order: the notification last (step 7). A comment published by this review
+                // notifies now (a re-approval folds into the same notification, so never twice);
+                // the parent it replied to is not stored, so a reply notifies
+                // the author of the comment it quotes, or else of its thread's top-level comment.
+                let notified = if reviewed.counted() && !comment.counted() {
+                    notify_reply(conn, &reviewed, reviewed.quote_id.or(reviewed.thread_id), &post, now).await?
+                } else {
+                    None
+                };
+                Ok((reviewed, notified))
+            })
+            .await?;
+        self.notifications.push(notified).await;
+        Ok(reviewed)
     }
 
     /// Live posts in a review state, newest first: every author's (admins) or one author's.
@@ -456,24 +520,31 @@ impl Posts {
     }
 
     /// The pinned posts of a zone, most recently pinned first.
-    pub async fn pinned(&self, zone: Uuid) -> Result<Vec<Post>, CommunityError> {
+    pub async fn pinned(&self, zone: Uuid, show_hidden: bool) -> Result<Vec<Post>, CommunityError> {
         let mut conn = self.db.pool.get().await?;
-        Ok(posts::pinned(&mut conn, zone).await?)
+        Ok(posts::pinned(&mut conn, zone, show_hidden).await?)
     }
 
-    /// A live post.
-    pub async fn post(&self, id: Uuid) -> Result<Option<Post>, CommunityError> {
+    /// A live post (a banned user's hidden one only if `show_hidden`).
+    pub async fn post(&self, id: Uuid, show_hidden: bool) -> Result<Option<Post>, CommunityError> {
         let mut conn = self.db.pool.get().await?;
-        Ok(posts::find_live_many(&mut conn, &[id]).await?.pop())
+        Ok(posts::find_live_many(&mut conn, &[id], show_hidden).await?.pop())
     }
 
-    /// A page of live posts.
-    pub async fn posts(&self, zone: Option<Uuid>, order: Order, after: Option<Position>, limit: i64) -> Result<Vec<Post>, CommunityError> {
+    /// A page of live posts (a banned user's hidden ones only if `show_hidden`).
+    pub async fn posts(
+        &self,
+        zone: Option<Uuid>,
+        order: Order,
+        after: Option<Position>,
+        limit: i64,
+        show_hidden: bool,
+    ) -> Result<Vec<Post>, CommunityError> {
         let mut conn = self.db.pool.get().await?;
         if let Some(zone) = zone {
             zone_exists(&mut conn, zone).await?;
         }
-        Ok(posts::page(&mut conn, zone, order, after, limit).await?)
+        Ok(posts::page(&mut conn, zone, order, after, limit, show_hidden).await?)
     }
 
     /// Comments on a post, a reply, or a quote reply: the post's comment count, the thread's
@@ -486,38 +557,46 @@ impl Posts {
         throttle(&self.redis, &COMMENT_LIMIT, author.id, "Too many comments").await?;
         let now = self.clock.now();
         let mut conn = self.db.pool.get().await?;
-        conn.transaction::<_, CommunityError, _>(async |conn| {
-            require_allowed(conn, author.id, Activity::Publish, now).await?;
-            let thread = match input.reply_to {
-                None => None,
-                Some(parent_id) => Some(lock_thread(conn, input.post_id, parent_id, input.quote).await?),
-            };
-            // Lock order: comments (step 2, above), the post (step 3), points (step 5).
-            let post = posts::lock_live(conn, input.post_id).await?.filter(Post::counted).ok_or(CommunityError::NotFound("Post"))?;
-            let verdict = judge(conn, &body).await?;
-            let (_, mode) = review::modes(conn, post.zone_id).await?;
-            let state = if verdict == Verdict::Flag || mode == REVIEW_THEN_POST { PENDING } else { PUBLISHED };
-            let comment = comments::insert(
-                conn,
-                &NewComment {
-                    id: Uuid::now_v7(),
-                    post_id: post.id,
-                    thread_id: thread,
-                    quote_id: input.quote,
-                    author_id: author.id,
-                    body: &body,
-                    points: COMMENT_POINTS,
-                    state,
-                    created_at: now,
-                },
-            )
+        let (comment, notified) = conn
+            .transaction::<_, CommunityError, _>(async |conn| {
+                require_allowed(conn, author.id, Activity::Publish, now).await?;
+                let thread = match input.reply_to {
+                    None => None,
+                    Some(parent_id) => Some(lock_thread(conn, input.post_id, parent_id, input.quote).await?),
+                };
+                // Lock order: comments (step 2, above), the post (step 3), points (step 5).
+                let post = posts::lock_live(conn, input.post_id).await?.filter(Post::counted).ok_or(CommunityError::NotFound("Post"))?;
+                let verdict = judge(conn, &body).await?;
+                let (_, mode) = review::modes(conn, post.zone_id).await?;
+                let state = if verdict == Verdict::Flag || mode == REVIEW_THEN_POST { PENDING } else { PUBLISHED };
+                let comment = comments::insert(
+                    conn,
+                    &NewComment {
+                        id: Uuid::now_v7(),
+                        post_id: post.id,
+                        thread_id: thread,
+                        quote_id: input.quote,
+                        author_id: author.id,
+                        body: &body,
+                        points: COMMENT_POINTS,
+                        state,
+                        created_at: now,
+                    },
+                )
+                .await?;
+                let notified = if comment.counted() {
+                    count_comment(conn, &comment, &post, 1).await?;
+                    // Lock order: the notification last (step 7). A pending comment notifies
+                    // nobody yet (it is not visible): its approval does.
+                    notify_reply(conn, &comment, input.reply_to, &post, now).await?
+                } else {
+                    None
+                };
+                Ok((comment, notified))
+            })
             .await?;
-            if comment.counted() {
-                count_comment(conn, &comment, &post, 1).await?;
-            }
-            Ok(comment)
-        })
-        .await
+        self.notifications.push(notified).await;
+        Ok(comment)
     }
 
     /// Deletes a comment (its author, or an admin with a reason): its points leave the zone's
@@ -584,9 +663,10 @@ impl Posts {
         order: Order,
         after: Option<Position>,
         limit: i64,
+        show_hidden: bool,
     ) -> Result<Vec<Comment>, CommunityError> {
         let mut conn = self.db.pool.get().await?;
-        Ok(comments::page(&mut conn, post, thread, order, after, limit).await?)
+        Ok(comments::page(&mut conn, post, thread, order, after, limit, show_hidden).await?)
     }
 
     /// `liker` likes (`like`) or unlikes an item. A like adds the liker's weight (5 for an
@@ -596,33 +676,46 @@ impl Posts {
         throttle(&self.redis, &LIKE_LIMIT, liker.id, "Too many likes").await?;
         let now = self.clock.now();
         let mut conn = self.db.pool.get().await?;
-        conn.transaction::<_, CommunityError, _>(async |conn| {
-            require_allowed(conn, liker.id, Activity::Publish, now).await?;
-            let (author, score, counted) = target_of(conn, target).await?;
-            if like && !counted {
-                return Err(CommunityError::NotFound(if matches!(target, Target::Post(_)) { "Post" } else { "Comment" }));
-            }
-            if author == liker.id {
-                return Err(CommunityError::invalid("You cannot like your own post or comment."));
-            }
-            // Lock order: the like row (step 1), the item (step 2 or 3), the author's counters (step 4).
-            let delta = if like {
-                let weight = rules::like_weight(&liker);
-                if likes::insert(conn, liker.id, target, weight, now).await? { i64::from(weight) } else { 0 }
-            } else {
-                likes::delete(conn, liker.id, target).await?.map_or(0, |weight| -i64::from(weight))
-            };
-            if delta == 0 {
-                return Ok(score);
-            }
-            let score = match target {
-                Target::Post(id) => posts::add_counts(conn, id, delta, 0).await?,
-                Target::Comment(id) => comments::add_counts(conn, id, delta, 0).await?,
-            };
-            stats::add(conn, StatDeltas::default().likes(author, delta)).await?;
-            Ok(score)
-        })
-        .await
+        let (score, notified) = conn
+            .transaction::<_, CommunityError, _>(async |conn| {
+                require_allowed(conn, liker.id, Activity::Publish, now).await?;
+                let (author, score, counted) = target_of(conn, target).await?;
+                if like && !counted {
+                    return Err(CommunityError::NotFound(if matches!(target, Target::Post(_)) { "Post" } else { "Comment" }));
+                }
+                if author == liker.id {
+                    return Err(CommunityError::invalid("You cannot like your own post or comment."));
+                }
+                // Lock order: the like row (step 1), the item (step 2 or 3), the author's counters (step 4).
+                let delta = if like {
+                    let weight = rules::like_weight(&liker);
+                    if likes::insert(conn, liker.id, target, weight, now).await? { i64::from(weight) } else { 0 }
+                } else {
+                    likes::delete(conn, liker.id, target).await?.map_or(0, |weight| -i64::from(weight))
+                };
+                if delta == 0 {
+                    return Ok((score, None));
+                }
+                let score = match target {
+                    Target::Post(id) => posts::add_counts(conn, id, delta, 0).await?,
+                    Target::Comment(id) => comments::add_counts(conn, id, delta, 0).await?,
+                };
+                stats::add(conn, StatDeltas::default().likes(author, delta)).await?;
+                // Lock order: the notification last (step 7). An unlike leaves the notification.
+                let notified = if like {
+                    let subject = match target {
+                        Target::Post(id) => Subject::Post(id),
+                        Target::Comment(id) => Subject::Comment(id),
+                    };
+                    notifications::record(conn, author, liker.id, Event::Liked(subject), now).await?
+                } else {
+                    None
+                };
+                Ok((score, notified))
+            })
+            .await?;
+        self.notifications.push(notified).await;
+        Ok(score)
     }
 
     /// Which of these (viewer, item) pairs are likes, in one statement.
@@ -704,6 +797,25 @@ async fn count_comment(conn: &mut AsyncPgConnection, comment: &Comment, post: &P
         points::add(conn, PointDeltas::default().add(post.zone_id, comment.author_id, sign * comment.points, 0, sign)).await?;
     }
     Ok(())
+}
+
+/// Records the notification of a published `comment`: to the author of the comment it replies
+/// to (`parent`), or of the post. Call it last in the transaction (step 7 of the lock order).
+async fn notify_reply(
+    conn: &mut AsyncPgConnection,
+    comment: &Comment,
+    parent: Option<Uuid>,
+    post: &Post,
+    now: chrono::DateTime<chrono::Utc>,
+) -> Result<Option<crate::store::notifications::NotificationRow>, CommunityError> {
+    let (recipient, subject) = match parent {
+        Some(parent) => {
+            let parent = comments::find_many(conn, &[parent]).await?.pop().ok_or(CommunityError::NotFound("Comment"))?;
+            (parent.author_id, Subject::Comment(parent.id))
+        }
+        None => (post.author_id, Subject::Post(post.id)),
+    };
+    notifications::record(conn, recipient, comment.author_id, Event::Replied { subject, reply: comment.id }, now).await
 }
 
 /// `NOT_FOUND` unless the zone exists (zones are never deleted, so no lock is needed).

@@ -129,7 +129,7 @@ impl Reports {
                     Some(("mute", Some(until)))
                 }
                 Resolution::RemoveAndBan => {
-                    sanctions::set_ban(conn, entry.target_author, true, now).await?;
+                    sanctions::set_ban(conn, entry.target_author, true, false, now).await?;
                     Some(("ban", None))
                 }
                 Resolution::Dismiss | Resolution::Remove => None,

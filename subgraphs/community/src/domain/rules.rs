@@ -15,6 +15,8 @@ pub const ADMIN_LIKE_WEIGHT: i32 = 5;
 
 /// Pinned posts ("today's hot") a zone shows at most.
 pub const MAX_PINS_PER_ZONE: usize = 4;
+/// Most posts pinned on the home list (site-wide).
+pub const MAX_HOME_PINS: usize = 4;
 
 /// The weight of a like by `liker`.
 pub fn like_weight(liker: &AuthUser) -> i32 {

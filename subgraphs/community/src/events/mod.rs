@@ -4,6 +4,7 @@
 
 pub mod dynamics;
 pub mod push;
+pub mod inbox;
 
 use chrono::{DateTime, Utc};
 use diesel::QueryResult;

@@ -3,15 +3,16 @@
 mod audit;
 mod dynamics;
 mod follows;
+mod messages;
 mod moderation;
+mod notifications;
 mod posts;
 mod reports;
 mod status;
 mod user;
 mod zones;
 
-use async_graphql::MergedObject;
-use async_graphql::MergedSubscription;
+use async_graphql::{MergedObject, MergedSubscription};
 
 pub use self::dynamics::DynamicLikeLoader;
 pub use self::posts::LikeLoader;
@@ -31,6 +32,8 @@ pub struct Query(
     reports::ReportQuery,
     audit::AuditQuery,
     dynamics::DynamicQuery,
+    notifications::NotificationQuery,
+    messages::MessageQuery,
 );
 
 /// Root mutation.
@@ -43,12 +46,14 @@ pub struct Mutation(
     moderation::ModerationMutation,
     reports::ReportMutation,
     dynamics::DynamicMutation,
+    notifications::NotificationMutation,
+    messages::MessageMutation,
 );
 
 /// Root subscription.
 #[derive(MergedSubscription, Default)]
 #[graphql(name = "Subscription")]
-pub struct Subscription(dynamics::DynamicSubscription);
+pub struct Subscription(dynamics::DynamicSubscription, notifications::NotificationSubscription, messages::MessageSubscription);
 
 /// `result.coded()?` in community's resolvers: [`platform::error::CodedResultExt`], plus
 /// `extensions.mutedUntil` (RFC 3339) on the error of a muted user, which the router keeps

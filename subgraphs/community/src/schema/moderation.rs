@@ -20,13 +20,21 @@ pub struct UserSanction {
     muted_until: Option<DateTime<Utc>>,
     /// Banned from the community.
     banned: bool,
+    /// Whether the ban hides their posts and comments from everyone but admins.
+    hides_content: bool,
     /// Last change.
     updated_at: DateTime<Utc>,
 }
 
 impl From<Sanction> for UserSanction {
     fn from(s: Sanction) -> Self {
-        UserSanction { user: User { id: s.user_id }, muted_until: s.muted_until, banned: s.banned, updated_at: s.updated_at }
+        UserSanction {
+            user: User { id: s.user_id },
+            muted_until: s.muted_until,
+            banned: s.banned,
+            hides_content: s.hides_content,
+            updated_at: s.updated_at,
+        }
     }
 }
 
@@ -157,12 +165,19 @@ impl ModerationMutation {
     }
 
     /// Bans a user from the community: every community mutation of theirs is `FORBIDDEN`.
-    /// Admin only; logged.
+    /// With `hideContent`, their posts and comments disappear from every list for everyone but
+    /// admins until the unban (their counters and points stay). Admin only; logged.
     #[graphql(guard = "AdminOnly")]
-    async fn ban_user(&self, ctx: &Context<'_>, user_id: ID, reason: String) -> async_graphql::Result<UserSanction> {
+    async fn ban_user(
+        &self,
+        ctx: &Context<'_>,
+        user_id: ID,
+        reason: String,
+        #[graphql(default)] hide_content: bool,
+    ) -> async_graphql::Result<UserSanction> {
         let admin = viewer(ctx).require_admin().coded()?;
         let user = parse_id(&user_id, "userId")?;
-        Ok(ctx.data::<Moderation>()?.set_ban(admin, user, true, &reason).await.coded()?.into())
+        Ok(ctx.data::<Moderation>()?.set_ban(admin, user, true, hide_content, &reason).await.coded()?.into())
     }
 
     /// Lifts a user's ban. Admin only; logged.
@@ -170,6 +185,6 @@ impl ModerationMutation {
     async fn unban_user(&self, ctx: &Context<'_>, user_id: ID, reason: String) -> async_graphql::Result<UserSanction> {
         let admin = viewer(ctx).require_admin().coded()?;
         let user = parse_id(&user_id, "userId")?;
-        Ok(ctx.data::<Moderation>()?.set_ban(admin, user, false, &reason).await.coded()?.into())
+        Ok(ctx.data::<Moderation>()?.set_ban(admin, user, false, false, &reason).await.coded()?.into())
     }
 }

@@ -335,8 +335,9 @@ impl PostQuery {
     }
 
     /// Live posts of a zone (or of every zone: the home list). `first` is 1–100 (default 20).
-    /// In a zone, its pinned posts ("today's hot", at most 4) lead the list: they are in
-    /// `pinned` of the first page, and not among the edges.
+    /// In a zone, its pinned posts ("today's hot", at most 4) lead the list; on the home list,
+    /// the posts admins pinned there (at most 4). They are in `pinned` of the first page, and
+    /// not among the edges.
     async fn posts(
         &self,
         ctx: &Context<'_>,
@@ -349,10 +350,12 @@ impl PostQuery {
         let limit = page_size(first).coded()?;
         let after = decode_position(after.as_deref()).coded()?;
         let service = ctx.data::<Posts>()?;
-        let rows = service.posts(zone, order.into(), after, limit + 1).await.coded()?;
+        let show_hidden = sees_hidden(ctx);
+        let rows = service.posts(zone, order.into(), after, limit + 1, show_hidden).await.coded()?;
         let pinned = match zone {
-            Some(zone) if after.is_none() => service.pinned(zone).await.coded()?.into_iter().map(PostObject).collect(),
-            _ => Vec::new(),
+            _ if after.is_some() => Vec::new(),
+            Some(zone) => service.pinned(zone, show_hidden).await.coded()?.into_iter().map(PostObject).collect(),
+            None => service.home_pinned(show_hidden).await.coded()?.into_iter().map(PostObject).collect(),
         };
         let page = page(rows, limit, after.is_some(), |post| post_position(post, order), PostObject);
         let mut connection = PostList::with_additional_fields(page.has_previous_page, page.has_next_page, PinnedPosts { pinned });
@@ -363,7 +366,7 @@ impl PostQuery {
     /// A live post by id (`null` when there is none or it was deleted).
     async fn post(&self, ctx: &Context<'_>, id: ID) -> async_graphql::Result<Option<PostObject>> {
         let id = parse_id(&id, "id")?;
-        Ok(ctx.data::<Posts>()?.post(id).await.coded()?.map(PostObject))
+        Ok(ctx.data::<Posts>()?.post(id, sees_hidden(ctx)).await.coded()?.map(PostObject))
     }
 
     /// The live top-level comments of a post. `first` is 1–100 (default 20).
@@ -431,8 +434,13 @@ async fn comment_page(
 ) -> async_graphql::Result<Connection<String, CommentObject>> {
     let limit = page_size(first).coded()?;
     let after = decode_position(after.as_deref()).coded()?;
-    let rows = ctx.data::<Posts>()?.comments(post, thread, order.into(), after, limit + 1).await.coded()?;
+    let rows = ctx.data::<Posts>()?.comments(post, thread, order.into(), after, limit + 1, sees_hidden(ctx)).await.coded()?;
     Ok(page(rows, limit, after.is_some(), |comment| comment_position(comment, order), CommentObject))
+}
+
+/// Whether the viewer sees the content a ban hid: site admins only.
+fn sees_hidden(ctx: &Context<'_>) -> bool {
+    matches!(viewer(ctx), platform::auth::Viewer::User(user) if user.role == platform::auth::Role::Admin)
 }
 
 fn post_position(post: &Post, order: ListOrder) -> (i64, Uuid) {
@@ -617,6 +625,21 @@ impl PostMutation {
     async fn pin_post(&self, ctx: &Context<'_>, id: ID) -> async_graphql::Result<PostObject> {
         let admin = viewer(ctx).require_user().coded()?;
         Ok(PostObject(ctx.data::<Posts>()?.set_pinned(admin, parse_id(&id, "id")?, true).await.coded()?))
+    }
+
+    /// Pins a post of any zone to lead the home list (`posts` without `zoneId`; at most 4:
+    /// `CONFLICT` past that). Site admins only; idempotent; logged.
+    #[graphql(guard = "AdminOnly")]
+    async fn pin_home_post(&self, ctx: &Context<'_>, id: ID) -> async_graphql::Result<PostObject> {
+        let admin = viewer(ctx).require_admin().coded()?;
+        Ok(PostObject(ctx.data::<Posts>()?.set_home_pinned(admin, parse_id(&id, "id")?, true).await.coded()?))
+    }
+
+    /// Unpins a post from the home list. Site admins only; idempotent; logged.
+    #[graphql(guard = "AdminOnly")]
+    async fn unpin_home_post(&self, ctx: &Context<'_>, id: ID) -> async_graphql::Result<PostObject> {
+        let admin = viewer(ctx).require_admin().coded()?;
+        Ok(PostObject(ctx.data::<Posts>()?.set_home_pinned(admin, parse_id(&id, "id")?, false).await.coded()?))
     }
 
     /// Unpins a post. An admin of the site or of the zone; idempotent; logged.

@@ -189,7 +189,8 @@ pub async fn by_state(
 }
 
 /// A page of live comments: the top-level ones of `post` (`thread` `None`) or the replies of
-/// `thread`, `limit` after `after`.
+/// `thread`, `limit` after `after`. The comments of a banned user whose content is hidden are
+/// left out unless `show_hidden` (admins).
 pub async fn page(
     conn: &mut AsyncPgConnection,
     post: Uuid,
@@ -197,8 +198,12 @@ pub async fn page(
     order: Order,
     after: Option<Position>,
     limit: i64,
+    show_hidden: bool,
 ) -> QueryResult<Vec<Comment>> {
-    let scope = "post_id = $1 AND deleted_at IS NULL AND state = 'published' AND thread_id IS NOT DISTINCT FROM $2";
+    let scope = format!(
+        "post_id = $1 AND deleted_at IS NULL AND state = 'published' AND thread_id IS NOT DISTINCT FROM $2 AND ($6 OR {})",
+        super::moderation::NOT_HIDDEN
+    );
     match order {
         Order::Newest => {
             let at = after.and_then(|(micros, _)| DateTime::from_timestamp_micros(micros));
@@ -211,6 +216,7 @@ pub async fn page(
             .bind::<Nullable<Timestamptz>, _>(at)
             .bind::<Nullable<SqlUuid>, _>(after.map(|(_, id)| id))
             .bind::<BigInt, _>(limit)
+            .bind::<diesel::sql_types::Bool, _>(show_hidden)
             .load(conn)
             .await
         }
@@ -225,6 +231,7 @@ pub async fn page(
             .bind::<Nullable<BigInt>, _>(after.map(|(score, _)| score))
             .bind::<Nullable<SqlUuid>, _>(after.map(|(_, id)| id))
             .bind::<BigInt, _>(limit)
+            .bind::<diesel::sql_types::Bool, _>(show_hidden)
             .load(conn)
             .await
         }

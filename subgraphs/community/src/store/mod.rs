@@ -17,7 +17,14 @@
 //!    which merges a transaction's deltas per user and upserts them in one statement, sorted;
 //! 5. per-zone points (`zone_points`), in ascending `(zone_id, user_id)` — through
 //!    [`points::add`], which merges and sorts the same way;
-//! 6. zones (`zones`), in ascending id ([`zones::add_posts`] walks them sorted).
+//! 6. zones (`zones`), in ascending id ([`zones::add_posts`] walks them sorted); the home list's
+//!    pin lock ([`home_pins::lock`]) stands where a zone row would.
+//! 7. notifications (`notifications`, then its `notification_actors` row): one per action, last
+//!    of all, through [`crate::domain::notifications::record`]; marking read updates only the
+//!    reader's own notifications and takes nothing after them.
+//!
+//! A direct message is a writer of its own ([`messages`]): the new message, then the
+//! conversation's two member rows in ascending `user_id` (one statement). It takes no other row.
 //!
 //! An admin resolving a report locks its queue entry before step 1. Sanctions and the
 //! moderation log are read or appended outside this order: a sanction row
@@ -35,8 +42,11 @@ pub mod audit;
 pub mod comments;
 pub mod dynamics;
 pub mod follows;
+pub mod home_pins;
 pub mod likes;
+pub mod messages;
 pub mod moderation;
+pub mod notifications;
 pub mod points;
 pub mod posts;
 pub mod reports;

@@ -19,12 +19,18 @@ pub struct Sanction {
     /// Banned.
     #[diesel(sql_type = Bool)]
     pub banned: bool,
+    /// While banned, their posts and comments are hidden from everyone but admins.
+    #[diesel(sql_type = Bool)]
+    pub hides_content: bool,
     /// Last change.
     #[diesel(sql_type = Timestamptz)]
     pub updated_at: DateTime<Utc>,
 }
 
-const COLUMNS: &str = "user_id, muted_until, banned, updated_at";
+const COLUMNS: &str = "user_id, muted_until, banned, hides_content, updated_at";
+
+/// SQL: the row's `author_id` is not a banned user whose content is hidden.
+pub(crate) const NOT_HIDDEN: &str = "author_id NOT IN (SELECT user_id FROM community.sanctions WHERE banned AND hides_content)";
 
 /// A user's sanctions (`None`: never sanctioned).
 pub async fn find(conn: &mut AsyncPgConnection, user: Uuid) -> QueryResult<Option<Sanction>> {
@@ -48,15 +54,23 @@ pub async fn set_mute(conn: &mut AsyncPgConnection, user: Uuid, until: Option<Da
     .await
 }
 
-/// Bans or unbans a user.
-pub async fn set_ban(conn: &mut AsyncPgConnection, user: Uuid, banned: bool, now: DateTime<Utc>) -> QueryResult<Sanction> {
+/// Bans (hiding their content or not) or unbans a user (an unban shows their content again).
+pub async fn set_ban(
+    conn: &mut AsyncPgConnection,
+    user: Uuid,
+    banned: bool,
+    hides_content: bool,
+    now: DateTime<Utc>,
+) -> QueryResult<Sanction> {
     diesel::sql_query(format!(
-        "INSERT INTO community.sanctions (user_id, banned, updated_at) VALUES ($1, $2, $3) \
-         ON CONFLICT (user_id) DO UPDATE SET banned = EXCLUDED.banned, updated_at = EXCLUDED.updated_at RETURNING {COLUMNS}"
+        "INSERT INTO community.sanctions (user_id, banned, hides_content, updated_at) VALUES ($1, $2, $2 AND $4, $3) \
+         ON CONFLICT (user_id) DO UPDATE SET banned = EXCLUDED.banned, hides_content = EXCLUDED.hides_content, \
+         updated_at = EXCLUDED.updated_at RETURNING {COLUMNS}"
     ))
     .bind::<SqlUuid, _>(user)
     .bind::<Bool, _>(banned)
     .bind::<Timestamptz, _>(now)
+    .bind::<Bool, _>(hides_content)
     .get_result(conn)
     .await
 }

@@ -1,10 +1,11 @@
 //! `community.posts` (step 3 of the lock order: a writer locks its post with
 //! [`lock_live`]/[`lock_any`] after any comments and before counters).
 
+use super::moderation::NOT_HIDDEN;
 use chrono::{DateTime, Utc};
 use diesel::OptionalExtension;
 use diesel::QueryResult;
-use diesel::sql_types::{Array, BigInt, Nullable, Text, Timestamptz, Uuid as SqlUuid};
+use diesel::sql_types::{Array, BigInt, Bool, Nullable, Text, Timestamptz, Uuid as SqlUuid};
 use diesel_async::{AsyncPgConnection, RunQueryDsl};
 use uuid::Uuid;
 
@@ -67,7 +68,8 @@ impl Post {
     }
 }
 
-const COLUMNS: &str = "id, zone_id, author_id, body, image_urls, video_id, like_score, comment_count, points, created_at, edited_at, deleted_at, pinned_at, state";
+/// The columns of a [`Post`], in its order (unqualified: a join must not repeat these names).
+pub(crate) const COLUMNS: &str = "id, zone_id, author_id, body, image_urls, video_id, like_score, comment_count, points, created_at, edited_at, deleted_at, pinned_at, state";
 
 /// The state of a published item.
 pub const PUBLISHED: &str = "published";
@@ -144,12 +146,16 @@ pub async fn find(conn: &mut AsyncPgConnection, id: Uuid) -> QueryResult<Option<
         .optional()
 }
 
-/// These published, live posts (others absent), in one statement.
-pub async fn find_live_many(conn: &mut AsyncPgConnection, ids: &[Uuid]) -> QueryResult<Vec<Post>> {
-    diesel::sql_query(format!("SELECT {COLUMNS} FROM community.posts WHERE id = ANY($1) AND deleted_at IS NULL AND state = 'published'"))
-        .bind::<Array<SqlUuid>, _>(ids)
-        .load(conn)
-        .await
+/// These published, live posts (others absent; so are hidden ones unless `show_hidden`), in
+/// one statement.
+pub async fn find_live_many(conn: &mut AsyncPgConnection, ids: &[Uuid], show_hidden: bool) -> QueryResult<Vec<Post>> {
+    diesel::sql_query(format!(
+        "SELECT {COLUMNS} FROM community.posts WHERE id = ANY($1) AND deleted_at IS NULL AND state = 'published' AND ($2 OR {NOT_HIDDEN})"
+    ))
+    .bind::<Array<SqlUuid>, _>(ids)
+    .bind::<Bool, _>(show_hidden)
+    .load(conn)
+    .await
 }
 
 /// Replaces a post's text and images.
@@ -204,12 +210,14 @@ pub async fn set_pinned(conn: &mut AsyncPgConnection, id: Uuid, pinned_at: Optio
         .await
 }
 
-/// The live pinned posts of a zone, most recently pinned first.
-pub async fn pinned(conn: &mut AsyncPgConnection, zone: Uuid) -> QueryResult<Vec<Post>> {
+/// The live pinned posts of a zone, most recently pinned first (hidden ones only if `show_hidden`).
+pub async fn pinned(conn: &mut AsyncPgConnection, zone: Uuid, show_hidden: bool) -> QueryResult<Vec<Post>> {
     diesel::sql_query(format!(
-        "SELECT {COLUMNS} FROM community.posts WHERE zone_id = $1 AND pinned_at IS NOT NULL AND deleted_at IS NULL AND state = 'published' ORDER BY pinned_at DESC, id DESC"
+        "SELECT {COLUMNS} FROM community.posts WHERE zone_id = $1 AND pinned_at IS NOT NULL AND deleted_at IS NULL AND state = 'published' \
+         AND ($2 OR {NOT_HIDDEN}) ORDER BY pinned_at DESC, id DESC"
     ))
     .bind::<SqlUuid, _>(zone)
+    .bind::<Bool, _>(show_hidden)
     .load(conn)
     .await
 }
@@ -227,38 +235,43 @@ pub enum Order {
 pub type Position = (i64, Uuid);
 
 /// A page of live posts of `zone` (its pinned posts excepted: they lead the list apart, see
-/// [`pinned`]) or of all zones, `limit` after `after`.
+/// [`pinned`]) or of all zones (the posts pinned on the home list excepted, for the same
+/// reason: [`super::home_pins::pinned`]), `limit` after `after`. The posts of a banned user
+/// whose content is hidden are left out unless `show_hidden` (admins).
 pub async fn page(
     conn: &mut AsyncPgConnection,
     zone: Option<Uuid>,
     order: Order,
     after: Option<Position>,
     limit: i64,
+    show_hidden: bool,
 ) -> QueryResult<Vec<Post>> {
     let (id, limit_bind) = (after.map(|(_, id)| id), limit);
     match order {
         Order::Newest => {
             let at = after.and_then(|(micros, _)| DateTime::from_timestamp_micros(micros));
             diesel::sql_query(format!(
-                "SELECT {COLUMNS} FROM community.posts WHERE deleted_at IS NULL AND state = 'published' AND ($1::uuid IS NULL OR (zone_id = $1 AND pinned_at IS NULL)) \
-                 AND ($2::timestamptz IS NULL OR (created_at, id) < ($2, $3)) ORDER BY created_at DESC, id DESC LIMIT $4"
+                "SELECT {COLUMNS} FROM community.posts WHERE deleted_at IS NULL AND state = 'published' AND (($1::uuid IS NULL AND id NOT IN (SELECT post_id FROM community.home_pins)) OR (zone_id = $1 AND pinned_at IS NULL)) \
+                 AND ($2::timestamptz IS NULL OR (created_at, id) < ($2, $3)) AND ($5 OR {NOT_HIDDEN}) ORDER BY created_at DESC, id DESC LIMIT $4"
             ))
             .bind::<Nullable<SqlUuid>, _>(zone)
             .bind::<Nullable<Timestamptz>, _>(at)
             .bind::<Nullable<SqlUuid>, _>(id)
             .bind::<BigInt, _>(limit_bind)
+            .bind::<Bool, _>(show_hidden)
             .load(conn)
             .await
         }
         Order::Hottest => diesel::sql_query(format!(
-            "SELECT {COLUMNS} FROM community.posts WHERE deleted_at IS NULL AND state = 'published' AND ($1::uuid IS NULL OR (zone_id = $1 AND pinned_at IS NULL)) \
-                 AND ($2::bigint IS NULL OR ((like_score + 2 * comment_count), id) < ($2, $3)) \
+            "SELECT {COLUMNS} FROM community.posts WHERE deleted_at IS NULL AND state = 'published' AND (($1::uuid IS NULL AND id NOT IN (SELECT post_id FROM community.home_pins)) OR (zone_id = $1 AND pinned_at IS NULL)) \
+                 AND ($2::bigint IS NULL OR ((like_score + 2 * comment_count), id) < ($2, $3)) AND ($5 OR {NOT_HIDDEN}) \
                  ORDER BY (like_score + 2 * comment_count) DESC, id DESC LIMIT $4"
         ))
         .bind::<Nullable<SqlUuid>, _>(zone)
         .bind::<Nullable<BigInt>, _>(after.map(|(score, _)| score))
         .bind::<Nullable<SqlUuid>, _>(id)
         .bind::<BigInt, _>(limit_bind)
+        .bind::<Bool, _>(show_hidden)
         .load(conn)
         .await,
     }

@@ -3,6 +3,7 @@
 
 mod dynamics;
 mod follows;
+mod inbox;
 mod moderation;
 mod posts;
 mod reports;

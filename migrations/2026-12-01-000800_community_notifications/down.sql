@@ -1,0 +1,2 @@
+DROP TABLE community.notification_actors;
+DROP TABLE community.notifications;
