@@ -18,6 +18,7 @@ mod interactions;
 mod live_danmaku;
 mod live_gifts;
 mod live_pk;
+mod live_replicas;
 mod live_rooms;
 mod live_support;
 mod rankings;
