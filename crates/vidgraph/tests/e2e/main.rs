@@ -17,6 +17,7 @@ mod harness;
 mod interactions;
 mod live_danmaku;
 mod live_gifts;
+mod live_medals;
 mod live_pk;
 mod live_replicas;
 mod live_rooms;
