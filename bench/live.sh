@@ -29,7 +29,11 @@ STREAMERS=$((4 + 2 * PK_PAIRS))
 VIEWERS=$((STREAMERS + FANS + SUBSCRIBERS))
 
 vg_bench_prepare
+# Its own database (dropped first, so every run starts from the same state), Redis and NATS prefixes.
+export VIDGRAPH_BENCH_DB_URL=${VIDGRAPH_BENCH_DB_URL:-postgres://postgres@127.0.0.1:5432/vidgraph_bench_live}
 vg_bench_isolate
+export VIDGRAPH_REDIS__KEY_PREFIX=vgbenchlive: VIDGRAPH_NATS__SUBJECT_PREFIX=vgbenchlive
+psql "${VIDGRAPH_BENCH_DB_URL%/*}/postgres" -qc "DROP DATABASE IF EXISTS ${VIDGRAPH_BENCH_DB_URL##*/} WITH (FORCE)"
 export VIDGRAPH_TELEMETRY__FILTER=warn
 ROUTER=http://127.0.0.1:4000/graphql
 LIVE=http://127.0.0.1:4004
