@@ -70,6 +70,24 @@ struct Plan {
     headers: Vec<HeaderMap>,
     /// The next token's index, with `--token-per-request`.
     next_token: Option<std::sync::atomic::AtomicUsize>,
+    /// When the body holds `{{seq}}`: a per-run prefix and the next request's number, so each
+    /// request carries a unique value (e.g. an idempotency key that must not repeat).
+    sequence: Option<(String, std::sync::atomic::AtomicU64)>,
+}
+
+/// Placeholder in the variables replaced by a unique value per request.
+const SEQ_PLACEHOLDER: &str = "{{seq}}";
+
+impl Plan {
+    fn body(&self) -> Vec<u8> {
+        match &self.sequence {
+            Some((prefix, next)) => {
+                let n = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                String::from_utf8_lossy(&self.body).replace(SEQ_PLACEHOLDER, &format!("{prefix}{n}")).into_bytes()
+            }
+            None => self.body.clone(),
+        }
+    }
 }
 
 /// What one virtual user measured.
@@ -166,7 +184,17 @@ fn prepare(args: &HttpArgs, concurrency: usize) -> Result<Plan> {
             Ok(headers)
         })
         .collect::<Result<_>>()?;
-    Ok(Plan { url: args.url.clone(), body, headers, next_token: args.token_per_request.then(|| std::sync::atomic::AtomicUsize::new(0)) })
+    let sequence = String::from_utf8_lossy(&body).contains(SEQ_PLACEHOLDER).then(|| {
+        let nanos = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_nanos());
+        (format!("vgh{nanos:x}-"), std::sync::atomic::AtomicU64::new(0))
+    });
+    Ok(Plan {
+        url: args.url.clone(),
+        body,
+        headers,
+        next_token: args.token_per_request.then(|| std::sync::atomic::AtomicUsize::new(0)),
+        sequence,
+    })
 }
 
 async fn virtual_user(client: reqwest::Client, plan: Arc<Plan>, index: usize, measure_from: Instant, end: Instant) -> UserOutcome {
@@ -185,7 +213,7 @@ async fn virtual_user(client: reqwest::Client, plan: Arc<Plan>, index: usize, me
             }
             None => own_headers.clone(),
         };
-        let request = client.post(&plan.url).headers(headers).body(plan.body.clone());
+        let request = client.post(&plan.url).headers(headers).body(plan.body());
         let result = tokio::select! {
             result = graphql::execute(request) => result,
             // Cancel what is in flight at the end rather than wait for it: the

@@ -85,6 +85,9 @@ pub struct SubscribeReport {
     pub unmatched: u64,
     /// Delivery latency (receive − trigger send) of every delivered event.
     pub latency_ms: Option<LatencySummary>,
+    /// Fan-out completion (tagged matching only): per trigger that reached every subscriber,
+    /// the time until the last of them received it.
+    pub last_delivery_ms: Option<LatencySummary>,
     /// Subscriber and trigger errors by kind.
     pub errors_by_kind: BTreeMap<String, u64>,
     /// The first error seen, `kind: detail`, truncated.
@@ -138,6 +141,9 @@ impl Render for SubscribeReport {
         line(&mut out, "missing", format!("{} ({})", self.missing, percent(self.missing_rate)));
         line(&mut out, "unmatched", self.unmatched);
         line(&mut out, "latency_ms", latency(self.latency_ms.as_ref()));
+        if self.last_delivery_ms.is_some() {
+            line(&mut out, "last_delivery_ms", latency(self.last_delivery_ms.as_ref()));
+        }
         errors(&mut out, &self.errors_by_kind, self.first_error.as_deref());
         line(&mut out, "timed_out", self.timed_out);
         out
@@ -275,6 +281,7 @@ first_error   http_500: oops
             missing_rate: 10.0 / 990.0,
             unmatched: 0,
             latency_ms: Some(summary()),
+            last_delivery_ms: None,
             errors_by_kind: BTreeMap::from([("connect".into(), 1)]),
             first_error: Some("connect: refused".into()),
             timed_out: true,

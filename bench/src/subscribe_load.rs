@@ -99,6 +99,16 @@ pub struct SubscribeArgs {
     /// Bearer tokens for subscribers, one per line; subscriber i uses token i % n.
     #[arg(long)]
     pub tokens_file: Option<PathBuf>,
+    /// Match events k-th to k-th even when `{{seq}}` is substituted (for events whose payload
+    /// cannot carry the marker, while each trigger still needs a unique value, e.g. an
+    /// idempotency key).
+    #[arg(long)]
+    pub ordinal: bool,
+    /// Bearer tokens for the trigger mutation, one per line; trigger n uses token n % count
+    /// (spreads per-user rate limits, e.g. of chat messages, over many senders). Overrides
+    /// `--trigger-token`.
+    #[arg(long)]
+    pub trigger_tokens_file: Option<PathBuf>,
     /// Bearer token for the trigger mutation.
     #[arg(long)]
     pub trigger_token: Option<String>,
@@ -141,6 +151,8 @@ struct Received {
 struct Shared {
     /// `Some("vgb<nonce>-")` in tagged mode: the prefix every marker starts with.
     marker_prefix: Option<String>,
+    /// Events are matched k-th to k-th (no marker, or `--ordinal`).
+    ordinal: bool,
     /// Live subscribers that have not received any event yet.
     unprimed: AtomicUsize,
     /// Subscribers whose reader task is still running.
@@ -162,7 +174,7 @@ impl Shared {
         match event.tag {
             Tag::Measured(_) => true,
             Tag::Probe(_) => false,
-            Tag::None => self.marker_prefix.is_none() && self.measure_from.get().is_some_and(|from| event.at >= *from),
+            Tag::None => self.ordinal && self.measure_from.get().is_some_and(|from| event.at >= *from),
         }
     }
 }
@@ -183,6 +195,8 @@ struct Plan {
     /// The trigger request body with `{{seq}}` still in it.
     trigger_template: String,
     trigger_token: Option<HeaderValue>,
+    /// From `--trigger-tokens-file`: trigger n uses entry n % len.
+    trigger_tokens: Vec<HeaderValue>,
 }
 
 /// Runs the benchmark and returns its report.
@@ -192,6 +206,7 @@ pub async fn run(args: &SubscribeArgs) -> Result<SubscribeReport> {
     let deadline = started + args.timeout;
     let marker_prefix = plan.trigger_template.contains(SEQ_PLACEHOLDER).then(|| format!("vgb{}-", nonce()));
     let shared = Arc::new(Shared {
+        ordinal: args.ordinal || marker_prefix.is_none(),
         marker_prefix,
         unprimed: AtomicUsize::new(0),
         alive: AtomicUsize::new(0),
@@ -247,15 +262,16 @@ pub async fn run(args: &SubscribeArgs) -> Result<SubscribeReport> {
             }
             let next_probe = Instant::now() + args.probe_interval;
             let body = plan.trigger_body(shared.marker_prefix.as_deref(), 'p', probes);
+            let sender = probes;
             probes += 1;
-            if let Err(Failure { kind, detail }) = send_trigger(&client, &plan, body, deadline).await {
+            if let Err(Failure { kind, detail }) = send_trigger(&client, &plan, body, sender, deadline).await {
                 errors.record(&format!("probe:{kind}"), &detail, Instant::now());
             }
             wait_until(next_probe.min(deadline), || shared.unprimed.load(Ordering::Acquire) == 0).await;
         };
         if synced {
             sync_ms = Some(to_ms(sync_started.elapsed()));
-            if shared.marker_prefix.is_none() {
+            if shared.ordinal {
                 wait_for_quiet(&shared, deadline).await;
             }
             // Marks sync as done (phase 3 runs only once it is set) and, in
@@ -281,7 +297,7 @@ pub async fn run(args: &SubscribeArgs) -> Result<SubscribeReport> {
             }
             let body = plan.trigger_body(shared.marker_prefix.as_deref(), 'm', seq);
             sends.push(Instant::now());
-            if let Err(Failure { kind, detail }) = send_trigger(&client, &plan, body, deadline).await {
+            if let Err(Failure { kind, detail }) = send_trigger(&client, &plan, body, probes + seq, deadline).await {
                 trigger_errors += 1;
                 errors.record(&format!("trigger:{kind}"), &detail, Instant::now());
             }
@@ -312,11 +328,14 @@ pub async fn run(args: &SubscribeArgs) -> Result<SubscribeReport> {
         }
     }
 
-    let matched = match shared.marker_prefix {
-        Some(_) => match_tagged(&sends, &per_subscriber),
-        None => match_ordinal(&sends, &per_subscriber, shared.measure_from.get().copied()),
+    let matched = if shared.ordinal {
+        match_ordinal(&sends, &per_subscriber, shared.measure_from.get().copied())
+    } else {
+        match_tagged(&sends, &per_subscriber)
     };
     let mut latencies = matched.latencies;
+    let mut last_deliveries: Vec<Duration> =
+        matched.last_per_trigger.iter().zip(&matched.reached).filter(|(_, n)| **n == subscribers_connected).map(|(d, _)| *d).collect();
     let delivered = latencies.len() as u64;
     let missing = expected.saturating_sub(delivered);
     Ok(SubscribeReport {
@@ -328,7 +347,7 @@ pub async fn run(args: &SubscribeArgs) -> Result<SubscribeReport> {
         connect_ms: LatencySummary::from_samples(&mut connect_times),
         sync_ms,
         probes,
-        matching: if shared.marker_prefix.is_some() { "tagged" } else { "ordinal" },
+        matching: if shared.ordinal { "ordinal" } else { "tagged" },
         events_sent,
         trigger_errors,
         expected,
@@ -337,6 +356,7 @@ pub async fn run(args: &SubscribeArgs) -> Result<SubscribeReport> {
         missing_rate: ratio(missing, expected),
         unmatched: matched.unmatched,
         latency_ms: LatencySummary::from_samples(&mut latencies),
+        last_delivery_ms: LatencySummary::from_samples(&mut last_deliveries),
         first_error: errors.first().map(str::to_owned),
         errors_by_kind: errors.by_kind,
         timed_out,
@@ -360,12 +380,16 @@ fn prepare(args: &SubscribeArgs) -> Result<Plan> {
         Some(path) => cli::read_tokens(path)?,
         None => Vec::new(),
     };
-    let trigger_token = args
-        .trigger_token
-        .as_deref()
-        .map(|t| HeaderValue::try_from(format!("Bearer {}", t.strip_prefix("Bearer ").unwrap_or(t).trim())))
-        .transpose()
-        .context("--trigger-token is not a valid header value")?;
+    let bearer = |t: &str| HeaderValue::try_from(format!("Bearer {}", t.strip_prefix("Bearer ").unwrap_or(t).trim()));
+    let trigger_token = args.trigger_token.as_deref().map(bearer).transpose().context("--trigger-token is not a valid header value")?;
+    let trigger_tokens = match &args.trigger_tokens_file {
+        Some(path) => cli::read_tokens(path)?
+            .iter()
+            .map(|t| bearer(t))
+            .collect::<Result<Vec<_>, _>>()
+            .context("--trigger-tokens-file holds an invalid header value")?,
+        None => Vec::new(),
+    };
     Ok(Plan {
         ws_url: args.ws_url.clone(),
         subscribe_payload,
@@ -373,6 +397,7 @@ fn prepare(args: &SubscribeArgs) -> Result<Plan> {
         trigger_url: args.trigger_url.clone(),
         trigger_template,
         trigger_token,
+        trigger_tokens,
     })
 }
 
@@ -595,14 +620,15 @@ async fn close(ws: &mut Ws) {
     let _ = tokio::time::timeout(CLOSE_GRACE, polite).await;
 }
 
-/// POSTs one trigger, bounded by the overall deadline.
-async fn send_trigger(client: &reqwest::Client, plan: &Plan, body: String, deadline: Instant) -> Result<(), Failure> {
+/// POSTs the `n`-th trigger (probes included), bounded by the overall deadline.
+async fn send_trigger(client: &reqwest::Client, plan: &Plan, body: String, n: u64, deadline: Instant) -> Result<(), Failure> {
     let mut request = client
         .post(&plan.trigger_url)
         .header(CONTENT_TYPE, HeaderValue::from_static("application/json"))
         .header(ACCEPT, HeaderValue::from_static("application/json"))
         .body(body);
-    if let Some(token) = &plan.trigger_token {
+    let rotated = usize::try_from(n).ok().and_then(|n| plan.trigger_tokens.get(n % plan.trigger_tokens.len().max(1)));
+    if let Some(token) = rotated.or(plan.trigger_token.as_ref()) {
         request = request.header(AUTHORIZATION, token.clone());
     }
     tokio::time::timeout_at(deadline.into(), graphql::execute(request))
@@ -638,12 +664,15 @@ async fn wait_for_quiet(shared: &Shared, deadline: Instant) {
 struct Matched {
     latencies: Vec<Duration>,
     unmatched: u64,
+    /// Tagged mode, per measured trigger: the slowest delivery and how many subscribers got it.
+    last_per_trigger: Vec<Duration>,
+    reached: Vec<usize>,
 }
 
 /// Matches each measured-marker event to the trigger that carried the marker;
 /// probes are ignored, duplicates and foreign events are unmatched.
 fn match_tagged(sends: &[Instant], subscribers: &[Vec<Received>]) -> Matched {
-    let mut matched = Matched::default();
+    let mut matched = Matched { last_per_trigger: vec![Duration::ZERO; sends.len()], reached: vec![0; sends.len()], ..Matched::default() };
     for events in subscribers {
         let mut seen = vec![false; sends.len()];
         for event in events {
@@ -654,7 +683,10 @@ fn match_tagged(sends: &[Instant], subscribers: &[Vec<Received>]) -> Matched {
                     match slot {
                         Some(i) if !seen[i] => {
                             seen[i] = true;
-                            matched.latencies.push(event.at.saturating_duration_since(sends[i]));
+                            let latency = event.at.saturating_duration_since(sends[i]);
+                            matched.latencies.push(latency);
+                            matched.last_per_trigger[i] = matched.last_per_trigger[i].max(latency);
+                            matched.reached[i] += 1;
                         }
                         _ => matched.unmatched += 1,
                     }
@@ -713,6 +745,7 @@ mod tests {
             trigger_url: String::new(),
             trigger_template: r#"{"variables":{"bio":"b {{seq}}"}}"#.into(),
             trigger_token: None,
+            trigger_tokens: Vec::new(),
         };
         assert_eq!(plan.trigger_body(Some("vgb1-"), 'm', 4), r#"{"variables":{"bio":"b vgb1-m4"}}"#);
         assert_eq!(plan.trigger_body(None, 'm', 4), plan.trigger_template);
@@ -733,6 +766,17 @@ mod tests {
         let matched = match_tagged(&sends, &[events]);
         assert_eq!(matched.latencies, [ms(3), ms(60)]);
         assert_eq!(matched.unmatched, 2);
+    }
+
+    #[test]
+    fn tagged_matching_keeps_each_triggers_slowest_delivery_and_how_many_got_it() {
+        let t0 = Instant::now();
+        let sends = [t0, t0 + ms(50)];
+        let fast = vec![Received { at: t0 + ms(5), tag: Tag::Measured(0) }, Received { at: t0 + ms(52), tag: Tag::Measured(1) }];
+        let slow = vec![Received { at: t0 + ms(40), tag: Tag::Measured(0) }];
+        let matched = match_tagged(&sends, &[fast, slow]);
+        assert_eq!(matched.last_per_trigger, [ms(40), ms(2)]);
+        assert_eq!(matched.reached, [2, 1], "trigger 1 missed a subscriber: no completion time");
     }
 
     #[test]

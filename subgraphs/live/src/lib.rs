@@ -16,6 +16,7 @@ pub mod store;
 use async_graphql::dataloader::DataLoader;
 use async_graphql::{Schema, SchemaBuilder};
 use config::LiveConfig;
+use domain::config_cache::ConfigCaches;
 use domain::danmaku::DanmakuService;
 use domain::gifts::Gifts;
 use domain::medals::Medals;
@@ -73,6 +74,8 @@ pub struct Services {
     pub medals: Medals,
     /// The outbox of room and gift events.
     pub events: LiveEvents,
+    /// The cached admin-managed settings (PK phases and whitelist, gift catalogue).
+    pub caches: ConfigCaches,
 }
 
 impl Services {
@@ -94,15 +97,17 @@ impl Services {
             punishment: chrono::Duration::seconds(config.pk_punishment_secs.into()),
         };
         let holder = format!("{NAME}-{}", uuid::Uuid::new_v4().simple());
+        let caches = ConfigCaches::new(db, nats);
         Services {
             rooms: Rooms::new(db.clone(), clock.clone(), events.clone(), notifier.clone(), presence.clone()),
             wallets: Wallets::new(db.clone(), clock.clone(), CallbackSigner::new(config.payment_secret.expose_secret()))
                 .with_order_limit(redis.clone()),
-            gifts: Gifts::new(db.clone(), clock.clone(), events.clone(), notifier.clone()),
-            pks: Pks::new(db.clone(), clock.clone(), notifier, PkSettings::new(db.clone(), nats.clone(), clock.clone(), phases), holder),
+            gifts: Gifts::new(db.clone(), caches.clone(), clock.clone(), events.clone(), notifier.clone()),
+            pks: Pks::new(db.clone(), clock.clone(), notifier, PkSettings::new(db.clone(), caches.clone(), clock.clone(), phases), holder),
             danmaku: DanmakuService::new(db.clone(), redis.clone(), nats.clone(), clock.clone(), presence.clone()),
             medals: Medals::new(db.clone(), clock),
             events,
+            caches,
         }
     }
 }
@@ -165,11 +170,8 @@ pub async fn build_with(deps: Deps, config: LiveConfig, clock: SharedClock) -> R
     application.spawn_background(services.events.outbox().clone().relay(background_db.clone(), nats));
     application.spawn_background(background.pks.run_timers(config.timer_poll_max()));
     application.spawn_background(presence.run_reporter(background_db));
-    // Requests read the phases from their own services' cache: that one is reloaded.
-    // Postgres briefly away at start: the configured defaults apply until the reloader's next look.
-    if let Err(error) = services.pks.settings().reload().await {
-        tracing::warn!(error = %platform::error::DisplayChain(&error), "PK phases not loaded yet; using the configured defaults");
-    }
-    application.spawn_background(services.pks.settings().clone().run_reloader());
+    // Requests read the settings from their own services' caches: those are kept fresh. The
+    // reloader listens before `build` returns, so no change announced afterwards is missed.
+    application.spawn_background(services.caches.clone().reloader().await);
     Ok(application)
 }

@@ -123,3 +123,76 @@ pub async fn eventually(platform: &Platform, query: &str, variables: Value, toke
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
 }
+
+/// `live` as its own operating-system process (`vidgraph serve live`, the production entry
+/// point) on this test's backends, so a test can SIGKILL it: no graceful shutdown, no
+/// destructors, its connections and locks dropped by the kernel mid-flight.
+pub struct LiveProcess {
+    pub url: String,
+    child: tokio::process::Child,
+    log: std::path::PathBuf,
+}
+
+impl LiveProcess {
+    /// Starts it on `port` with these PK phase lengths (seconds) and waits until it is ready.
+    pub async fn start(platform: &Platform, port: u16, score_secs: u32, punishment_secs: u32) -> LiveProcess {
+        use secrecy::ExposeSecret;
+        let config = platform.services.config();
+        let log = std::env::temp_dir().join(format!("vidgraph-live-{}.log", uuid::Uuid::new_v4().simple()));
+        let log_file = std::fs::File::create(&log).expect("log file");
+        let child = tokio::process::Command::new(env!("CARGO_BIN_EXE_vidgraph"))
+            .args(["serve", "live"])
+            .env_remove(platform::config::CONFIG_FILE_ENV)
+            .env("VIDGRAPH_DB__URL", config.db.url.expose_secret())
+            .env("VIDGRAPH_DB__POOL_SIZE", "4")
+            .env("VIDGRAPH_REDIS__URL", &config.redis.url)
+            .env("VIDGRAPH_REDIS__KEY_PREFIX", &config.redis.key_prefix)
+            .env("VIDGRAPH_NATS__URL", &config.nats.url)
+            .env("VIDGRAPH_NATS__SUBJECT_PREFIX", &config.nats.subject_prefix)
+            .env("VIDGRAPH_AUTH__KEY_DIR", &config.auth.key_dir)
+            .env("VIDGRAPH_HTTP__HOST", "127.0.0.1")
+            .env("VIDGRAPH_HTTP__PORT", port.to_string())
+            .env("VIDGRAPH_LIVE__PK_SCORE_SECS", score_secs.to_string())
+            .env("VIDGRAPH_LIVE__PK_PUNISHMENT_SECS", punishment_secs.to_string())
+            .env("VIDGRAPH_LIVE__TIMER_POLL_MS", "200")
+            .env("VIDGRAPH_TELEMETRY__FILTER", "warn")
+            .stdin(std::process::Stdio::null())
+            .stdout(log_file.try_clone().expect("log file"))
+            .stderr(log_file)
+            .kill_on_drop(true)
+            .spawn()
+            .expect("start `vidgraph serve live`");
+        let process = LiveProcess { url: format!("http://127.0.0.1:{port}/graphql"), child, log };
+        let ready = format!("http://127.0.0.1:{port}/health/ready");
+        let deadline = tokio::time::Instant::now() + Duration::from_secs(30);
+        loop {
+            if reqwest::get(&ready).await.is_ok_and(|response| response.status().is_success()) {
+                return process;
+            }
+            assert!(tokio::time::Instant::now() < deadline, "`vidgraph serve live` never got ready:\n{}", process.log_text());
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    }
+
+    /// What it printed.
+    pub fn log_text(&self) -> String {
+        std::fs::read_to_string(&self.log).unwrap_or_default()
+    }
+
+    /// SIGKILL, and waits until the kernel has reaped it.
+    pub async fn kill_9(mut self) {
+        use std::os::unix::process::ExitStatusExt;
+        let pid = self.child.id().expect("still running");
+        // The signal named outright, rather than whatever `Child::start_kill` sends.
+        let status = std::process::Command::new("kill").args(["-9", &pid.to_string()]).status().expect("kill -9");
+        assert!(status.success(), "kill -9 {pid} failed");
+        let exit = tokio::time::timeout(Duration::from_secs(10), self.child.wait()).await.expect("reaped in time").expect("wait");
+        assert_eq!(exit.signal(), Some(9), "it died of SIGKILL, not a graceful stop: {exit:?}");
+    }
+}
+
+impl Drop for LiveProcess {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_file(&self.log);
+    }
+}

@@ -1,6 +1,7 @@
 //! The gift catalogue and `sendGift`: the sender's debit, the streamer's income, the PK score
 //! and the gift event, all in one transaction.
 
+use super::config_cache::ConfigCaches;
 use super::pk::points;
 use super::rooms::{parse_name, parse_slug, parse_url};
 use super::{LiveError, LiveResult};
@@ -110,21 +111,22 @@ pub struct GiftReceipt {
 #[derive(Clone)]
 pub struct Gifts {
     db: Db,
+    caches: ConfigCaches,
     clock: SharedClock,
     events: LiveEvents,
     pk: PkNotifier,
 }
 
 impl Gifts {
-    /// The service over `db`.
-    pub fn new(db: Db, clock: SharedClock, events: LiveEvents, pk: PkNotifier) -> Gifts {
-        Gifts { db, clock, events, pk }
+    /// The service over `db`; the catalogue is read from `caches`.
+    pub fn new(db: Db, caches: ConfigCaches, clock: SharedClock, events: LiveEvents, pk: PkNotifier) -> Gifts {
+        Gifts { db, caches, clock, events, pk }
     }
 
-    /// The catalogue (inactive gifts too when `include_inactive`).
+    /// The catalogue (inactive gifts too when `include_inactive`), cheapest first.
     pub async fn catalogue(&self, include_inactive: bool) -> LiveResult<Vec<Gift>> {
-        let mut conn = self.db.pool.get().await?;
-        Ok(gifts::list(&mut conn, include_inactive).await?)
+        let catalogue = self.caches.gifts.get().await?;
+        Ok(catalogue.0.iter().filter(|gift| gift.active || include_inactive).cloned().collect())
     }
 
     /// Adds a gift to the catalogue (admins).
@@ -134,7 +136,10 @@ impl Gifts {
         let gift =
             Gift { id: new.id, name: new.name, price: new.price, icon_url: new.icon_url, active: true, created_at: now, updated_at: now };
         let mut conn = self.db.pool.get().await?;
-        gifts::insert(&mut conn, &gift).await?.ok_or_else(|| LiveError::Conflict("A gift with this id exists.".into()))
+        let created = gifts::insert(&mut conn, &gift).await?.ok_or_else(|| LiveError::Conflict("A gift with this id exists.".into()))?;
+        drop(conn);
+        self.caches.changed(&self.caches.gifts).await?;
+        Ok(created)
     }
 
     /// Changes a catalogue gift (admins). A price change applies to gifts sent afterwards.
@@ -142,24 +147,28 @@ impl Gifts {
         require_admin(admin)?;
         let now = self.clock.now();
         let mut conn = self.db.pool.get().await?;
-        conn.transaction::<_, LiveError, _>(async |conn| {
-            let mut gift = gifts::find(conn, id).await?.ok_or(LiveError::NotFound("Gift"))?;
-            if let Some(name) = change.name {
-                gift.name = name;
-            }
-            if let Some(price) = change.price {
-                gift.price = price;
-            }
-            if let Some(icon_url) = change.icon_url {
-                gift.icon_url = icon_url;
-            }
-            if let Some(active) = change.active {
-                gift.active = active;
-            }
-            gift.updated_at = now;
-            gifts::update(conn, &gift).await?.ok_or(LiveError::NotFound("Gift"))
-        })
-        .await
+        let updated = conn
+            .transaction::<_, LiveError, _>(async |conn| {
+                let mut gift = gifts::find(conn, id).await?.ok_or(LiveError::NotFound("Gift"))?;
+                if let Some(name) = change.name {
+                    gift.name = name;
+                }
+                if let Some(price) = change.price {
+                    gift.price = price;
+                }
+                if let Some(icon_url) = change.icon_url {
+                    gift.icon_url = icon_url;
+                }
+                if let Some(active) = change.active {
+                    gift.active = active;
+                }
+                gift.updated_at = now;
+                gifts::update(conn, &gift).await?.ok_or(LiveError::NotFound("Gift"))
+            })
+            .await?;
+        drop(conn);
+        self.caches.changed(&self.caches.gifts).await?;
+        Ok(updated)
     }
 
     /// Sends gifts in a live room: the sender's debit, the streamer's income, the PK score (if
@@ -168,6 +177,7 @@ impl Gifts {
     /// nothing written. A retry with the same idempotency key returns the first result.
     pub async fn send(&self, sender: AuthUser, request: SendGift) -> LiveResult<GiftReceipt> {
         let now = self.clock.now();
+        let catalogue = self.caches.gifts.get().await?;
         let mut conn = self.db.pool.get().await?;
         let (receipt, scored) = conn
             .transaction::<_, LiveError, _>(async |conn| {
@@ -179,7 +189,7 @@ impl Gifts {
                 if room.owner_id == sender.id {
                     return Err(LiveError::invalid("You cannot send gifts to your own room."));
                 }
-                let gift = gifts::find(conn, &request.gift_id).await?.ok_or(LiveError::NotFound("Gift"))?;
+                let gift = catalogue.find(&request.gift_id).ok_or(LiveError::NotFound("Gift"))?;
                 if !gift.active {
                     return Err(LiveError::invalid("This gift can no longer be sent."));
                 }

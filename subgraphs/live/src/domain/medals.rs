@@ -39,6 +39,28 @@ pub struct MedalFields {
     pub visible: bool,
 }
 
+/// A change of a medal: `None` keeps a field; for the nullable ones (images, validity)
+/// `Some(None)` clears it (no image; permanent).
+#[derive(Debug, Clone, Default)]
+pub struct MedalChange {
+    /// Move it to this group.
+    pub group_id: Option<Uuid>,
+    /// 1–40 characters.
+    pub name: Option<String>,
+    /// At most 500 characters.
+    pub description: Option<String>,
+    /// Web locked, web unlocked, app locked, app unlocked.
+    pub images: [Option<Option<String>>; 4],
+    /// At most 200 characters.
+    pub unlock_condition: Option<String>,
+    /// 1–3650 days, or `Some(None)`: permanent.
+    pub validity_days: Option<Option<i32>>,
+    /// Sort weight.
+    pub weight: Option<i32>,
+    /// Whether users see it.
+    pub visible: Option<bool>,
+}
+
 impl NewMedal {
     /// Checks every field.
     pub fn parse(fields: MedalFields) -> LiveResult<NewMedal> {
@@ -116,16 +138,41 @@ impl Medals {
         .await
     }
 
-    /// Changes a medal's weight and visibility (admins).
-    pub async fn update_medal(&self, admin: AuthUser, id: Uuid, weight: Option<i32>, visible: Option<bool>) -> LiveResult<Medal> {
+    /// Changes any admin-managed field of a medal (admins), checked as a new medal's are; a bad
+    /// field changes nothing. A new validity applies to grants from now on. Moving a medal to
+    /// another group takes it off everyone wearing it, in the same transaction, so nobody
+    /// wears two medals of its new group.
+    pub async fn update_medal(&self, admin: AuthUser, id: Uuid, change: MedalChange) -> LiveResult<Medal> {
         require_admin(admin)?;
         let now = self.clock.now();
         let mut conn = self.db.pool.get().await?;
         conn.transaction::<_, LiveError, _>(async |conn| {
-            let current = medals::find_medal(conn, id).await?.ok_or(LiveError::NotFound("Medal"))?;
-            medals::update_medal(conn, id, weight.unwrap_or(current.weight), visible.unwrap_or(current.visible), now)
-                .await?
-                .ok_or(LiveError::NotFound("Medal"))
+            let current = medals::find_medal_for_update(conn, id).await?.ok_or(LiveError::NotFound("Medal"))?;
+            let mut images = [current.web_image_locked, current.web_image_unlocked, current.app_image_locked, current.app_image_unlocked];
+            for (image, change) in images.iter_mut().zip(change.images) {
+                if let Some(new) = change {
+                    *image = new;
+                }
+            }
+            let fields = MedalFields {
+                group_id: change.group_id.unwrap_or(current.group_id),
+                name: change.name.unwrap_or(current.name),
+                description: change.description.unwrap_or(current.description),
+                images,
+                unlock_condition: change.unlock_condition.unwrap_or(current.unlock_condition),
+                validity_days: change.validity_days.unwrap_or(current.validity_days),
+                weight: change.weight.unwrap_or(current.weight),
+                visible: change.visible.unwrap_or(current.visible),
+            };
+            let NewMedal(mut updated) = NewMedal::parse(fields)?;
+            updated.id = id;
+            if updated.group_id != current.group_id {
+                if !medals::groups(conn).await?.iter().any(|group| group.id == updated.group_id) {
+                    return Err(LiveError::NotFound("Medal group"));
+                }
+                medals::take_off_everywhere(conn, id).await?;
+            }
+            medals::update_medal(conn, &updated, now).await?.ok_or(LiveError::NotFound("Medal"))
         })
         .await
     }

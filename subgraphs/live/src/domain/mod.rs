@@ -1,6 +1,7 @@
 //! The rules (pure, unit-tested) and services (one use case each, owning the transaction) of
 //! `live`. Nothing here knows GraphQL.
 
+pub mod config_cache;
 pub mod danmaku;
 pub mod error;
 pub mod gifts;

@@ -66,7 +66,12 @@ impl Pks {
     pub async fn whitelist_add(&self, admin: AuthUser, user_id: Uuid) -> LiveResult<bool> {
         require_admin(admin)?;
         let mut conn = self.db.pool.get().await?;
-        Ok(pk::whitelist_add(&mut conn, user_id, admin.id, self.clock.now()).await?)
+        let added = pk::whitelist_add(&mut conn, user_id, admin.id, self.clock.now()).await?;
+        drop(conn);
+        if added {
+            self.whitelist_changed().await?;
+        }
+        Ok(added)
     }
 
     /// Removes a streamer from the whitelist (admins); `false` when absent. A link in progress
@@ -74,7 +79,17 @@ impl Pks {
     pub async fn whitelist_remove(&self, admin: AuthUser, user_id: Uuid) -> LiveResult<bool> {
         require_admin(admin)?;
         let mut conn = self.db.pool.get().await?;
-        Ok(pk::whitelist_remove(&mut conn, user_id).await?)
+        let removed = pk::whitelist_remove(&mut conn, user_id).await?;
+        drop(conn);
+        if removed {
+            self.whitelist_changed().await?;
+        }
+        Ok(removed)
+    }
+
+    async fn whitelist_changed(&self) -> LiveResult<()> {
+        let caches = self.settings.caches();
+        caches.changed(&caches.pk_whitelist).await.map(drop)
     }
 
     /// The whitelist (admins), at most `limit` entries.
@@ -91,11 +106,11 @@ impl Pks {
             return Err(LiveError::invalid("You cannot invite yourself."));
         }
         let now = self.clock.now();
-        let phases = self.settings.current();
+        let phases = self.settings.current().await?;
+        let listed = self.settings.caches().pk_whitelist.get().await?;
         let mut conn = self.db.pool.get().await?;
         let created = conn
             .transaction::<_, LiveError, _>(async |conn| {
-                let listed = pk::whitelisted(conn, &[inviter.id, invitee_id]).await?;
                 if !listed.contains(&inviter.id) {
                     return Err(LiveError::Forbidden("You are not on the PK whitelist.".into()));
                 }

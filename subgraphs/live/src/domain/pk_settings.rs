@@ -1,24 +1,16 @@
-//! The PK phase lengths in force: admins change them (`setPkPhases`), every replica caches
-//! them, and a change is announced on core NATS so every replica reloads at once. A replica
-//! that missed the announcement (disconnected at that moment) reloads on its next periodic
-//! look, so a stale value lives at most [`RELOAD_EVERY`]. A PK keeps the lengths it was
-//! created with.
+//! The PK phase lengths in force: admins change them (`setPkPhases`); every replica caches
+//! them and hears of a change at once (see [`super::config_cache`]). A PK keeps the lengths it
+//! was created with.
 
+use super::config_cache::ConfigCaches;
 use super::pk::Phases;
 use super::{LiveError, LiveResult};
 use chrono::Duration;
 use diesel::sql_types::{Int4, Timestamptz, Uuid as SqlUuid};
-use diesel::{OptionalExtension, QueryableByName};
 use diesel_async::RunQueryDsl;
-use futures::StreamExt;
 use platform::auth::{AuthUser, Role};
 use platform::clock::SharedClock;
 use platform::db::Db;
-use platform::nats::Nats;
-use std::sync::{Arc, PoisonError, RwLock};
-
-/// The safety-net reload interval.
-pub const RELOAD_EVERY: std::time::Duration = std::time::Duration::from_secs(30);
 
 /// Bounds of each length, in seconds: invite, score phase, punishment.
 pub const INVITE_SECS: (i32, i32) = (5, 120);
@@ -45,55 +37,30 @@ pub fn parse_phases(invite_secs: i32, score_secs: i32, punishment_secs: i32) -> 
     })
 }
 
-#[derive(QueryableByName)]
-struct Row {
-    #[diesel(sql_type = Int4)]
-    invite_secs: i32,
-    #[diesel(sql_type = Int4)]
-    score_secs: i32,
-    #[diesel(sql_type = Int4)]
-    punishment_secs: i32,
-}
-
-/// This replica's cached phase lengths.
+/// The phase lengths of new PKs: an admin's, else the configured defaults. Cached per
+/// replica in [`ConfigCaches::pk_phases`].
 #[derive(Clone)]
 pub struct PkSettings {
     db: Db,
-    nats: Nats,
+    caches: ConfigCaches,
     clock: SharedClock,
     defaults: Phases,
-    current: Arc<RwLock<Phases>>,
 }
 
 impl PkSettings {
-    /// Starts at `defaults` (the configuration) until [`PkSettings::reload`] reads the table.
-    pub fn new(db: Db, nats: Nats, clock: SharedClock, defaults: Phases) -> PkSettings {
-        PkSettings { db, nats, clock, defaults, current: Arc::new(RwLock::new(defaults)) }
+    /// `defaults` (the configuration) apply until an admin sets lengths.
+    pub fn new(db: Db, caches: ConfigCaches, clock: SharedClock, defaults: Phases) -> PkSettings {
+        PkSettings { db, caches, clock, defaults }
     }
 
-    fn subject(&self) -> String {
-        self.nats.subject("live.config.pk-phases")
+    /// This replica's caches of admin-managed settings.
+    pub fn caches(&self) -> &ConfigCaches {
+        &self.caches
     }
 
     /// The lengths in force on this replica.
-    pub fn current(&self) -> Phases {
-        *self.current.read().unwrap_or_else(PoisonError::into_inner)
-    }
-
-    /// Reads the table (the defaults when no admin set any).
-    pub async fn reload(&self) -> LiveResult<Phases> {
-        let mut conn = self.db.pool.get().await?;
-        let row: Option<Row> = diesel::sql_query("SELECT invite_secs, score_secs, punishment_secs FROM live.pk_settings")
-            .get_result(&mut conn)
-            .await
-            .optional()?;
-        let phases = row.map_or(self.defaults, |row| Phases {
-            invite: Duration::seconds(row.invite_secs.into()),
-            score: Duration::seconds(row.score_secs.into()),
-            punishment: Duration::seconds(row.punishment_secs.into()),
-        });
-        *self.current.write().unwrap_or_else(PoisonError::into_inner) = phases;
-        Ok(phases)
+    pub async fn current(&self) -> LiveResult<Phases> {
+        Ok(self.caches.pk_phases.get().await?.unwrap_or(self.defaults))
     }
 
     /// Sets new lengths (admins), for PKs invited from now on, and tells every replica.
@@ -115,39 +82,7 @@ impl PkSettings {
         .execute(&mut conn)
         .await?;
         drop(conn);
-        let phases = self.reload().await?;
-        if let Err(error) = self.nats.client.publish(self.subject(), bytes::Bytes::new()).await {
-            tracing::warn!(%error, "could not announce new PK phases; replicas reload within {RELOAD_EVERY:?}");
-        }
-        Ok(phases)
-    }
-
-    /// Reloads at start, on every change event, and every [`RELOAD_EVERY`], until dropped.
-    pub async fn run_reloader(self) {
-        let mut changes = match self.nats.realtime().subscribe(&self.subject()).await {
-            Ok(subscription) => Some(subscription),
-            Err(error) => {
-                tracing::warn!(%error, "PK phase change events unavailable; reloading periodically only");
-                None
-            }
-        };
-        let mut every = tokio::time::interval(RELOAD_EVERY);
-        loop {
-            match &mut changes {
-                Some(subscription) => {
-                    tokio::select! {
-                        _ = every.tick() => {}
-                        change = subscription.next() => if change.is_none() { changes = None; },
-                    }
-                }
-                None => {
-                    every.tick().await;
-                }
-            }
-            if let Err(error) = self.reload().await {
-                tracing::warn!(error = %platform::error::DisplayChain(&error), "reloading PK phases failed; retrying");
-            }
-        }
+        Ok(self.caches.changed(&self.caches.pk_phases).await?.unwrap_or(self.defaults))
     }
 }
 

@@ -3,10 +3,10 @@
 
 use super::{id_of, parse_id};
 use crate::domain::LiveError;
-use crate::domain::medals::{MedalFields, Medals, NewMedal};
+use crate::domain::medals::{MedalChange, MedalFields, Medals, NewMedal};
 use crate::store::medals as rows;
 use async_graphql::dataloader::Loader;
-use async_graphql::{Context, ID, InputObject, Object, SimpleObject};
+use async_graphql::{Context, ID, InputObject, MaybeUndefined, Object, SimpleObject};
 use chrono::{DateTime, Utc};
 use platform::auth::{AdminOnly, SignedIn, viewer};
 use platform::error::CodedResultExt;
@@ -169,6 +169,33 @@ pub struct CreateMedalInput {
     visible: bool,
 }
 
+/// A change of a medal: absent fields stay as they are.
+#[derive(InputObject)]
+pub struct UpdateMedalInput {
+    /// Move it to this group (it is taken off whoever wears it).
+    group_id: Option<ID>,
+    /// 1–40 characters.
+    name: Option<String>,
+    /// At most 500 characters.
+    description: Option<String>,
+    /// http(s) URL, or `null` for none.
+    web_image_locked: MaybeUndefined<String>,
+    /// http(s) URL, or `null` for none.
+    web_image_unlocked: MaybeUndefined<String>,
+    /// http(s) URL, or `null` for none.
+    app_image_locked: MaybeUndefined<String>,
+    /// http(s) URL, or `null` for none.
+    app_image_unlocked: MaybeUndefined<String>,
+    /// At most 200 characters.
+    unlock_condition: Option<String>,
+    /// 1–3650 days, or `null`: permanent (applies to grants from now on).
+    validity_days: MaybeUndefined<i32>,
+    /// Sort weight (higher first).
+    weight: Option<i32>,
+    /// Whether users see it.
+    visible: Option<bool>,
+}
+
 /// Medal queries.
 #[derive(Default)]
 pub struct MedalQuery;
@@ -225,11 +252,36 @@ impl MedalMutation {
         Ok(ctx.data::<Medals>()?.create_medal(admin, new).await.coded()?.into())
     }
 
-    /// Changes a medal's weight or visibility. Admin only.
+    /// Changes any field of a medal (absent fields stay; `null` clears an image or makes it
+    /// permanent). Moving it to another group takes it off whoever wears it. Admin only.
     #[graphql(guard = "AdminOnly")]
-    async fn update_medal(&self, ctx: &Context<'_>, id: ID, weight: Option<i32>, visible: Option<bool>) -> async_graphql::Result<Medal> {
+    async fn update_medal(&self, ctx: &Context<'_>, id: ID, input: UpdateMedalInput) -> async_graphql::Result<Medal> {
         let admin = viewer(ctx).require_admin().coded()?;
-        Ok(ctx.data::<Medals>()?.update_medal(admin, parse_id(&id, "id")?, weight, visible).await.coded()?.into())
+        let nullable = |value: MaybeUndefined<String>| match value {
+            MaybeUndefined::Undefined => None,
+            MaybeUndefined::Null => Some(None),
+            MaybeUndefined::Value(url) => Some(Some(url)),
+        };
+        let change = MedalChange {
+            group_id: input.group_id.as_ref().map(|group| parse_id(group, "groupId")).transpose()?,
+            name: input.name,
+            description: input.description,
+            images: [
+                nullable(input.web_image_locked),
+                nullable(input.web_image_unlocked),
+                nullable(input.app_image_locked),
+                nullable(input.app_image_unlocked),
+            ],
+            unlock_condition: input.unlock_condition,
+            validity_days: match input.validity_days {
+                MaybeUndefined::Undefined => None,
+                MaybeUndefined::Null => Some(None),
+                MaybeUndefined::Value(days) => Some(Some(days)),
+            },
+            weight: input.weight,
+            visible: input.visible,
+        };
+        Ok(ctx.data::<Medals>()?.update_medal(admin, parse_id(&id, "id")?, change).await.coded()?.into())
     }
 
     /// Grants a medal to a user until the end of its validity (granting again renews). Admin only.

@@ -207,7 +207,7 @@ impl PkQuery {
 
     /// The phase lengths new PKs get.
     async fn pk_phases(&self, ctx: &Context<'_>) -> async_graphql::Result<PkPhases> {
-        Ok(ctx.data::<Pks>()?.settings().current().into())
+        Ok(ctx.data::<Pks>()?.settings().current().await.coded()?.into())
     }
 
     /// Streamers who may link up (admins).

@@ -114,22 +114,43 @@ pub async fn insert_medal(conn: &mut AsyncPgConnection, medal: &Medal, at: DateT
     .await
 }
 
-/// Sets a medal's weight and visibility; `None` when it does not exist.
-pub async fn update_medal(
-    conn: &mut AsyncPgConnection,
-    id: Uuid,
-    weight: i32,
-    visible: bool,
-    at: DateTime<Utc>,
-) -> QueryResult<Option<Medal>> {
-    diesel::sql_query(format!("UPDATE live.medals SET weight = $2, visible = $3, updated_at = $4 WHERE id = $1 RETURNING {MEDAL_COLUMNS}"))
+/// Replaces every admin-managed field of a medal; `None` when it does not exist.
+pub async fn update_medal(conn: &mut AsyncPgConnection, medal: &Medal, at: DateTime<Utc>) -> QueryResult<Option<Medal>> {
+    diesel::sql_query(format!(
+        "UPDATE live.medals SET group_id = $2, name = $3, description = $4, web_image_locked = $5, web_image_unlocked = $6, \
+         app_image_locked = $7, app_image_unlocked = $8, unlock_condition = $9, validity_days = $10, weight = $11, visible = $12, \
+         updated_at = $13 WHERE id = $1 RETURNING {MEDAL_COLUMNS}"
+    ))
+    .bind::<SqlUuid, _>(medal.id)
+    .bind::<SqlUuid, _>(medal.group_id)
+    .bind::<Text, _>(&medal.name)
+    .bind::<Text, _>(&medal.description)
+    .bind::<Nullable<Text>, _>(medal.web_image_locked.as_deref())
+    .bind::<Nullable<Text>, _>(medal.web_image_unlocked.as_deref())
+    .bind::<Nullable<Text>, _>(medal.app_image_locked.as_deref())
+    .bind::<Nullable<Text>, _>(medal.app_image_unlocked.as_deref())
+    .bind::<Text, _>(&medal.unlock_condition)
+    .bind::<Nullable<Int4>, _>(medal.validity_days)
+    .bind::<Int4, _>(medal.weight)
+    .bind::<Bool, _>(medal.visible)
+    .bind::<Timestamptz, _>(at)
+    .get_result(conn)
+    .await
+    .optional()
+}
+
+/// One medal, its row locked until the transaction ends (a change reads and writes it).
+pub async fn find_medal_for_update(conn: &mut AsyncPgConnection, id: Uuid) -> QueryResult<Option<Medal>> {
+    diesel::sql_query(format!("SELECT {MEDAL_COLUMNS} FROM live.medals WHERE id = $1 FOR UPDATE"))
         .bind::<SqlUuid, _>(id)
-        .bind::<Int4, _>(weight)
-        .bind::<Bool, _>(visible)
-        .bind::<Timestamptz, _>(at)
         .get_result(conn)
         .await
         .optional()
+}
+
+/// Takes a medal off everyone wearing it.
+pub async fn take_off_everywhere(conn: &mut AsyncPgConnection, medal_id: Uuid) -> QueryResult<usize> {
+    diesel::sql_query("DELETE FROM live.medal_worn WHERE medal_id = $1").bind::<SqlUuid, _>(medal_id).execute(conn).await
 }
 
 /// One medal.

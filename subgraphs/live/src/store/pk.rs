@@ -1,7 +1,7 @@
 //! `live.pk_*`: the whitelist, links, busy streamers, transitions and durable timers.
 
 use chrono::{DateTime, Utc};
-use diesel::sql_types::{Array, BigInt, Int4, Nullable, Text, Timestamptz, Uuid as SqlUuid};
+use diesel::sql_types::{BigInt, Int4, Nullable, Text, Timestamptz, Uuid as SqlUuid};
 use diesel::{OptionalExtension, QueryResult, QueryableByName};
 use diesel_async::{AsyncPgConnection, RunQueryDsl};
 use uuid::Uuid;
@@ -97,12 +97,9 @@ struct UserId {
     user_id: Uuid,
 }
 
-/// Which of `users` are whitelisted.
-pub async fn whitelisted(conn: &mut AsyncPgConnection, users: &[Uuid]) -> QueryResult<Vec<Uuid>> {
-    let rows: Vec<UserId> = diesel::sql_query("SELECT user_id FROM live.pk_whitelist WHERE user_id = ANY($1)")
-        .bind::<Array<SqlUuid>, _>(users)
-        .load(conn)
-        .await?;
+/// Every whitelisted streamer (the whitelist is short and admin-managed; replicas cache it).
+pub async fn whitelist_all(conn: &mut AsyncPgConnection) -> QueryResult<Vec<Uuid>> {
+    let rows: Vec<UserId> = diesel::sql_query("SELECT user_id FROM live.pk_whitelist").load(conn).await?;
     Ok(rows.into_iter().map(|row| row.user_id).collect())
 }
 

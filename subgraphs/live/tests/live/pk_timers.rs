@@ -179,9 +179,8 @@ async fn new_phase_lengths_reach_every_replica_at_once_and_apply_to_pks_invited_
         world.live.pks.whitelist_add(world.admin, streamer.id).await.expect("whitelist");
     }
     let other = world.replica();
-    let reloader = tokio::spawn(other.pks.settings().clone().run_reloader());
-    // The reloader loads at start; wait for it to be listening (its first load is immediate).
-    world.eventually("the other replica's first load", async || other.pks.settings().reload().await.is_ok()).await;
+    // Listening once `reloader()` returns; its first look loads everything.
+    let reloader = tokio::spawn(other.caches.clone().reloader().await);
     let running = world.live.pks.invite(a, b.id, PkMode::Pk).await.expect("invite with the defaults");
     assert_eq!(running.score_secs, 360);
     world.live.pks.reject(b, running.id).await.expect("reject");
@@ -189,7 +188,7 @@ async fn new_phase_lengths_reach_every_replica_at_once_and_apply_to_pks_invited_
     let changed = vidgraph_live::domain::pk_settings::parse_phases(20, 60, 30).expect("valid");
     assert_eq!(world.live.pks.settings().set(user(), changed).await.expect_err("admins only").code(), ErrorCode::Forbidden);
     world.live.pks.settings().set(world.admin, changed).await.expect("set");
-    world.eventually("the other replica to reload", async || other.pks.settings().current() == changed).await;
+    world.eventually("the other replica to reload", async || other.pks.settings().current().await.expect("phases") == changed).await;
     let pk = other.pks.invite(a, b.id, PkMode::Pk).await.expect("invite on the other replica");
     assert_eq!((pk.invite_expires_at - pk.invited_at, pk.score_secs, pk.punishment_secs), (Duration::seconds(20), 60, 30));
     reloader.abort();
