@@ -15,6 +15,41 @@ use std::net::SocketAddr;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
+/// The yt-dlp the tests named `test` use: `VIDGRAPH_ASSETS__YTDLP_PATH`, `./test`'s venv
+/// (`~/.cache/vidgraph/yt-dlp/bin/yt-dlp`) or `yt-dlp` on `PATH`, the first that runs. When none
+/// does, prints `SKIPPED: <test>` and returns `None` — or panics when `VIDGRAPH_REQUIRE_YTDLP=1`
+/// (`./test` sets it once it has installed yt-dlp, so a broken install cannot pass as a skip).
+pub fn ytdlp_program(test: &str) -> Option<std::path::PathBuf> {
+    let mut candidates: Vec<std::path::PathBuf> = Vec::new();
+    if let Some(path) = std::env::var_os("VIDGRAPH_ASSETS__YTDLP_PATH").filter(|path| !path.is_empty()) {
+        candidates.push(path.into());
+    }
+    let cache = std::env::var_os("XDG_CACHE_HOME")
+        .map(std::path::PathBuf::from)
+        .or_else(|| std::env::var_os("HOME").map(|home| std::path::PathBuf::from(home).join(".cache")));
+    if let Some(cache) = cache {
+        candidates.push(cache.join("vidgraph/yt-dlp/bin/yt-dlp"));
+    }
+    candidates.push("yt-dlp".into());
+    let runs = |program: &std::path::PathBuf| {
+        std::process::Command::new(program)
+            .arg("--version")
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .status()
+            .is_ok_and(|status| status.success())
+    };
+    if let Some(found) = candidates.into_iter().find(runs) {
+        return Some(found);
+    }
+    if std::env::var("VIDGRAPH_REQUIRE_YTDLP").is_ok_and(|value| value == "1") {
+        panic!("{test}: VIDGRAPH_REQUIRE_YTDLP=1 but no yt-dlp runs");
+    }
+    println!("SKIPPED: {test}: yt-dlp is not installed (./test installs it; or `python3 -m pip install --user yt-dlp`)");
+    eprintln!("SKIPPED: {test}: yt-dlp is not installed");
+    None
+}
+
 /// Byte `i` of every generated file.
 pub fn byte_at(i: u64) -> u8 {
     ((i.wrapping_mul(31).wrapping_add(7)) % 251) as u8
@@ -93,6 +128,7 @@ impl MediaServer {
             .route("/status/{code}", get(status).head(status))
             .route("/redirect", get(redirect).head(redirect))
             .route("/page.html", get(page).head(page))
+            .route("/watch.html", get(watch).head(watch))
             .route("/huge.mp4", get(huge).head(huge))
             .route("/hls/{name}", get(hls))
             .with_state(seen.clone());
@@ -194,6 +230,27 @@ async fn redirect(State(seen): State<Shared>, Query(query): Query<FileQuery>, he
 async fn page(State(seen): State<Shared>, headers: HeaderMap) -> Response {
     note(&seen, "/page.html", &headers);
     ([(header::CONTENT_TYPE, "text/html")], "<html><body>not a video</body></html>").into_response()
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+struct WatchQuery {
+    /// The `<video>`'s source (default `/media/clip.mp4?size=300000`).
+    src: Option<String>,
+    title: Option<String>,
+}
+
+/// A page with one `<video>`, as a site yt-dlp's generic extractor understands serves it.
+async fn watch(State(seen): State<Shared>, Query(query): Query<WatchQuery>, headers: HeaderMap) -> Response {
+    note(&seen, "/watch.html", &headers);
+    let escape = |text: &str| text.replace('&', "&amp;").replace('"', "&quot;").replace('<', "&lt;");
+    let src = escape(query.src.as_deref().unwrap_or("/media/clip.mp4?size=300000"));
+    let title = escape(query.title.as_deref().unwrap_or("Holiday clip"));
+    let body = format!(
+        "<!DOCTYPE html><html><head><title>{title}</title><meta property=\"og:title\" content=\"{title}\"></head>\
+         <body><video controls><source src=\"{src}\" type=\"video/mp4\"></video></body></html>"
+    );
+    ([(header::CONTENT_TYPE, "text/html; charset=utf-8")], body).into_response()
 }
 
 async fn huge(State(seen): State<Shared>, headers: HeaderMap) -> Response {

@@ -67,6 +67,10 @@ pub struct AssetsConfig {
     /// `VIDGRAPH_ASSETS__PROGRESS_INTERVAL_MS`: how often a running download publishes its
     /// progress, default 500 (twice a second).
     pub progress_interval_ms: u64,
+    /// `VIDGRAPH_ASSETS__YTDLP_PATH`: the yt-dlp program (PyPI `yt-dlp`), run for pages the
+    /// built-in extractors do not understand; default `yt-dlp` (looked up on `PATH`). Empty
+    /// turns it off. When it does not run, only direct media links and HLS playlists parse.
+    pub ytdlp_path: String,
 }
 
 impl Default for AssetsConfig {
@@ -94,6 +98,7 @@ impl Default for AssetsConfig {
             file_url_secret: None,
             public_url: None,
             progress_interval_ms: 500,
+            ytdlp_path: "yt-dlp".into(),
         }
     }
 }

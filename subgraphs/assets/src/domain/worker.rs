@@ -22,7 +22,7 @@ use super::names;
 use super::progress::ProgressMeter;
 use crate::events::progress::{ProgressEvent, ProgressKind};
 use crate::events::tasks::{TASK_STREAM, TaskMessage};
-use crate::fetch::{direct, hls};
+use crate::fetch::{direct, hls, ytdlp};
 use crate::store::downloads::{self, CompletedFile, Download};
 use crate::store::files::TransferProgress;
 use diesel_async::AsyncConnection;
@@ -228,8 +228,10 @@ impl TaskWorker {
         let client = inner.extractors.client();
         let transferred = {
             let transfer = async {
-                match info.extractor.as_str() {
-                    "hls" => hls::download(client, &format_url, &mut sink).await,
+                match (info.extractor.as_str(), inner.extractors.ytdlp()) {
+                    ("hls", _) => hls::download(client, &format_url, &mut sink).await,
+                    (ytdlp::EXTRACTOR, Some(ytdlp)) => ytdlp.download(&format_url, &format.id, &mut sink).await,
+                    (ytdlp::EXTRACTOR, None) => Err(FetchError::Unsupported("yt-dlp is not configured here".into())),
                     _ => direct::download(client, &format_url, &mut sink).await,
                 }
             };

@@ -8,7 +8,9 @@
 //! timeout and a size limit enforced while streaming.
 
 pub mod direct;
+pub mod egress;
 pub mod hls;
+pub mod ytdlp;
 
 use crate::domain::media::{FetchError, MediaInfo};
 use crate::domain::url_policy::{PolicyViolation, UrlPolicy};
@@ -198,12 +200,23 @@ pub fn check_status(response: reqwest::Response) -> Result<reqwest::Response, Fe
 /// What a parse found and which extractor understands it.
 pub struct Extractors {
     client: SafeClient,
+    ytdlp: Option<ytdlp::YtDlp>,
 }
 
 impl Extractors {
     /// The built-in extractors over `client`.
     pub fn new(client: SafeClient) -> Extractors {
-        Extractors { client }
+        Extractors { client, ytdlp: None }
+    }
+
+    /// The built-in extractors, and yt-dlp for the pages they do not understand (when it runs).
+    pub fn with_ytdlp(client: SafeClient, ytdlp: ytdlp::YtDlp) -> Extractors {
+        Extractors { client, ytdlp: Some(ytdlp) }
+    }
+
+    /// yt-dlp, when configured (whether it runs is [`ytdlp::YtDlp::version`]).
+    pub fn ytdlp(&self) -> Option<&ytdlp::YtDlp> {
+        self.ytdlp.as_ref()
     }
 
     /// The client.
@@ -212,14 +225,20 @@ impl Extractors {
     }
 
     /// Metadata and formats of `url` (already checked): an HLS playlist by its path, else a
-    /// probe of the file, which may turn out to be a playlist too.
+    /// probe of the file, which may turn out to be a playlist too; what is neither (a page)
+    /// goes to yt-dlp when it runs.
     pub async fn parse(&self, url: &Url) -> Result<MediaInfo, FetchError> {
         if hls::looks_like_playlist(url) {
             return hls::parse(&self.client, url).await;
         }
-        match direct::probe(&self.client, url).await? {
-            direct::Probe::Media(info) => Ok(info),
-            direct::Probe::Playlist => hls::parse(&self.client, url).await,
+        match direct::probe(&self.client, url).await {
+            Ok(direct::Probe::Media(info)) => Ok(info),
+            Ok(direct::Probe::Playlist) => hls::parse(&self.client, url).await,
+            Err(FetchError::Unsupported(reason)) => match &self.ytdlp {
+                Some(ytdlp) if ytdlp.version().await.is_some() => ytdlp.parse(url).await,
+                _ => Err(FetchError::Unsupported(reason)),
+            },
+            Err(error) => Err(error),
         }
     }
 }
