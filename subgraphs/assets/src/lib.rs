@@ -84,6 +84,7 @@ pub async fn download_centre(deps: &Deps, options: &Options) -> Result<DownloadC
     let policy = UrlPolicy::from_config(&config.allow_destinations).map_err(|error| init_error(anyhow::anyhow!(error)))?;
     let limits = FetchLimits::from_config(&config);
     let client = SafeClient::with_lookup(policy.clone(), limits, options.lookup.clone()).map_err(init_error)?;
+    let proxies = fetch::proxy::Proxies::from_config(&config, &client).map_err(init_error)?;
     let extractors = match config.ytdlp_path.trim() {
         "" => Extractors::new(client),
         program => {
@@ -115,6 +116,7 @@ pub async fn download_centre(deps: &Deps, options: &Options) -> Result<DownloadC
         signer: FileUrlSigner::new(secret),
         disk: DiskState::default(),
         breakers: Default::default(),
+        proxies,
     }))
 }
 

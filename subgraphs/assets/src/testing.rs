@@ -292,3 +292,153 @@ async fn hls(State(seen): State<Shared>, Path(name): Path<String>, Query(query):
         },
     }
 }
+
+/// A fake proxy provider: `GET /proxy` hands out the given proxies in turn (the last one once
+/// the list is used up), `POST /report` records failure reports.
+pub struct ProxyProvider {
+    addr: SocketAddr,
+    asked: Arc<Mutex<u64>>,
+    reports: Arc<Mutex<Vec<serde_json::Value>>>,
+    task: tokio::task::JoinHandle<()>,
+}
+
+impl Drop for ProxyProvider {
+    fn drop(&mut self) {
+        self.task.abort();
+    }
+}
+
+#[derive(Clone)]
+struct ProviderState {
+    proxies: Arc<Vec<String>>,
+    asked: Arc<Mutex<u64>>,
+    reports: Arc<Mutex<Vec<serde_json::Value>>>,
+}
+
+impl ProxyProvider {
+    /// Starts one handing out `proxies`.
+    pub async fn start(proxies: Vec<String>) -> ProxyProvider {
+        let state = ProviderState { proxies: Arc::new(proxies), asked: Arc::default(), reports: Arc::default() };
+        let (asked, reports) = (state.asked.clone(), state.reports.clone());
+        let router = Router::new()
+            .route(
+                "/proxy",
+                get(|State(state): State<ProviderState>| async move {
+                    let mut asked = state.asked.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+                    let index = usize::try_from(*asked).unwrap_or(usize::MAX).min(state.proxies.len().saturating_sub(1));
+                    *asked += 1;
+                    axum::Json(serde_json::json!({ "proxy": state.proxies.get(index) }))
+                }),
+            )
+            .route(
+                "/report",
+                axum::routing::post(|State(state): State<ProviderState>, axum::Json(body): axum::Json<serde_json::Value>| async move {
+                    state.reports.lock().unwrap_or_else(std::sync::PoisonError::into_inner).push(body);
+                    StatusCode::NO_CONTENT
+                }),
+            )
+            .with_state(state);
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind the proxy provider");
+        let addr = listener.local_addr().expect("provider address");
+        let task = tokio::spawn(async move {
+            let _ = axum::serve(listener, router).await;
+        });
+        ProxyProvider { addr, asked, reports, task }
+    }
+
+    /// `http://127.0.0.1:<port><path>`.
+    pub fn url(&self, path: &str) -> String {
+        format!("http://{}{path}", self.addr)
+    }
+
+    /// `GET /proxy` calls so far.
+    pub fn asked(&self) -> u64 {
+        *self.asked.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
+    /// Reports received so far.
+    pub fn reports(&self) -> Vec<serde_json::Value> {
+        self.reports.lock().unwrap_or_else(std::sync::PoisonError::into_inner).clone()
+    }
+}
+
+/// A proxy that died: it accepts connections and closes them at once.
+pub struct DeadProxy {
+    addr: SocketAddr,
+    task: tokio::task::JoinHandle<()>,
+}
+
+impl Drop for DeadProxy {
+    fn drop(&mut self) {
+        self.task.abort();
+    }
+}
+
+impl DeadProxy {
+    /// Starts it.
+    pub async fn start() -> DeadProxy {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind the dead proxy");
+        let addr = listener.local_addr().expect("dead proxy address");
+        let task = tokio::spawn(async move {
+            while let Ok((stream, _)) = listener.accept().await {
+                drop(stream);
+            }
+        });
+        DeadProxy { addr, task }
+    }
+
+    /// `http://127.0.0.1:<port>`.
+    pub fn url(&self) -> String {
+        format!("http://{}", self.addr)
+    }
+}
+
+/// A working HTTP forward proxy (the egress proxy, loopback allowed) that counts connections.
+pub struct CountingProxy {
+    addr: SocketAddr,
+    connections: Arc<Mutex<u64>>,
+    task: tokio::task::JoinHandle<()>,
+    _inner: crate::fetch::egress::EgressProxy,
+}
+
+impl Drop for CountingProxy {
+    fn drop(&mut self) {
+        self.task.abort();
+    }
+}
+
+impl CountingProxy {
+    /// Starts it.
+    pub async fn start() -> CountingProxy {
+        let policy = Arc::new(crate::domain::url_policy::UrlPolicy::from_config(&["127.0.0.0/8".to_owned()]).expect("policy"));
+        let inner = crate::fetch::egress::EgressProxy::start(policy, crate::fetch::system_lookup(), Duration::from_secs(2))
+            .await
+            .expect("egress proxy");
+        let target: SocketAddr = inner.url().trim_start_matches("http://").parse().expect("proxy address");
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind the counting proxy");
+        let addr = listener.local_addr().expect("counting proxy address");
+        let connections: Arc<Mutex<u64>> = Arc::default();
+        let counted = connections.clone();
+        let task = tokio::spawn(async move {
+            while let Ok((mut stream, _)) = listener.accept().await {
+                *counted.lock().unwrap_or_else(std::sync::PoisonError::into_inner) += 1;
+                tokio::spawn(async move {
+                    if let Ok(mut upstream) = tokio::net::TcpStream::connect(target).await {
+                        let _ = tokio::io::copy_bidirectional(&mut stream, &mut upstream).await;
+                    }
+                });
+            }
+        });
+        CountingProxy { addr, connections, task, _inner: inner }
+    }
+
+    /// `http://127.0.0.1:<port>`.
+    pub fn url(&self) -> String {
+        format!("http://{}", self.addr)
+    }
+
+    /// Connections it took so far.
+    pub fn connections(&self) -> u64 {
+        *self.connections.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+}

@@ -63,7 +63,15 @@ impl EgressProxy {
             let mut connections = JoinSet::new();
             loop {
                 while connections.try_join_next().is_some() {}
-                let Ok((stream, _)) = listener.accept().await else { continue };
+                let stream = match listener.accept().await {
+                    Ok((stream, _)) => stream,
+                    Err(error) => {
+                        // Out of descriptors, say: do not spin on it.
+                        tracing::warn!(%error, "the egress proxy could not accept a connection");
+                        tokio::time::sleep(Duration::from_millis(100)).await;
+                        continue;
+                    }
+                };
                 if connections.len() >= MAX_CONNECTIONS {
                     drop(stream);
                     continue;
