@@ -179,7 +179,7 @@ fn parse_target(head: &str) -> Result<Target, &'static str> {
         let url = reqwest::Url::parse(&format!("https://{target}/")).map_err(|_| "400 Bad Request")?;
         let host = url.host_str().ok_or("400 Bad Request")?.to_owned();
         // `CONNECT host` without a port is not a tunnel request.
-        if !target.rsplit_once(':').is_some_and(|(_, port)| port.parse::<u16>().is_ok()) {
+        if target.rsplit_once(':').is_none_or(|(_, port)| port.parse::<u16>().is_err()) {
             return Err("400 Bad Request");
         }
         let port = url.port_or_known_default().ok_or("400 Bad Request")?;
