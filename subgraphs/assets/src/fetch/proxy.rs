@@ -182,13 +182,16 @@ impl Proxies {
         metrics::counter!("assets_proxy_failures_total", PROXY_PROVIDER => label.clone()).increment(1);
         tracing::warn!(proxy = %proxy, provider = %label, %error, "a download proxy failed");
         let Some((_, report)) = provider else { return };
-        {
+        // Concurrent tasks on one dead proxy all fail; the first to drop it reports it.
+        let dropped = {
             let mut current = self.current.lock().unwrap_or_else(PoisonError::into_inner);
-            if current.as_ref().is_some_and(|(held, _)| held == proxy) {
+            let held = current.as_ref().is_some_and(|(held, _)| held == proxy);
+            if held {
                 *current = None;
             }
-        }
-        if let Some(report) = report.clone() {
+            held
+        };
+        if dropped && let Some(report) = report.clone() {
             let (api, body) = (self.api.clone(), serde_json::json!({ "proxy": proxy.as_str(), "reason": error.to_string() }));
             tokio::spawn(async move {
                 match api.post(report).json(&body).send().await {
