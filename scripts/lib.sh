@@ -594,6 +594,10 @@ vg_ensure_ytdlp() {
 		"$venv/bin/yt-dlp" --version >/dev/null 2>&1; then
 		export VIDGRAPH_ASSETS__YTDLP_PATH="$venv/bin/yt-dlp" VIDGRAPH_REQUIRE_YTDLP=1
 	else
-		vg_log "yt-dlp: could not be installed; the yt-dlp tests will report themselves SKIPPED"
+		# nextest hides a passing test's output, so the skipped tests are named here too.
+		vg_log "yt-dlp: could not be installed; SKIPPED (each prints a SKIPPED line):" \
+			"vidgraph-assets ytdlp::a_page_with_a_video_parses_and_downloads_through_ytdlp_and_the_egress_proxy," \
+			"ytdlp::ytdlps_own_connections_are_refused_for_every_destination_the_url_policy_refuses," \
+			"vidgraph e2e assets_ytdlp::a_page_downloads_through_ytdlp_and_its_connections_obey_the_url_policy_through_the_router"
 	fi
 }
