@@ -14,6 +14,10 @@
 #   vg_ensure_node_modules      `npm ci` when node_modules is missing or stale
 #   vg_ensure_nextest           set VG_TEST_RUNNER=nextest, or cargo-test as a fallback
 #   vg_ensure_lint_tools        rustfmt and clippy (rustup components) for ./test's checks
+#   vg_ensure_ytdlp [--install] export VIDGRAPH_ASSETS__YTDLP_PATH when a yt-dlp runs (the one
+#       set, the venv under ~/.cache/vidgraph/yt-dlp, or PATH); --install (./test) creates that
+#       venv from PyPI when none runs and sets VIDGRAPH_REQUIRE_YTDLP=1 once one does; without
+#       it (./dev) a missing yt-dlp is one line saying how to install it.
 
 VG_REPO="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 VG_STATE_DIR="$VG_REPO/.vidgraph"
@@ -22,6 +26,8 @@ VG_ROUTER_VERSION="$(tr -d '[:space:]' <"$VG_REPO/router/VERSION")"
 VG_CACHE_DIR="${XDG_CACHE_HOME:-$HOME/.cache}/vidgraph"
 # cargo-nextest version installed when the machine has none (builds with rustc >= 1.91).
 VG_NEXTEST_VERSION="0.9.143"
+# yt-dlp installed by ./test into $VG_CACHE_DIR/yt-dlp when the machine has none.
+VG_YTDLP_VERSION="2026.10.26"
 
 VG_DEFAULT_DB_URL="postgres://postgres@127.0.0.1:5432/vidgraph"
 VG_DEFAULT_REDIS_URL="redis://127.0.0.1:6379"
@@ -562,5 +568,36 @@ vg_ensure_nextest() {
 	else
 		vg_log "tests: cargo-nextest unavailable; falling back to cargo test"
 		VG_TEST_RUNNER=cargo-test
+	fi
+}
+
+# ---------------------------------------------------------------------------------------------
+# yt-dlp (the assets subgraph's extractor for sites; optional)
+
+vg_ensure_ytdlp() {
+	local venv="$VG_CACHE_DIR/yt-dlp" candidate
+	for candidate in "${VIDGRAPH_ASSETS__YTDLP_PATH:-}" "$venv/bin/yt-dlp" "$(command -v yt-dlp 2>/dev/null || true)"; do
+		if [[ -n $candidate ]] && "$candidate" --version >/dev/null 2>&1; then
+			export VIDGRAPH_ASSETS__YTDLP_PATH="$candidate"
+			if [[ ${1:-} == --install ]]; then export VIDGRAPH_REQUIRE_YTDLP=1; fi
+			vg_log "yt-dlp: $candidate ($("$candidate" --version 2>/dev/null))"
+			return 0
+		fi
+	done
+	if [[ ${1:-} != --install ]]; then
+		vg_log "yt-dlp: not installed, so assets parses only direct media links and HLS playlists;" \
+			"install it with 'python3 -m pip install --user yt-dlp' (see README)"
+		return 0
+	fi
+	vg_log "yt-dlp: installing yt-dlp==$VG_YTDLP_VERSION from PyPI into $venv"
+	if python3 -m venv "$venv" >&2 && "$venv/bin/python" -m pip install --quiet "yt-dlp==$VG_YTDLP_VERSION" >&2 &&
+		"$venv/bin/yt-dlp" --version >/dev/null 2>&1; then
+		export VIDGRAPH_ASSETS__YTDLP_PATH="$venv/bin/yt-dlp" VIDGRAPH_REQUIRE_YTDLP=1
+	else
+		# nextest hides a passing test's output, so the skipped tests are named here too.
+		vg_log "yt-dlp: could not be installed; SKIPPED (each prints a SKIPPED line):" \
+			"vidgraph-assets ytdlp::a_page_with_a_video_parses_and_downloads_through_ytdlp_and_the_egress_proxy," \
+			"ytdlp::ytdlps_own_connections_are_refused_for_every_destination_the_url_policy_refuses," \
+			"vidgraph e2e assets_ytdlp::a_page_downloads_through_ytdlp_and_its_connections_obey_the_url_policy_through_the_router"
 	fi
 }

@@ -8,6 +8,7 @@ mod cli;
 mod graphql;
 mod http_load;
 mod like_rank;
+mod progress_latency;
 mod report;
 mod stats;
 mod stream_wait;
@@ -36,6 +37,8 @@ enum Command {
     Stream(stream_wait::StreamArgs),
     /// Latency from a like to the video's new hot value being visible.
     LikeRank(like_rank::LikeRankArgs),
+    /// Latency from a download's progress publish to its subscriber through the router.
+    ProgressLatency(progress_latency::ProgressLatencyArgs),
 }
 
 #[tokio::main]
@@ -44,6 +47,7 @@ async fn main() -> Result<()> {
     let (text, json) = match &cli.command {
         Command::Stream(args) => (stream_wait::run(args).await?, None),
         Command::LikeRank(args) => (like_rank::run(args).await?, None),
+        Command::ProgressLatency(args) => (progress_latency::run(args).await?, None),
         Command::Http(args) => {
             let report = http_load::run(args).await?;
             (report.to_text(), args.json.then(|| report.to_json_line()).transpose()?)

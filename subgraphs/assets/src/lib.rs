@@ -26,6 +26,7 @@ use domain::worker::TaskWorker;
 use events::archive::ArchiveEvents;
 use events::progress::ProgressBus;
 use events::tasks::{OUTBOX_TABLE, TaskQueue};
+use fetch::ytdlp::YtDlp;
 use fetch::{Extractors, FetchLimits, Lookup, SafeClient, system_lookup};
 use platform::auth::KeyPair;
 use platform::clock::{SharedClock, SystemClock};
@@ -81,7 +82,16 @@ fn init_error(error: impl Into<anyhow::Error>) -> InitError {
 pub async fn download_centre(deps: &Deps, options: &Options) -> Result<DownloadCentre, InitError> {
     let config = deps.config.assets.clone();
     let policy = UrlPolicy::from_config(&config.allow_destinations).map_err(|error| init_error(anyhow::anyhow!(error)))?;
-    let client = SafeClient::with_lookup(policy, FetchLimits::from_config(&config), options.lookup.clone()).map_err(init_error)?;
+    let limits = FetchLimits::from_config(&config);
+    let client = SafeClient::with_lookup(policy.clone(), limits, options.lookup.clone()).map_err(init_error)?;
+    let proxies = fetch::proxy::Proxies::from_config(&config, &client).map_err(init_error)?;
+    let extractors = match config.ytdlp_path.trim() {
+        "" => Extractors::new(client),
+        program => {
+            let ytdlp = YtDlp::new(program, std::sync::Arc::new(policy), options.lookup.clone(), &limits);
+            Extractors::with_ytdlp(client, ytdlp)
+        }
+    };
     let storage =
         Storage::open(&config.root).map_err(|error| init_error(anyhow::anyhow!("assets.root {}: {error}", config.root.display())))?;
     let secret = match &config.file_url_secret {
@@ -95,7 +105,7 @@ pub async fn download_centre(deps: &Deps, options: &Options) -> Result<DownloadC
     Ok(DownloadCentre::new(Inner {
         db: deps.db.clone(),
         cache: cache.clone(),
-        extractors: Extractors::new(client),
+        extractors,
         queue: TaskQueue::new(&deps.nats, outbox.clone()),
         archive: ArchiveEvents::new(&deps.nats, outbox),
         progress: ProgressBus::new(deps.nats.clone(), cache),
@@ -106,6 +116,7 @@ pub async fn download_centre(deps: &Deps, options: &Options) -> Result<DownloadC
         signer: FileUrlSigner::new(secret),
         disk: DiskState::default(),
         breakers: Default::default(),
+        proxies,
     }))
 }
 

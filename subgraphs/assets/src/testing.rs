@@ -15,6 +15,41 @@ use std::net::SocketAddr;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
+/// The yt-dlp the tests named `test` use: `VIDGRAPH_ASSETS__YTDLP_PATH`, `./test`'s venv
+/// (`~/.cache/vidgraph/yt-dlp/bin/yt-dlp`) or `yt-dlp` on `PATH`, the first that runs. When none
+/// does, prints `SKIPPED: <test>` and returns `None` — or panics when `VIDGRAPH_REQUIRE_YTDLP=1`
+/// (`./test` sets it once it has installed yt-dlp, so a broken install cannot pass as a skip).
+pub fn ytdlp_program(test: &str) -> Option<std::path::PathBuf> {
+    let mut candidates: Vec<std::path::PathBuf> = Vec::new();
+    if let Some(path) = std::env::var_os("VIDGRAPH_ASSETS__YTDLP_PATH").filter(|path| !path.is_empty()) {
+        candidates.push(path.into());
+    }
+    let cache = std::env::var_os("XDG_CACHE_HOME")
+        .map(std::path::PathBuf::from)
+        .or_else(|| std::env::var_os("HOME").map(|home| std::path::PathBuf::from(home).join(".cache")));
+    if let Some(cache) = cache {
+        candidates.push(cache.join("vidgraph/yt-dlp/bin/yt-dlp"));
+    }
+    candidates.push("yt-dlp".into());
+    let runs = |program: &std::path::PathBuf| {
+        std::process::Command::new(program)
+            .arg("--version")
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .status()
+            .is_ok_and(|status| status.success())
+    };
+    if let Some(found) = candidates.into_iter().find(runs) {
+        return Some(found);
+    }
+    if std::env::var("VIDGRAPH_REQUIRE_YTDLP").is_ok_and(|value| value == "1") {
+        panic!("{test}: VIDGRAPH_REQUIRE_YTDLP=1 but no yt-dlp runs");
+    }
+    println!("SKIPPED: {test}: yt-dlp is not installed (./test installs it; or `python3 -m pip install --user yt-dlp`)");
+    eprintln!("SKIPPED: {test}: yt-dlp is not installed");
+    None
+}
+
 /// Byte `i` of every generated file.
 pub fn byte_at(i: u64) -> u8 {
     ((i.wrapping_mul(31).wrapping_add(7)) % 251) as u8
@@ -93,6 +128,7 @@ impl MediaServer {
             .route("/status/{code}", get(status).head(status))
             .route("/redirect", get(redirect).head(redirect))
             .route("/page.html", get(page).head(page))
+            .route("/watch.html", get(watch).head(watch))
             .route("/huge.mp4", get(huge).head(huge))
             .route("/hls/{name}", get(hls))
             .with_state(seen.clone());
@@ -196,6 +232,27 @@ async fn page(State(seen): State<Shared>, headers: HeaderMap) -> Response {
     ([(header::CONTENT_TYPE, "text/html")], "<html><body>not a video</body></html>").into_response()
 }
 
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+struct WatchQuery {
+    /// The `<video>`'s source (default `/media/clip.mp4?size=300000`).
+    src: Option<String>,
+    title: Option<String>,
+}
+
+/// A page with one `<video>`, as a site yt-dlp's generic extractor understands serves it.
+async fn watch(State(seen): State<Shared>, Query(query): Query<WatchQuery>, headers: HeaderMap) -> Response {
+    note(&seen, "/watch.html", &headers);
+    let escape = |text: &str| text.replace('&', "&amp;").replace('"', "&quot;").replace('<', "&lt;");
+    let src = escape(query.src.as_deref().unwrap_or("/media/clip.mp4?size=300000"));
+    let title = escape(query.title.as_deref().unwrap_or("Holiday clip"));
+    let body = format!(
+        "<!DOCTYPE html><html><head><title>{title}</title><meta property=\"og:title\" content=\"{title}\"></head>\
+         <body><video controls><source src=\"{src}\" type=\"video/mp4\"></video></body></html>"
+    );
+    ([(header::CONTENT_TYPE, "text/html; charset=utf-8")], body).into_response()
+}
+
 async fn huge(State(seen): State<Shared>, headers: HeaderMap) -> Response {
     note(&seen, "/huge.mp4", &headers);
     let mut response = Response::new(Body::empty());
@@ -233,5 +290,155 @@ async fn hls(State(seen): State<Shared>, Path(name): Path<String>, Query(query):
             Some(n) => ([(header::CONTENT_TYPE, "video/mp2t")], (n * 1000..(n + 1) * 1000).map(byte_at).collect::<Vec<u8>>()).into_response(),
             None => StatusCode::NOT_FOUND.into_response(),
         },
+    }
+}
+
+/// A fake proxy provider: `GET /proxy` hands out the given proxies in turn (the last one once
+/// the list is used up), `POST /report` records failure reports.
+pub struct ProxyProvider {
+    addr: SocketAddr,
+    asked: Arc<Mutex<u64>>,
+    reports: Arc<Mutex<Vec<serde_json::Value>>>,
+    task: tokio::task::JoinHandle<()>,
+}
+
+impl Drop for ProxyProvider {
+    fn drop(&mut self) {
+        self.task.abort();
+    }
+}
+
+#[derive(Clone)]
+struct ProviderState {
+    proxies: Arc<Vec<String>>,
+    asked: Arc<Mutex<u64>>,
+    reports: Arc<Mutex<Vec<serde_json::Value>>>,
+}
+
+impl ProxyProvider {
+    /// Starts one handing out `proxies`.
+    pub async fn start(proxies: Vec<String>) -> ProxyProvider {
+        let state = ProviderState { proxies: Arc::new(proxies), asked: Arc::default(), reports: Arc::default() };
+        let (asked, reports) = (state.asked.clone(), state.reports.clone());
+        let router = Router::new()
+            .route(
+                "/proxy",
+                get(|State(state): State<ProviderState>| async move {
+                    let mut asked = state.asked.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+                    let index = usize::try_from(*asked).unwrap_or(usize::MAX).min(state.proxies.len().saturating_sub(1));
+                    *asked += 1;
+                    axum::Json(serde_json::json!({ "proxy": state.proxies.get(index) }))
+                }),
+            )
+            .route(
+                "/report",
+                axum::routing::post(|State(state): State<ProviderState>, axum::Json(body): axum::Json<serde_json::Value>| async move {
+                    state.reports.lock().unwrap_or_else(std::sync::PoisonError::into_inner).push(body);
+                    StatusCode::NO_CONTENT
+                }),
+            )
+            .with_state(state);
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind the proxy provider");
+        let addr = listener.local_addr().expect("provider address");
+        let task = tokio::spawn(async move {
+            let _ = axum::serve(listener, router).await;
+        });
+        ProxyProvider { addr, asked, reports, task }
+    }
+
+    /// `http://127.0.0.1:<port><path>`.
+    pub fn url(&self, path: &str) -> String {
+        format!("http://{}{path}", self.addr)
+    }
+
+    /// `GET /proxy` calls so far.
+    pub fn asked(&self) -> u64 {
+        *self.asked.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
+    /// Reports received so far.
+    pub fn reports(&self) -> Vec<serde_json::Value> {
+        self.reports.lock().unwrap_or_else(std::sync::PoisonError::into_inner).clone()
+    }
+}
+
+/// A proxy that died: it accepts connections and closes them at once.
+pub struct DeadProxy {
+    addr: SocketAddr,
+    task: tokio::task::JoinHandle<()>,
+}
+
+impl Drop for DeadProxy {
+    fn drop(&mut self) {
+        self.task.abort();
+    }
+}
+
+impl DeadProxy {
+    /// Starts it.
+    pub async fn start() -> DeadProxy {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind the dead proxy");
+        let addr = listener.local_addr().expect("dead proxy address");
+        let task = tokio::spawn(async move {
+            while let Ok((stream, _)) = listener.accept().await {
+                drop(stream);
+            }
+        });
+        DeadProxy { addr, task }
+    }
+
+    /// `http://127.0.0.1:<port>`.
+    pub fn url(&self) -> String {
+        format!("http://{}", self.addr)
+    }
+}
+
+/// A working HTTP forward proxy (the egress proxy, loopback allowed) that counts connections.
+pub struct CountingProxy {
+    addr: SocketAddr,
+    connections: Arc<Mutex<u64>>,
+    task: tokio::task::JoinHandle<()>,
+    _inner: crate::fetch::egress::EgressProxy,
+}
+
+impl Drop for CountingProxy {
+    fn drop(&mut self) {
+        self.task.abort();
+    }
+}
+
+impl CountingProxy {
+    /// Starts it.
+    pub async fn start() -> CountingProxy {
+        let policy = Arc::new(crate::domain::url_policy::UrlPolicy::from_config(&["127.0.0.0/8".to_owned()]).expect("policy"));
+        let inner = crate::fetch::egress::EgressProxy::start(policy, crate::fetch::system_lookup(), Duration::from_secs(2))
+            .await
+            .expect("egress proxy");
+        let target: SocketAddr = inner.url().trim_start_matches("http://").parse().expect("proxy address");
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind the counting proxy");
+        let addr = listener.local_addr().expect("counting proxy address");
+        let connections: Arc<Mutex<u64>> = Arc::default();
+        let counted = connections.clone();
+        let task = tokio::spawn(async move {
+            while let Ok((mut stream, _)) = listener.accept().await {
+                *counted.lock().unwrap_or_else(std::sync::PoisonError::into_inner) += 1;
+                tokio::spawn(async move {
+                    if let Ok(mut upstream) = tokio::net::TcpStream::connect(target).await {
+                        let _ = tokio::io::copy_bidirectional(&mut stream, &mut upstream).await;
+                    }
+                });
+            }
+        });
+        CountingProxy { addr, connections, task, _inner: inner }
+    }
+
+    /// `http://127.0.0.1:<port>`.
+    pub fn url(&self) -> String {
+        format!("http://{}", self.addr)
+    }
+
+    /// Connections it took so far.
+    pub fn connections(&self) -> u64 {
+        *self.connections.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
     }
 }

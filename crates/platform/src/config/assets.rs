@@ -67,6 +67,23 @@ pub struct AssetsConfig {
     /// `VIDGRAPH_ASSETS__PROGRESS_INTERVAL_MS`: how often a running download publishes its
     /// progress, default 500 (twice a second).
     pub progress_interval_ms: u64,
+    /// `VIDGRAPH_ASSETS__YTDLP_PATH`: the yt-dlp program (PyPI `yt-dlp`), run for pages the
+    /// built-in extractors do not understand; default `yt-dlp` (looked up on `PATH`). Empty
+    /// turns it off. When it does not run, only direct media links and HLS playlists parse.
+    pub ytdlp_path: String,
+    /// `VIDGRAPH_ASSETS__PROXY_URL`: an HTTP proxy (`http://host:port`) every download goes
+    /// through; default unset (downloads connect directly). The proxy resolves the names it
+    /// connects to, so it must apply its own egress rules; the URL policy still checks every
+    /// URL and redirect before a request.
+    pub proxy_url: Option<String>,
+    /// `VIDGRAPH_ASSETS__PROXY_PROVIDER_URL`: a proxy provider's HTTP API; a `GET` returns the
+    /// proxy to use (`{"proxy": "http://host:port"}`, or the URL as plain text); default unset.
+    /// A proxy that fails is dropped and the next attempt asks for another. Ignored when
+    /// `proxy_url` is set.
+    pub proxy_provider_url: Option<String>,
+    /// `VIDGRAPH_ASSETS__PROXY_PROVIDER_REPORT_URL`: where a failed proxy is reported (`POST`
+    /// `{"proxy": ..., "reason": ...}`), when the provider has such an endpoint; default unset.
+    pub proxy_provider_report_url: Option<String>,
 }
 
 impl Default for AssetsConfig {
@@ -94,6 +111,10 @@ impl Default for AssetsConfig {
             file_url_secret: None,
             public_url: None,
             progress_interval_ms: 500,
+            ytdlp_path: "yt-dlp".into(),
+            proxy_url: None,
+            proxy_provider_url: None,
+            proxy_provider_report_url: None,
         }
     }
 }

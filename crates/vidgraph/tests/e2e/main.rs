@@ -3,6 +3,8 @@
 
 mod abuse;
 mod assets_downloads;
+mod assets_proxies;
+mod assets_ytdlp;
 mod auth_flow;
 mod bad_input;
 mod comments;

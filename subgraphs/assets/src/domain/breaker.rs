@@ -1,4 +1,5 @@
-//! Circuit breakers per platform (a rule, plus the per-process table the workers share).
+//! Circuit breakers per platform and per proxy provider (a rule, plus the per-process tables
+//! the workers share: one [`Breakers`] per kind).
 //!
 //! Closed: calls go through and the last [`WINDOW`] outcomes are kept; when at least
 //! [`MIN_CALLS`] are known and more than half failed, the breaker opens. Open: no call for
@@ -123,10 +124,22 @@ impl Breaker {
     }
 }
 
-/// The breakers of this process, by platform.
-#[derive(Debug, Clone, Default)]
+/// What a table of breakers guards: its label in metrics (`assets_circuit_state{<label>=…}`).
+pub const PLATFORM: &str = "platform";
+/// Breakers of proxy providers.
+pub const PROXY_PROVIDER: &str = "proxy_provider";
+
+/// The breakers of this process of one kind, by name (the platform, the proxy provider).
+#[derive(Debug, Clone)]
 pub struct Breakers {
+    kind: &'static str,
     by_platform: Arc<Mutex<HashMap<String, Breaker>>>,
+}
+
+impl Default for Breakers {
+    fn default() -> Self {
+        Breakers::of_kind(PLATFORM)
+    }
 }
 
 fn gauge_value(state: State) -> f64 {
@@ -138,12 +151,22 @@ fn gauge_value(state: State) -> f64 {
 }
 
 impl Breakers {
+    /// An empty table of `kind` ([`PLATFORM`], [`PROXY_PROVIDER`]).
+    pub fn of_kind(kind: &'static str) -> Breakers {
+        Breakers { kind, by_platform: Arc::default() }
+    }
+
+    /// Its kind.
+    pub fn kind(&self) -> &'static str {
+        self.kind
+    }
+
     /// Asks to call `platform` at `now`.
     pub fn permit(&self, platform: &str, now: DateTime<Utc>) -> Permit {
         let mut table = self.by_platform.lock().unwrap_or_else(PoisonError::into_inner);
         let breaker = table.entry(platform.to_owned()).or_default();
         let permit = breaker.permit(now);
-        metrics::gauge!("assets_circuit_state", "platform" => platform.to_owned()).set(gauge_value(breaker.state()));
+        metrics::gauge!("assets_circuit_state", self.kind => platform.to_owned()).set(gauge_value(breaker.state()));
         permit
     }
 
@@ -155,9 +178,9 @@ impl Breakers {
         breaker.record(now, ok);
         let after = breaker.state();
         if std::mem::discriminant(&before) != std::mem::discriminant(&after) {
-            tracing::warn!(platform, state = ?after, "circuit breaker changed state");
+            tracing::warn!(kind = self.kind, name = platform, state = ?after, "circuit breaker changed state");
         }
-        metrics::gauge!("assets_circuit_state", "platform" => platform.to_owned()).set(gauge_value(after));
+        metrics::gauge!("assets_circuit_state", self.kind => platform.to_owned()).set(gauge_value(after));
     }
 
     /// Every breaker: (platform, breaker), by platform.

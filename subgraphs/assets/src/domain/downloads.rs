@@ -127,6 +127,8 @@ pub struct Inner {
     pub disk: DiskState,
     /// Circuit breakers per platform.
     pub breakers: super::breaker::Breakers,
+    /// Proxies for downloads (and the proxy provider's breaker).
+    pub proxies: crate::fetch::proxy::Proxies,
 }
 
 /// The download centre (cheap to clone).

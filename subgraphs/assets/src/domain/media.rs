@@ -79,6 +79,9 @@ pub enum FetchError {
     /// Connection refused or reset, DNS failure, a body cut short.
     #[error("network error: {0}")]
     Network(String),
+    /// A download proxy failed (it died, timed out, refused us) or the proxy provider gave none.
+    #[error("proxy failure: {0}")]
+    Proxy(String),
     /// A fetch or the task took too long.
     #[error("timed out")]
     TimedOut,
@@ -96,7 +99,7 @@ impl FetchError {
     pub fn is_transient(&self) -> bool {
         match self {
             FetchError::Status(status) => *status >= 500 || *status == 408 || *status == 429,
-            FetchError::Network(_) | FetchError::TimedOut | FetchError::Storage(_) => true,
+            FetchError::Network(_) | FetchError::Proxy(_) | FetchError::TimedOut | FetchError::Storage(_) => true,
             FetchError::Policy(_) | FetchError::TooLarge { .. } | FetchError::Unsupported(_) | FetchError::TooManyRedirects => false,
             FetchError::Cancelled => false,
         }
@@ -115,6 +118,7 @@ impl FetchError {
             FetchError::Unsupported(_) => "UNSUPPORTED",
             FetchError::TooManyRedirects => "TOO_MANY_REDIRECTS",
             FetchError::Network(_) => "NETWORK",
+            FetchError::Proxy(_) => "PROXY_FAILED",
             FetchError::TimedOut => "TIMEOUT",
             FetchError::Storage(_) => "STORAGE",
             FetchError::Cancelled => "CANCELLED",
@@ -163,6 +167,7 @@ mod tests {
             assert!(transient.is_transient(), "{transient:?}");
         }
         assert!(FetchError::Network("reset".into()).is_transient());
+        assert!(FetchError::Proxy("died".into()).is_transient(), "a proxy that died is replaced on the retry");
         for permanent in [
             FetchError::Status(404),
             FetchError::Status(410),

@@ -22,7 +22,8 @@ use super::names;
 use super::progress::ProgressMeter;
 use crate::events::progress::{ProgressEvent, ProgressKind};
 use crate::events::tasks::{TASK_STREAM, TaskMessage};
-use crate::fetch::{direct, hls};
+use crate::fetch::proxy::Route;
+use crate::fetch::{direct, hls, ytdlp};
 use crate::store::downloads::{self, CompletedFile, Download};
 use crate::store::files::TransferProgress;
 use diesel_async::AsyncConnection;
@@ -103,6 +104,12 @@ impl TaskWorker {
                     return self.stopped(&task).await;
                 }
             }
+            // The same for the proxy provider.
+            while let Permit::Wait(pause) = inner.proxies.permit(inner.clock.now()) {
+                if !self.wait_holding(&task, pause.to_std().unwrap_or(HEARTBEAT_EVERY).max(HEARTBEAT_EVERY)).await? {
+                    return self.stopped(&task).await;
+                }
+            }
             let mut conn = inner.db.pool.get().await.map_err(Failure::transient)?;
             if !downloads::begin_attempt(&mut conn, task.id, &self.worker_id, attempt).await.map_err(Failure::classify)? {
                 return self.stopped(&task).await;
@@ -117,7 +124,8 @@ impl TaskWorker {
             // not our disk, not a 404 or a refused URL).
             match &outcome {
                 Ok(()) => inner.breakers.record(&task.platform, inner.clock.now(), true),
-                Err(FetchError::Storage(_) | FetchError::Cancelled) => {}
+                // Our disk, a cancel, a dead proxy: nothing about the platform.
+                Err(FetchError::Storage(_) | FetchError::Cancelled | FetchError::Proxy(_)) => {}
                 Err(error) if error.is_transient() => inner.breakers.record(&task.platform, inner.clock.now(), false),
                 Err(_) => inner.breakers.record(&task.platform, inner.clock.now(), true),
             }
@@ -225,11 +233,19 @@ impl TaskWorker {
         let mut sink = inner.storage.partial(task.id, inner.config.max_file_bytes).await.map_err(storage_error)?;
         sink.set_total(format.size_bytes.and_then(|size| u64::try_from(size).ok()));
         let progress = sink.progress();
-        let client = inner.extractors.client();
+        // yt-dlp connects through its egress proxy; the built-in fetchers through the
+        // download proxy, when one is configured.
+        let route = match info.extractor.as_str() {
+            ytdlp::EXTRACTOR => Route::Direct,
+            _ => inner.proxies.route(inner.clock.now()).await?,
+        };
+        let client = route.client().unwrap_or(inner.extractors.client());
         let transferred = {
             let transfer = async {
-                match info.extractor.as_str() {
-                    "hls" => hls::download(client, &format_url, &mut sink).await,
+                match (info.extractor.as_str(), inner.extractors.ytdlp()) {
+                    ("hls", _) => hls::download(client, &format_url, &mut sink).await,
+                    (ytdlp::EXTRACTOR, Some(ytdlp)) => ytdlp.download(&format_url, &format.id, &mut sink).await,
+                    (ytdlp::EXTRACTOR, None) => Err(FetchError::Unsupported("yt-dlp is not configured here".into())),
                     _ => direct::download(client, &format_url, &mut sink).await,
                 }
             };
@@ -238,7 +254,7 @@ impl TaskWorker {
                 stopped = self.report(task, attempt, progress.clone()) => Err(stopped),
             }
         };
-        let content_type = transferred?;
+        let content_type = inner.proxies.outcome(&route, transferred, inner.clock.now())?;
         if sink.is_empty() {
             return Err(FetchError::Unsupported("the source sent an empty file".into()));
         }

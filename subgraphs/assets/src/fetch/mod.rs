@@ -8,7 +8,10 @@
 //! timeout and a size limit enforced while streaming.
 
 pub mod direct;
+pub mod egress;
 pub mod hls;
+pub mod proxy;
+pub mod ytdlp;
 
 use crate::domain::media::{FetchError, MediaInfo};
 use crate::domain::url_policy::{PolicyViolation, UrlPolicy};
@@ -35,13 +38,21 @@ pub fn system_lookup() -> Lookup {
 pub struct SafeResolver {
     policy: Arc<UrlPolicy>,
     lookup: Lookup,
+    /// The configured proxy's host: an operator's choice, resolved without the policy (it may
+    /// well be on a private network).
+    proxy_host: Option<String>,
 }
 
 impl reqwest::dns::Resolve for SafeResolver {
     fn resolve(&self, name: reqwest::dns::Name) -> reqwest::dns::Resolving {
         let (policy, lookup, host) = (self.policy.clone(), self.lookup.clone(), name.as_str().to_owned());
+        let proxy_host = self.proxy_host.clone();
         Box::pin(async move {
             let resolved = lookup(host.clone()).await?;
+            if proxy_host.as_deref() == Some(host.as_str()) {
+                return Ok(Box::new(resolved.into_iter().map(|addr| SocketAddr::new(addr, 0)).collect::<Vec<_>>().into_iter())
+                    as reqwest::dns::Addrs);
+            }
             let allowed: Vec<SocketAddr> =
                 resolved.iter().copied().filter(|addr| policy.allows_ip(*addr)).map(|addr| SocketAddr::new(addr, 0)).collect();
             if allowed.is_empty() {
@@ -91,6 +102,7 @@ pub struct SafeClient {
     client: reqwest::Client,
     policy: Arc<UrlPolicy>,
     limits: FetchLimits,
+    lookup: Lookup,
 }
 
 impl SafeClient {
@@ -101,12 +113,27 @@ impl SafeClient {
 
     /// A client over `lookup` (tests map public-looking names to internal addresses).
     pub fn with_lookup(policy: UrlPolicy, limits: FetchLimits, lookup: Lookup) -> anyhow::Result<SafeClient> {
-        let policy = Arc::new(policy);
+        SafeClient::build(Arc::new(policy), limits, lookup, None)
+    }
+
+    /// The same client, connecting through the HTTP proxy `proxy` (every URL and redirect is
+    /// still checked; the proxy resolves the destination).
+    pub fn via_proxy(&self, proxy: &Url) -> anyhow::Result<SafeClient> {
+        SafeClient::build(self.policy.clone(), self.limits, self.lookup.clone(), Some(proxy))
+    }
+
+    fn build(policy: Arc<UrlPolicy>, limits: FetchLimits, lookup: Lookup, proxy: Option<&Url>) -> anyhow::Result<SafeClient> {
         let redirect_policy = policy.clone();
-        let client = reqwest::Client::builder()
-            .dns_resolver(Arc::new(SafeResolver { policy: policy.clone(), lookup }))
+        let proxy_host = proxy.and_then(|proxy| proxy.host_str()).map(|host| host.trim_start_matches('[').trim_end_matches(']').to_owned());
+        let builder = reqwest::Client::builder()
+            .dns_resolver(Arc::new(SafeResolver { policy: policy.clone(), lookup: lookup.clone(), proxy_host }))
             // Proxies from the environment would bypass the resolver's check.
-            .no_proxy()
+            .no_proxy();
+        let builder = match proxy {
+            Some(proxy) => builder.proxy(reqwest::Proxy::all(proxy.clone())?),
+            None => builder,
+        };
+        let client = builder
             .connect_timeout(limits.connect_timeout)
             .read_timeout(limits.read_timeout)
             .user_agent(concat!("vidgraph-assets/", env!("CARGO_PKG_VERSION")))
@@ -120,7 +147,7 @@ impl SafeClient {
                 }
             }))
             .build()?;
-        Ok(SafeClient { client, policy, limits })
+        Ok(SafeClient { client, policy, limits, lookup })
     }
 
     /// The limits.
@@ -198,12 +225,23 @@ pub fn check_status(response: reqwest::Response) -> Result<reqwest::Response, Fe
 /// What a parse found and which extractor understands it.
 pub struct Extractors {
     client: SafeClient,
+    ytdlp: Option<ytdlp::YtDlp>,
 }
 
 impl Extractors {
     /// The built-in extractors over `client`.
     pub fn new(client: SafeClient) -> Extractors {
-        Extractors { client }
+        Extractors { client, ytdlp: None }
+    }
+
+    /// The built-in extractors, and yt-dlp for the pages they do not understand (when it runs).
+    pub fn with_ytdlp(client: SafeClient, ytdlp: ytdlp::YtDlp) -> Extractors {
+        Extractors { client, ytdlp: Some(ytdlp) }
+    }
+
+    /// yt-dlp, when configured (whether it runs is [`ytdlp::YtDlp::version`]).
+    pub fn ytdlp(&self) -> Option<&ytdlp::YtDlp> {
+        self.ytdlp.as_ref()
     }
 
     /// The client.
@@ -212,14 +250,20 @@ impl Extractors {
     }
 
     /// Metadata and formats of `url` (already checked): an HLS playlist by its path, else a
-    /// probe of the file, which may turn out to be a playlist too.
+    /// probe of the file, which may turn out to be a playlist too; what is neither (a page)
+    /// goes to yt-dlp when it runs.
     pub async fn parse(&self, url: &Url) -> Result<MediaInfo, FetchError> {
         if hls::looks_like_playlist(url) {
             return hls::parse(&self.client, url).await;
         }
-        match direct::probe(&self.client, url).await? {
-            direct::Probe::Media(info) => Ok(info),
-            direct::Probe::Playlist => hls::parse(&self.client, url).await,
+        match direct::probe(&self.client, url).await {
+            Ok(direct::Probe::Media(info)) => Ok(info),
+            Ok(direct::Probe::Playlist) => hls::parse(&self.client, url).await,
+            Err(FetchError::Unsupported(reason)) => match &self.ytdlp {
+                Some(ytdlp) if ytdlp.version().await.is_some() => ytdlp.parse(url).await,
+                _ => Err(FetchError::Unsupported(reason)),
+            },
+            Err(error) => Err(error),
         }
     }
 }

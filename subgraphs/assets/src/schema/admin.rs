@@ -36,10 +36,12 @@ pub struct PlatformSuccess {
     pub success_rate: f64,
 }
 
-/// One platform's circuit breaker on the replica that answered.
+/// One circuit breaker (of a platform or a proxy provider) on the replica that answered.
 #[derive(SimpleObject)]
 pub struct CircuitBreakerState {
-    /// The site.
+    /// What it guards: `PLATFORM` or `PROXY_PROVIDER`.
+    pub kind: String,
+    /// The site, or the proxy provider (its API's host).
     pub platform: String,
     /// `CLOSED`, `OPEN` or `HALF_OPEN`.
     pub state: String,
@@ -77,17 +79,19 @@ impl AdminQuery {
         admin::list(ctx, &[DURABLE], DURABLE.to_owned(), first, after).await
     }
 
-    /// The circuit breakers of the replica that answers (each replica keeps its own), by
-    /// platform. Admin only.
+    /// The circuit breakers of the replica that answers (each replica keeps its own): the
+    /// platforms', by platform, then the proxy provider's. Admin only.
     #[graphql(guard = "AdminOnly")]
     async fn assets_circuit_breakers(&self, ctx: &Context<'_>) -> async_graphql::Result<Vec<CircuitBreakerState>> {
         use crate::domain::breaker::State;
         viewer(ctx).require_admin().coded()?;
-        let breakers = &ctx.data::<DownloadCentre>()?.inner().breakers;
-        Ok(breakers
-            .snapshot()
+        let inner = ctx.data::<DownloadCentre>()?.inner();
+        Ok([&inner.breakers, inner.proxies.breakers()]
             .into_iter()
-            .map(|(platform, breaker)| {
+            .flat_map(|breakers| {
+                breakers.snapshot().into_iter().map(|(name, breaker)| (breakers.kind().to_ascii_uppercase(), name, breaker))
+            })
+            .map(|(kind, platform, breaker)| {
                 let (calls, failures) = breaker.recent();
                 let (state, open_until) = match breaker.state() {
                     State::Closed => ("CLOSED", None),
@@ -95,6 +99,7 @@ impl AdminQuery {
                     State::HalfOpen { .. } => ("HALF_OPEN", None),
                 };
                 CircuitBreakerState {
+                    kind,
                     platform,
                     state: state.to_owned(),
                     recent_calls: i32::try_from(calls).unwrap_or(i32::MAX),

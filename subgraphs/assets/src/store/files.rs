@@ -37,6 +37,11 @@ impl TransferProgress {
     pub fn total(&self) -> Option<u64> {
         Some(self.total.load(Ordering::Relaxed)).filter(|total| *total > 0)
     }
+
+    /// Records the expected size (a transfer that learns it along the way: yt-dlp).
+    pub fn set_total(&self, total: Option<u64>) {
+        self.total.store(total.unwrap_or(0), Ordering::Relaxed);
+    }
 }
 
 /// The storage root and its layout.
@@ -182,7 +187,7 @@ impl PartialFile {
 
     /// Records the expected size (for progress).
     pub fn set_total(&self, total: Option<u64>) {
-        self.progress.total.store(total.unwrap_or(0), Ordering::Relaxed);
+        self.progress.set_total(total);
     }
 
     /// Appends `chunk`; past the cap, `TooLarge`.

@@ -4,3 +4,4 @@
 mod consumer;
 mod fetch;
 mod service;
+mod ytdlp;
