@@ -20,8 +20,8 @@ use domain::notifications::Notifications;
 use domain::posts::Posts;
 use domain::reports::Reports;
 use events::CommunityEvents;
-use events::push::DynamicPush;
 use events::inbox::InboxPush;
+use events::push::DynamicPush;
 use platform::clock::{SharedClock, SystemClock};
 use platform::config::DbConfig;
 use platform::db::Db;
@@ -66,7 +66,8 @@ pub fn build_schema(deps: &Deps, clock: SharedClock, events: CommunityEvents) ->
     let notifications = Notifications::new(deps.db.clone(), clock.clone(), push.clone());
     let follows = Follows::new(deps.db.clone(), deps.redis.clone(), clock.clone(), events, notifications.clone());
     let posts = Posts::new(deps.db.clone(), deps.redis.clone(), clock.clone(), notifications.clone());
-    let dynamics = Dynamics::new(deps.db.clone(), deps.redis.clone(), clock.clone(), DynamicPush::new(&deps.nats, &deps.db), notifications.clone());
+    let dynamics =
+        Dynamics::new(deps.db.clone(), deps.redis.clone(), clock.clone(), DynamicPush::new(&deps.nats, &deps.db), notifications.clone());
     builder(&deps.config.limits)
         .data(deps.clone())
         .data(deps.db.clone())

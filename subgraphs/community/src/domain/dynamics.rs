@@ -222,35 +222,35 @@ impl Dynamics {
         let mut conn = self.db.pool.get().await?;
         let (score, notified) = conn
             .transaction::<_, CommunityError, _>(async |conn| {
-            require_allowed(conn, liker.id, Activity::Publish, now).await?;
-            // Read without a lock: the like row is locked first (step 1), the dynamic after it.
-            let dynamic = dynamics::find_many(conn, &[id]).await?.pop().ok_or(CommunityError::NotFound("Dynamic"))?;
-            if like && !dynamic.visible() {
-                return Err(CommunityError::NotFound("Dynamic"));
-            }
-            if dynamic.author_id == liker.id {
-                return Err(CommunityError::invalid("You cannot like your own dynamic."));
-            }
-            let delta = if like {
-                let weight = rules::like_weight(&liker);
-                if dynamics::insert_like(conn, liker.id, id, weight, now).await? { i64::from(weight) } else { 0 }
-            } else {
-                dynamics::delete_like(conn, liker.id, id).await?.map_or(0, |weight| -i64::from(weight))
-            };
-            if delta == 0 {
-                return Ok((dynamic.like_score, None));
-            }
-            let score = dynamics::add_counts(conn, id, delta, 0).await?;
-            stats::add(conn, StatDeltas::default().likes(dynamic.author_id, delta)).await?;
-            // Lock order: the notification last (step 7). An unlike leaves the notification.
-            let notified = if like {
-                notifications::record(conn, dynamic.author_id, liker.id, Event::Liked(Subject::Dynamic(id)), now).await?
-            } else {
-                None
-            };
-            Ok((score, notified))
-        })
-        .await?;
+                require_allowed(conn, liker.id, Activity::Publish, now).await?;
+                // Read without a lock: the like row is locked first (step 1), the dynamic after it.
+                let dynamic = dynamics::find_many(conn, &[id]).await?.pop().ok_or(CommunityError::NotFound("Dynamic"))?;
+                if like && !dynamic.visible() {
+                    return Err(CommunityError::NotFound("Dynamic"));
+                }
+                if dynamic.author_id == liker.id {
+                    return Err(CommunityError::invalid("You cannot like your own dynamic."));
+                }
+                let delta = if like {
+                    let weight = rules::like_weight(&liker);
+                    if dynamics::insert_like(conn, liker.id, id, weight, now).await? { i64::from(weight) } else { 0 }
+                } else {
+                    dynamics::delete_like(conn, liker.id, id).await?.map_or(0, |weight| -i64::from(weight))
+                };
+                if delta == 0 {
+                    return Ok((dynamic.like_score, None));
+                }
+                let score = dynamics::add_counts(conn, id, delta, 0).await?;
+                stats::add(conn, StatDeltas::default().likes(dynamic.author_id, delta)).await?;
+                // Lock order: the notification last (step 7). An unlike leaves the notification.
+                let notified = if like {
+                    notifications::record(conn, dynamic.author_id, liker.id, Event::Liked(Subject::Dynamic(id)), now).await?
+                } else {
+                    None
+                };
+                Ok((score, notified))
+            })
+            .await?;
         self.notifications.push(notified).await;
         Ok(score)
     }
@@ -274,22 +274,22 @@ impl Dynamics {
         let mut conn = self.db.pool.get().await?;
         let (comment, notified) = conn
             .transaction::<_, CommunityError, _>(async |conn| {
-            require_allowed(conn, author.id, Activity::Publish, now).await?;
-            if judge(conn, &body).await? == Verdict::Flag {
-                return Err(CommunityError::invalid(
-                    "The text contains a word that needs review; comments on dynamics cannot wait for one.",
-                ));
-            }
-            // Lock order: the new comment has no lock to take before the dynamic (step 3).
-            let dynamic = dynamics::lock_live(conn, id).await?.filter(Dynamic::visible).ok_or(CommunityError::NotFound("Dynamic"))?;
-            let comment = dynamics::insert_comment(conn, Uuid::now_v7(), dynamic.id, author.id, &body, now).await?;
-            dynamics::add_counts(conn, dynamic.id, 0, 1).await?;
-            // Lock order: the notification last (step 7).
-            let replied = Event::Replied { subject: Subject::Dynamic(dynamic.id), reply: comment.id };
-            let notified = notifications::record(conn, dynamic.author_id, author.id, replied, now).await?;
-            Ok((comment, notified))
-        })
-        .await?;
+                require_allowed(conn, author.id, Activity::Publish, now).await?;
+                if judge(conn, &body).await? == Verdict::Flag {
+                    return Err(CommunityError::invalid(
+                        "The text contains a word that needs review; comments on dynamics cannot wait for one.",
+                    ));
+                }
+                // Lock order: the new comment has no lock to take before the dynamic (step 3).
+                let dynamic = dynamics::lock_live(conn, id).await?.filter(Dynamic::visible).ok_or(CommunityError::NotFound("Dynamic"))?;
+                let comment = dynamics::insert_comment(conn, Uuid::now_v7(), dynamic.id, author.id, &body, now).await?;
+                dynamics::add_counts(conn, dynamic.id, 0, 1).await?;
+                // Lock order: the notification last (step 7).
+                let replied = Event::Replied { subject: Subject::Dynamic(dynamic.id), reply: comment.id };
+                let notified = notifications::record(conn, dynamic.author_id, author.id, replied, now).await?;
+                Ok((comment, notified))
+            })
+            .await?;
         self.notifications.push(notified).await;
         Ok(comment)
     }

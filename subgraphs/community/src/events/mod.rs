@@ -3,8 +3,8 @@
 //! and published by the outbox relay after commit.
 
 pub mod dynamics;
-pub mod push;
 pub mod inbox;
+pub mod push;
 
 use chrono::{DateTime, Utc};
 use diesel::QueryResult;
