@@ -101,5 +101,5 @@ done
 [[ $(running) -ge $N ]] || { echo "not all $N tasks are running"; exit 1; }
 
 echo "== measuring for ${SECS}s: one subscriber per task through the router"
-$B progress-latency --ws-url ws://127.0.0.1:4000/ws --token "$token" --tasks-file "$WORK/tasks.txt" --duration "${SECS}s"
+$B progress-latency --ws-url ws://127.0.0.1:4000/graphql --token "$token" --tasks-file "$WORK/tasks.txt" --duration "${SECS}s"
 echo "tasks running at the end: $(running) of $N"
