@@ -31,7 +31,12 @@ export VIDGRAPH_ASSETS__DAILY_LIMITS='[100000]'
 export VIDGRAPH_ASSETS__DISK_HIGH_PERCENT=100 VIDGRAPH_ASSETS__DISK_WARN_PERCENT=100
 FILE_PID=""
 stop_file_server() {
-	[[ -n $FILE_PID ]] && kill "$FILE_PID" 2>/dev/null && wait "$FILE_PID" 2>/dev/null
+	# `|| true`: under `set -e` a failing last command of an && list (wait on the SIGTERMed
+	# server returns 143) would end the trap before vg_bench_cleanup stops `vidgraph dev`.
+	if [[ -n $FILE_PID ]]; then
+		kill "$FILE_PID" 2>/dev/null || true
+		wait "$FILE_PID" 2>/dev/null || true
+	fi
 	vg_bench_cleanup
 }
 trap stop_file_server EXIT
