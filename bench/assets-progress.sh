@@ -31,7 +31,12 @@ export VIDGRAPH_ASSETS__DAILY_LIMITS='[100000]'
 export VIDGRAPH_ASSETS__DISK_HIGH_PERCENT=100 VIDGRAPH_ASSETS__DISK_WARN_PERCENT=100
 FILE_PID=""
 stop_file_server() {
-	[[ -n $FILE_PID ]] && kill "$FILE_PID" 2>/dev/null && wait "$FILE_PID" 2>/dev/null
+	# `|| true`: under `set -e` a failing last command of an && list (wait on the SIGTERMed
+	# server returns 143) would end the trap before vg_bench_cleanup stops `vidgraph dev`.
+	if [[ -n $FILE_PID ]]; then
+		kill "$FILE_PID" 2>/dev/null || true
+		wait "$FILE_PID" 2>/dev/null || true
+	fi
 	vg_bench_cleanup
 }
 trap stop_file_server EXIT
@@ -101,5 +106,5 @@ done
 [[ $(running) -ge $N ]] || { echo "not all $N tasks are running"; exit 1; }
 
 echo "== measuring for ${SECS}s: one subscriber per task through the router"
-$B progress-latency --ws-url ws://127.0.0.1:4000/ws --token "$token" --tasks-file "$WORK/tasks.txt" --duration "${SECS}s"
+$B progress-latency --ws-url ws://127.0.0.1:4000/graphql --token "$token" --tasks-file "$WORK/tasks.txt" --duration "${SECS}s"
 echo "tasks running at the end: $(running) of $N"

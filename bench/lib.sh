@@ -19,7 +19,9 @@ vg_bench_prepare() {
 }
 
 vg_bench_cleanup() {
-	[[ -n ${DEV_PID:-} ]] && kill -INT "$DEV_PID" 2>/dev/null && wait "$DEV_PID" 2>/dev/null
+	# `|| true`: a non-zero status of `vidgraph dev` must not end the trap (set -e) before WORK
+	# is removed and the started services are stopped.
+	[[ -n ${DEV_PID:-} ]] && kill -INT "$DEV_PID" 2>/dev/null && { wait "$DEV_PID" 2>/dev/null || true; }
 	rm -rf "$WORK"
 	vg_stop_started_services
 }

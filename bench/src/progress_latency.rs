@@ -77,7 +77,7 @@ pub async fn run(args: &ProgressLatencyArgs) -> Result<String> {
     Ok(match summary {
         Some(summary) => format!(
             "progress latency (publish → subscriber through the router): {} events from {} tasks, {failures} subscribers failed\n\
-             p50 {:.1} ms  p90 {:.1} ms  p99 {:.1} ms  max {:.1} ms  mean {:.1} ms",
+             p50 {:.1} ms  p90 {:.1} ms  p99 {:.1} ms  max {:.1} ms  mean {:.1} ms\n",
             summary.samples,
             tasks.len(),
             summary.p50,
@@ -86,7 +86,7 @@ pub async fn run(args: &ProgressLatencyArgs) -> Result<String> {
             summary.max,
             summary.mean
         ),
-        None => format!("no progress events measured from {} tasks ({failures} subscribers failed)", tasks.len()),
+        None => format!("no progress events measured from {} tasks ({failures} subscribers failed)\n", tasks.len()),
     })
 }
 
