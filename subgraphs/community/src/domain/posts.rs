@@ -181,7 +181,7 @@ impl Posts {
             // A flagged edit of a published post goes back to review, and stops counting.
             if verdict == Verdict::Flag && edited.state == PUBLISHED {
                 count_post(conn, &edited, -1).await?;
-                return Ok(posts::set_state(conn, id, PENDING, editor.id, Some("flagged by the keyword filter"), now).await?);
+                return Ok(review::set_state::<Post>(conn, id, PENDING, editor.id, Some("flagged by the keyword filter"), now).await?);
             }
             Ok(edited)
         })
@@ -390,7 +390,7 @@ impl Posts {
             let post = posts::lock_live(conn, id).await?.ok_or(CommunityError::NotFound("Post"))?;
             require_moderator(conn, &admin, post.zone_id).await?;
             let state = if approve { PUBLISHED } else { REJECTED };
-            let reviewed = posts::set_state(conn, id, state, admin.id, reason.as_deref(), now).await?;
+            let reviewed = review::set_state::<Post>(conn, id, state, admin.id, reason.as_deref(), now).await?;
             match (post.counted(), reviewed.counted()) {
                 (false, true) => count_post(conn, &reviewed, 1).await?,
                 (true, false) => count_post(conn, &post, -1).await?,
@@ -426,7 +426,7 @@ impl Posts {
                 let post = posts::lock_any(conn, comment.post_id).await?.ok_or(CommunityError::NotFound("Post"))?;
                 require_moderator(conn, &admin, post.zone_id).await?;
                 let state = if approve { PUBLISHED } else { REJECTED };
-                let reviewed = comments::set_state(conn, id, state, admin.id, reason.as_deref(), now).await?;
+                let reviewed = review::set_state::<Comment>(conn, id, state, admin.id, reason.as_deref(), now).await?;
                 match (comment.counted(), reviewed.counted()) {
                     (false, true) => count_comment(conn, &reviewed, &post, 1).await?,
                     (true, false) => count_comment(conn, &comment, &post, -1).await?,
@@ -467,7 +467,7 @@ impl Posts {
         limit: i64,
     ) -> Result<Vec<Post>, CommunityError> {
         let mut conn = self.db.pool.get().await?;
-        Ok(posts::by_state(&mut conn, state, author, after, limit).await?)
+        Ok(review::by_state::<Post>(&mut conn, state, author, after, limit).await?)
     }
 
     /// Live comments in a review state, newest first: every author's (admins) or one author's.
@@ -479,7 +479,7 @@ impl Posts {
         limit: i64,
     ) -> Result<Vec<Comment>, CommunityError> {
         let mut conn = self.db.pool.get().await?;
-        Ok(comments::by_state(&mut conn, state, author, after, limit).await?)
+        Ok(review::by_state::<Comment>(&mut conn, state, author, after, limit).await?)
     }
 
     /// Sets the review modes of a zone (`Some`) or of the site (admins). A zone's `None` mode

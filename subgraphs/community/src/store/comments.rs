@@ -65,6 +65,11 @@ impl Comment {
 
 const COLUMNS: &str = "id, post_id, thread_id, quote_id, author_id, body, like_score, reply_count, points, created_at, deleted_at, state";
 
+impl super::review::Reviewed for Comment {
+    const TABLE: &'static str = "community.comments";
+    const COLUMNS: &'static str = COLUMNS;
+}
+
 /// A comment to insert.
 pub struct NewComment<'a> {
     /// Id.
@@ -143,49 +148,6 @@ pub async fn delete(conn: &mut AsyncPgConnection, id: Uuid, by: Uuid, reason: Op
         .execute(conn)
         .await
         .map(|_| ())
-}
-
-/// Sets a comment's review state, recording who, when and why.
-pub async fn set_state(
-    conn: &mut AsyncPgConnection,
-    id: Uuid,
-    state: &str,
-    by: Uuid,
-    reason: Option<&str>,
-    now: DateTime<Utc>,
-) -> QueryResult<Comment> {
-    diesel::sql_query(format!(
-        "UPDATE community.comments SET state = $2, reviewed_by = $3, review_reason = $4, reviewed_at = $5 WHERE id = $1 RETURNING {COLUMNS}"
-    ))
-    .bind::<SqlUuid, _>(id)
-    .bind::<Text, _>(state)
-    .bind::<SqlUuid, _>(by)
-    .bind::<Nullable<Text>, _>(reason)
-    .bind::<Timestamptz, _>(now)
-    .get_result(conn)
-    .await
-}
-
-/// Live comments in `state` (all authors, or one), newest first, `limit` after `after`.
-pub async fn by_state(
-    conn: &mut AsyncPgConnection,
-    state: &str,
-    author: Option<Uuid>,
-    after: Option<Position>,
-    limit: i64,
-) -> QueryResult<Vec<Comment>> {
-    let at = after.and_then(|(micros, _)| DateTime::from_timestamp_micros(micros));
-    diesel::sql_query(format!(
-        "SELECT {COLUMNS} FROM community.comments WHERE deleted_at IS NULL AND state = $1 AND ($2::uuid IS NULL OR author_id = $2) \
-         AND ($3::timestamptz IS NULL OR (created_at, id) < ($3, $4)) ORDER BY created_at DESC, id DESC LIMIT $5"
-    ))
-    .bind::<Text, _>(state)
-    .bind::<Nullable<SqlUuid>, _>(author)
-    .bind::<Nullable<Timestamptz>, _>(at)
-    .bind::<Nullable<SqlUuid>, _>(after.map(|(_, id)| id))
-    .bind::<BigInt, _>(limit)
-    .load(conn)
-    .await
 }
 
 /// A page of live comments: the top-level ones of `post` (`thread` `None`) or the replies of

@@ -234,6 +234,11 @@ pub enum Order {
 /// A position in a list: (created_at micros or hot score, id) of the last item seen.
 pub type Position = (i64, Uuid);
 
+impl super::review::Reviewed for Post {
+    const TABLE: &'static str = "community.posts";
+    const COLUMNS: &'static str = COLUMNS;
+}
+
 /// A page of live posts of `zone` (its pinned posts excepted: they lead the list apart, see
 /// [`pinned`]) or of all zones (the posts pinned on the home list excepted, for the same
 /// reason: [`super::home_pins::pinned`]), `limit` after `after`. The posts of a banned user
@@ -275,49 +280,6 @@ pub async fn page(
         .load(conn)
         .await,
     }
-}
-
-/// Sets a post's review state, recording who, when and why.
-pub async fn set_state(
-    conn: &mut AsyncPgConnection,
-    id: Uuid,
-    state: &str,
-    by: Uuid,
-    reason: Option<&str>,
-    now: DateTime<Utc>,
-) -> QueryResult<Post> {
-    diesel::sql_query(format!(
-        "UPDATE community.posts SET state = $2, reviewed_by = $3, review_reason = $4, reviewed_at = $5 WHERE id = $1 RETURNING {COLUMNS}"
-    ))
-    .bind::<SqlUuid, _>(id)
-    .bind::<Text, _>(state)
-    .bind::<SqlUuid, _>(by)
-    .bind::<Nullable<Text>, _>(reason)
-    .bind::<Timestamptz, _>(now)
-    .get_result(conn)
-    .await
-}
-
-/// Live posts in `state` (all authors, or one), newest first, `limit` after `after`.
-pub async fn by_state(
-    conn: &mut AsyncPgConnection,
-    state: &str,
-    author: Option<Uuid>,
-    after: Option<Position>,
-    limit: i64,
-) -> QueryResult<Vec<Post>> {
-    let at = after.and_then(|(micros, _)| DateTime::from_timestamp_micros(micros));
-    diesel::sql_query(format!(
-        "SELECT {COLUMNS} FROM community.posts WHERE deleted_at IS NULL AND state = $1 AND ($2::uuid IS NULL OR author_id = $2) \
-         AND ($3::timestamptz IS NULL OR (created_at, id) < ($3, $4)) ORDER BY created_at DESC, id DESC LIMIT $5"
-    ))
-    .bind::<Text, _>(state)
-    .bind::<Nullable<SqlUuid>, _>(author)
-    .bind::<Nullable<Timestamptz>, _>(at)
-    .bind::<Nullable<SqlUuid>, _>(after.map(|(_, id)| id))
-    .bind::<BigInt, _>(limit)
-    .load(conn)
-    .await
 }
 
 /// What the live comments of a post earn, per author: (author, points, comments).

@@ -1,10 +1,70 @@
-//! Review modes (per zone, with a site default in `community.settings`) and the keyword
-//! filter's word lists (`community.moderation_words`).
+//! Review modes (per zone, with a site default in `community.settings`), the review state of
+//! posts and comments (one implementation for both tables), and the keyword filter's word lists
+//! (`community.moderation_words`).
 
+use super::posts::Position;
+use chrono::{DateTime, Utc};
 use diesel::QueryResult;
-use diesel::sql_types::{Array, Nullable, Text, Uuid as SqlUuid};
+use diesel::pg::Pg;
+use diesel::sql_types::{Array, BigInt, Nullable, Text, Timestamptz, Uuid as SqlUuid};
 use diesel_async::{AsyncPgConnection, RunQueryDsl};
 use uuid::Uuid;
+
+/// A table whose rows go through review (`state`, `reviewed_by`, `review_reason`, `reviewed_at`,
+/// `author_id`, `created_at`, `deleted_at`), read as this row type.
+pub trait Reviewed: diesel::QueryableByName<Pg> + Send + 'static {
+    /// The schema-qualified table.
+    const TABLE: &'static str;
+    /// The columns the row type reads, in a `SELECT` list.
+    const COLUMNS: &'static str;
+}
+
+/// Sets a row's review state, recording who, when and why.
+pub async fn set_state<R: Reviewed>(
+    conn: &mut AsyncPgConnection,
+    id: Uuid,
+    state: &str,
+    by: Uuid,
+    reason: Option<&str>,
+    now: DateTime<Utc>,
+) -> QueryResult<R> {
+    diesel::sql_query(format!(
+        "UPDATE {} SET state = $2, reviewed_by = $3, review_reason = $4, reviewed_at = $5 WHERE id = $1 RETURNING {}",
+        R::TABLE,
+        R::COLUMNS
+    ))
+    .bind::<SqlUuid, _>(id)
+    .bind::<Text, _>(state)
+    .bind::<SqlUuid, _>(by)
+    .bind::<Nullable<Text>, _>(reason)
+    .bind::<Timestamptz, _>(now)
+    .get_result(conn)
+    .await
+}
+
+/// Live rows in `state` (all authors, or one), newest first, `limit` after `after`.
+pub async fn by_state<R: Reviewed>(
+    conn: &mut AsyncPgConnection,
+    state: &str,
+    author: Option<Uuid>,
+    after: Option<Position>,
+    limit: i64,
+) -> QueryResult<Vec<R>> {
+    let at = after.and_then(|(micros, _)| DateTime::from_timestamp_micros(micros));
+    diesel::sql_query(format!(
+        "SELECT {} FROM {} WHERE deleted_at IS NULL AND state = $1 AND ($2::uuid IS NULL OR author_id = $2) \
+         AND ($3::timestamptz IS NULL OR (created_at, id) < ($3, $4)) ORDER BY created_at DESC, id DESC LIMIT $5",
+        R::COLUMNS,
+        R::TABLE
+    ))
+    .bind::<Text, _>(state)
+    .bind::<Nullable<SqlUuid>, _>(author)
+    .bind::<Nullable<Timestamptz>, _>(at)
+    .bind::<Nullable<SqlUuid>, _>(after.map(|(_, id)| id))
+    .bind::<BigInt, _>(limit)
+    .load(conn)
+    .await
+}
 
 #[derive(diesel::QueryableByName)]
 struct Modes {
