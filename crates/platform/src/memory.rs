@@ -7,18 +7,17 @@
 //! subscribers had left. `malloc_trim(0)` walks every arena and releases each free page
 //! (`madvise(MADV_DONTNEED)`), so RSS follows the live heap again within one period.
 
-/// How often [`run_trim`] trims. A trim of an idle heap costs well under a millisecond.
+/// How often [`run_trim`] trims.
 const TRIM_EVERY: std::time::Duration = std::time::Duration::from_secs(10);
 
 /// Trims every [`TRIM_EVERY`] until the task is dropped. Does nothing on a system whose C
 /// library has no `malloc_trim` (it is a glibc extension).
 pub async fn run_trim() {
-    let mut ticker = tokio::time::interval(TRIM_EVERY);
-    ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
-    loop {
-        ticker.tick().await;
+    crate::periodic::run_every("heap trim", TRIM_EVERY, || async {
         trim();
-    }
+        Ok::<(), std::convert::Infallible>(())
+    })
+    .await;
 }
 
 /// Releases the heap's free pages now; true when some memory was given back.
