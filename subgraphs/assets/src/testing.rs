@@ -241,8 +241,8 @@ struct WatchQuery {
 }
 
 /// A page with one `<video>`, as a site yt-dlp's generic extractor understands serves it.
-async fn watch(State(seen): State<Shared>, Query(query): Query<WatchQuery>, headers: HeaderMap) -> Response {
-    note(&seen, "/watch.html", &headers);
+async fn watch(State(seen): State<Shared>, method: Method, Query(query): Query<WatchQuery>, headers: HeaderMap) -> Response {
+    note_method(&seen, Some(&method), "/watch.html", &headers);
     let escape = |text: &str| text.replace('&', "&amp;").replace('"', "&quot;").replace('<', "&lt;");
     let src = escape(query.src.as_deref().unwrap_or("/media/clip.mp4?size=300000"));
     let title = escape(query.title.as_deref().unwrap_or("Holiday clip"));
@@ -393,12 +393,23 @@ impl DeadProxy {
     }
 }
 
-/// A working HTTP forward proxy (the egress proxy, loopback allowed) that counts connections.
+/// A working HTTP forward proxy (the egress proxy, loopback allowed) that counts its
+/// connections and records the request line each began with (`CONNECT 127.0.0.1:443 HTTP/1.1`,
+/// `GET http://127.0.0.1:8080/a.mp4 HTTP/1.1`). [`CountingProxy::dying_after`] makes one that
+/// dies in the middle of a transfer.
 pub struct CountingProxy {
     addr: SocketAddr,
-    connections: Arc<Mutex<u64>>,
+    seen: Arc<Mutex<ProxySeen>>,
     task: tokio::task::JoinHandle<()>,
     _inner: crate::fetch::egress::EgressProxy,
+}
+
+#[derive(Debug, Default)]
+struct ProxySeen {
+    connections: u64,
+    requests: Vec<String>,
+    /// Bytes sent back to its clients.
+    sent: u64,
 }
 
 impl Drop for CountingProxy {
@@ -410,6 +421,18 @@ impl Drop for CountingProxy {
 impl CountingProxy {
     /// Starts it.
     pub async fn start() -> CountingProxy {
+        CountingProxy::start_with(None).await
+    }
+
+    /// Starts one that dies once it has sent `bytes` bytes back to its clients: every
+    /// connection it holds is cut there, and it stops listening (later connections are
+    /// refused), as a proxy whose process died.
+    pub async fn dying_after(bytes: u64) -> CountingProxy {
+        CountingProxy::start_with(Some(bytes)).await
+    }
+
+    async fn start_with(dies_after: Option<u64>) -> CountingProxy {
+        use tokio::io::{AsyncReadExt, AsyncWriteExt};
         let policy = Arc::new(crate::domain::url_policy::UrlPolicy::from_config(&["127.0.0.0/8".to_owned()]).expect("policy"));
         let inner = crate::fetch::egress::EgressProxy::start(policy, crate::fetch::system_lookup(), Duration::from_secs(2))
             .await
@@ -417,19 +440,71 @@ impl CountingProxy {
         let target: SocketAddr = inner.url().trim_start_matches("http://").parse().expect("proxy address");
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind the counting proxy");
         let addr = listener.local_addr().expect("counting proxy address");
-        let connections: Arc<Mutex<u64>> = Arc::default();
-        let counted = connections.clone();
+        let seen: Arc<Mutex<ProxySeen>> = Arc::default();
+        let (died, dead) = tokio::sync::watch::channel(false);
+        let died = Arc::new(died);
+        let recorded = seen.clone();
         let task = tokio::spawn(async move {
-            while let Ok((mut stream, _)) = listener.accept().await {
-                *counted.lock().unwrap_or_else(std::sync::PoisonError::into_inner) += 1;
-                tokio::spawn(async move {
-                    if let Ok(mut upstream) = tokio::net::TcpStream::connect(target).await {
-                        let _ = tokio::io::copy_bidirectional(&mut stream, &mut upstream).await;
+            let mut connections = tokio::task::JoinSet::new();
+            loop {
+                let mut waiting = dead.clone();
+                let (mut client, _) = tokio::select! {
+                    accepted = listener.accept() => match accepted { Ok(accepted) => accepted, Err(_) => break },
+                    _ = waiting.wait_for(|dead| *dead) => break,
+                };
+                recorded.lock().unwrap_or_else(std::sync::PoisonError::into_inner).connections += 1;
+                let (seen, died, mut dead) = (recorded.clone(), died.clone(), dead.clone());
+                connections.spawn(async move {
+                    let relay = async {
+                        // The request line, recorded before the bytes go on to the egress proxy.
+                        let mut head = Vec::new();
+                        let mut chunk = [0_u8; 4096];
+                        while !head.windows(2).any(|pair| pair == b"\r\n") {
+                            let read = client.read(&mut chunk).await?;
+                            if read == 0 {
+                                return Ok::<_, std::io::Error>(());
+                            }
+                            head.extend_from_slice(&chunk[..read]);
+                        }
+                        let line = String::from_utf8_lossy(&head).lines().next().unwrap_or_default().to_owned();
+                        seen.lock().unwrap_or_else(std::sync::PoisonError::into_inner).requests.push(line);
+                        let mut upstream = tokio::net::TcpStream::connect(target).await?;
+                        upstream.write_all(&head).await?;
+                        let (mut client_read, mut client_write) = client.split();
+                        let (mut upstream_read, mut upstream_write) = upstream.split();
+                        let up = tokio::io::copy(&mut client_read, &mut upstream_write);
+                        let down = async {
+                            let mut buffer = [0_u8; 16 * 1024];
+                            loop {
+                                let read = upstream_read.read(&mut buffer).await?;
+                                if read == 0 {
+                                    return client_write.shutdown().await;
+                                }
+                                client_write.write_all(&buffer[..read]).await?;
+                                let sent = {
+                                    let mut seen = seen.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+                                    seen.sent += read as u64;
+                                    seen.sent
+                                };
+                                if dies_after.is_some_and(|limit| sent >= limit) {
+                                    let _ = died.send(true);
+                                    return Ok(());
+                                }
+                            }
+                        };
+                        let _ = tokio::join!(up, down);
+                        Ok(())
+                    };
+                    tokio::select! {
+                        _ = relay => {}
+                        _ = dead.wait_for(|dead| *dead) => {}
                     }
                 });
             }
+            // Dead: the listener and every connection go.
+            connections.shutdown().await;
         });
-        CountingProxy { addr, connections, task, _inner: inner }
+        CountingProxy { addr, seen, task, _inner: inner }
     }
 
     /// `http://127.0.0.1:<port>`.
@@ -439,6 +514,11 @@ impl CountingProxy {
 
     /// Connections it took so far.
     pub fn connections(&self) -> u64 {
-        *self.connections.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+        self.seen.lock().unwrap_or_else(std::sync::PoisonError::into_inner).connections
+    }
+
+    /// The request lines it was sent so far, in order.
+    pub fn requests(&self) -> Vec<String> {
+        self.seen.lock().unwrap_or_else(std::sync::PoisonError::into_inner).requests.clone()
     }
 }

@@ -170,6 +170,16 @@ impl Breakers {
         permit
     }
 
+    /// Until when the breaker of `platform` refuses every call, when it is open at `now`. A
+    /// look only: unlike [`Breakers::permit`] it never half-opens the breaker or takes a probe.
+    pub fn open_until(&self, platform: &str, now: DateTime<Utc>) -> Option<DateTime<Utc>> {
+        let table = self.by_platform.lock().unwrap_or_else(PoisonError::into_inner);
+        match table.get(platform).map(Breaker::state) {
+            Some(State::Open { until }) if now < until => Some(until),
+            _ => None,
+        }
+    }
+
     /// Records an outcome of a call to `platform`.
     pub fn record(&self, platform: &str, now: DateTime<Utc>, ok: bool) {
         let mut table = self.by_platform.lock().unwrap_or_else(PoisonError::into_inner);

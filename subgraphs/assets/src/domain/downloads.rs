@@ -137,6 +137,11 @@ pub struct DownloadCentre {
     inner: Arc<Inner>,
 }
 
+fn circuit_open(what: String, until: DateTime<Utc>, now: DateTime<Utc>) -> AssetsError {
+    let retry_after_secs = u64::try_from((until - now).num_milliseconds().max(0)).unwrap_or(0).div_ceil(1000);
+    AssetsError::CircuitOpen { what, retry_after_secs }
+}
+
 fn unfetchable(error: &FetchError) -> AssetsError {
     AssetsError::Unfetchable { reason: error.code(), message: format!("This URL cannot be downloaded: {error}.") }
 }
@@ -187,7 +192,7 @@ impl DownloadCentre {
             Ok(None) => {}
             Err(error) => tracing::debug!(error = format!("{error:#}"), "parse cache unavailable"),
         }
-        let parsed = self.inner.extractors.parse(&normalized).await;
+        let parsed = self.inner.extractors.parse_through(&normalized, &self.inner.proxies, self.inner.clock.now()).await;
         let outcome = if parsed.is_ok() { "parsed" } else { "failed" };
         metrics::counter!("assets_parse_total", "outcome" => outcome).increment(1);
         let info = parsed?;
@@ -223,7 +228,16 @@ impl DownloadCentre {
             return Err(AssetsError::StorageFull);
         }
         self.limit(&START_LIMIT, user.id).await?;
+        // An open breaker fails the call at once, before any outbound request: the task would
+        // only wait in a worker for the breaker to half-open.
+        let asked_at = self.inner.clock.now();
+        if let Some(until) = self.inner.proxies.open_until(asked_at) {
+            return Err(circuit_open("the proxy provider".into(), until, asked_at));
+        }
         let info = self.parse(&request.url).await?;
+        if let Some(until) = self.inner.breakers.open_until(&info.platform, asked_at) {
+            return Err(circuit_open(format!("the platform {}", info.platform), until, asked_at));
+        }
         let format = info.format(request.format_id.as_deref()).ok_or_else(|| {
             AssetsError::InvalidInput(format!(
                 "This URL has no format {:?}; pick one of: {}.",

@@ -38,6 +38,15 @@ pub enum AssetsError {
         /// Seconds until the window resets.
         retry_after_secs: u64,
     },
+    /// A circuit breaker the download needs is open (the proxy provider's, or the platform's):
+    /// nothing is tried until it half-opens.
+    #[error("Downloads through {what} are paused after too many failures; try again in {retry_after_secs} seconds.")]
+    CircuitOpen {
+        /// What is failing (`the proxy provider`, `the platform youtube`).
+        what: String,
+        /// Seconds until the breaker half-opens (`extensions.retryAfterSecs`).
+        retry_after_secs: u64,
+    },
     /// Storage is nearly full: quick downloads are refused until usage falls.
     #[error("Storage is nearly full; quick downloads are paused. Try again later or use archive mode.")]
     StorageFull,
@@ -52,7 +61,7 @@ impl CodedError for AssetsError {
             AssetsError::InvalidInput(_) | AssetsError::Unfetchable { .. } => ErrorCode::BadUserInput,
             AssetsError::NotFound(_) => ErrorCode::NotFound,
             AssetsError::Conflict(_) => ErrorCode::Conflict,
-            AssetsError::RateLimited { .. } => ErrorCode::RateLimited,
+            AssetsError::RateLimited { .. } | AssetsError::CircuitOpen { .. } => ErrorCode::RateLimited,
             AssetsError::QuotaExceeded { .. } | AssetsError::StorageFull => ErrorCode::QuotaExceeded,
             AssetsError::Internal(_) => ErrorCode::Internal,
         }

@@ -22,7 +22,6 @@ use super::names;
 use super::progress::ProgressMeter;
 use crate::events::progress::{ProgressEvent, ProgressKind};
 use crate::events::tasks::{TASK_STREAM, TaskMessage};
-use crate::fetch::proxy::Route;
 use crate::fetch::{direct, hls, ytdlp};
 use crate::store::downloads::{self, CompletedFile, Download};
 use crate::store::files::TransferProgress;
@@ -233,18 +232,15 @@ impl TaskWorker {
         let mut sink = inner.storage.partial(task.id, inner.config.max_file_bytes).await.map_err(storage_error)?;
         sink.set_total(format.size_bytes.and_then(|size| u64::try_from(size).ok()));
         let progress = sink.progress();
-        // yt-dlp connects through its egress proxy; the built-in fetchers through the
-        // download proxy, when one is configured.
-        let route = match info.extractor.as_str() {
-            ytdlp::EXTRACTOR => Route::Direct,
-            _ => inner.proxies.route(inner.clock.now()).await?,
-        };
+        // Through the download proxy, when one is in effect: the built-in fetchers with a
+        // client through it, yt-dlp with its egress proxy chained to it.
+        let route = inner.proxies.route(inner.clock.now()).await?;
         let client = route.client().unwrap_or(inner.extractors.client());
         let transferred = {
             let transfer = async {
                 match (info.extractor.as_str(), inner.extractors.ytdlp()) {
                     ("hls", _) => hls::download(client, &format_url, &mut sink).await,
-                    (ytdlp::EXTRACTOR, Some(ytdlp)) => ytdlp.download(&format_url, &format.id, &mut sink).await,
+                    (ytdlp::EXTRACTOR, Some(ytdlp)) => ytdlp.download(&format_url, &format.id, &mut sink, route.proxy()).await,
                     (ytdlp::EXTRACTOR, None) => Err(FetchError::Unsupported("yt-dlp is not configured here".into())),
                     _ => direct::download(client, &format_url, &mut sink).await,
                 }

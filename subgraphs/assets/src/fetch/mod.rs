@@ -251,8 +251,29 @@ impl Extractors {
 
     /// Metadata and formats of `url` (already checked): an HLS playlist by its path, else a
     /// probe of the file, which may turn out to be a playlist too; what is neither (a page)
-    /// goes to yt-dlp when it runs.
+    /// goes to yt-dlp when it runs. Every connection is direct.
     pub async fn parse(&self, url: &Url) -> Result<MediaInfo, FetchError> {
+        self.parse_with(url, None).await
+    }
+
+    /// [`Extractors::parse`], with yt-dlp's connections through the download proxy of
+    /// `proxies` when one is in effect (the page's site is what a download proxy is there for;
+    /// the built-in probes, a `HEAD` of a media file or a playlist, go directly), its outcome
+    /// counted like a download's.
+    pub async fn parse_through(
+        &self,
+        url: &Url,
+        proxies: &proxy::Proxies,
+        now: chrono::DateTime<chrono::Utc>,
+    ) -> Result<MediaInfo, FetchError> {
+        self.parse_with(url, Some((proxies, now))).await
+    }
+
+    async fn parse_with(
+        &self,
+        url: &Url,
+        proxies: Option<(&proxy::Proxies, chrono::DateTime<chrono::Utc>)>,
+    ) -> Result<MediaInfo, FetchError> {
         if hls::looks_like_playlist(url) {
             return hls::parse(&self.client, url).await;
         }
@@ -260,7 +281,18 @@ impl Extractors {
             Ok(direct::Probe::Media(info)) => Ok(info),
             Ok(direct::Probe::Playlist) => hls::parse(&self.client, url).await,
             Err(FetchError::Unsupported(reason)) => match &self.ytdlp {
-                Some(ytdlp) if ytdlp.version().await.is_some() => ytdlp.parse(url).await,
+                Some(ytdlp) if ytdlp.version().await.is_some() => {
+                    let Some((proxies, now)) = proxies else { return ytdlp.parse(url, None).await };
+                    if let Some(until) = proxies.open_until(now) {
+                        return Err(FetchError::Proxy(format!(
+                            "the proxy provider's circuit breaker is open until {}",
+                            until.to_rfc3339()
+                        )));
+                    }
+                    let route = proxies.route(now).await?;
+                    let parsed = ytdlp.parse(url, route.proxy()).await;
+                    proxies.outcome(&route, parsed, now)
+                }
                 _ => Err(FetchError::Unsupported(reason)),
             },
             Err(error) => Err(error),

@@ -52,6 +52,14 @@ impl Route {
             Route::Proxy { client, .. } => Some(client),
         }
     }
+
+    /// The proxy of a proxied route.
+    pub fn proxy(&self) -> Option<&Url> {
+        match self {
+            Route::Direct => None,
+            Route::Proxy { proxy, .. } => Some(proxy),
+        }
+    }
 }
 
 /// Whether an attempt's failure says the proxy is dead (rather than the source failing).
@@ -105,6 +113,15 @@ impl Proxies {
         match &self.source {
             Source::Provider { name, .. } => self.breakers.permit(name, now),
             _ => Permit::Go,
+        }
+    }
+
+    /// Until when the provider's breaker refuses every call, when it is open at `now` (asking
+    /// changes nothing: no probe is used up).
+    pub fn open_until(&self, now: DateTime<Utc>) -> Option<DateTime<Utc>> {
+        match &self.source {
+            Source::Provider { name, .. } => self.breakers.open_until(name, now),
+            _ => None,
         }
     }
 

@@ -8,7 +8,9 @@
 //!   `--newline --progress-template` lines on stderr give the expected size.
 //!
 //! Every run goes through its own [`EgressProxy`] (`--proxy`), so yt-dlp's connections meet the
-//! URL policy at connect time, and runs in a process group of its own: when the run is dropped
+//! URL policy at connect time — and, when a download proxy is in effect, continue through it
+//! (the egress proxy chains to it, for the `-J` probe and the download alike; a download proxy
+//! that fails makes the run a [`FetchError::Proxy`]) — and runs in a process group of its own: when the run is dropped
 //! (cancel, the parse or task timeout, a worker stopping) the whole group is killed, whatever
 //! yt-dlp started. User configuration, the cache and the environment's proxies are ignored.
 
@@ -155,15 +157,16 @@ impl YtDlp {
         Ok(Run { child, _group: group })
     }
 
-    async fn proxy(&self) -> Result<EgressProxy, FetchError> {
-        EgressProxy::start(self.policy.clone(), self.lookup.clone(), self.connect_timeout)
+    async fn proxy(&self, upstream: Option<&Url>) -> Result<EgressProxy, FetchError> {
+        EgressProxy::start_chained(self.policy.clone(), self.lookup.clone(), self.connect_timeout, upstream)
             .await
             .map_err(|error| FetchError::Storage(format!("the egress proxy could not start: {error}")))
     }
 
-    /// Metadata and formats of the page at `url` (`yt-dlp -J`), within the parse timeout.
-    pub async fn parse(&self, url: &Url) -> Result<MediaInfo, FetchError> {
-        let proxy = self.proxy().await?;
+    /// Metadata and formats of the page at `url` (`yt-dlp -J`), within the parse timeout,
+    /// through the download proxy `upstream` when given.
+    pub async fn parse(&self, url: &Url, upstream: Option<&Url>) -> Result<MediaInfo, FetchError> {
+        let proxy = self.proxy(upstream).await?;
         let mut command = self.command();
         self.base_args(&mut command, &proxy);
         command.arg("-J").arg("--").arg(url.as_str());
@@ -197,10 +200,16 @@ impl YtDlp {
 
     /// Downloads format `format_id` of the page at `url` into `sink` (from the start: yt-dlp's
     /// output cannot be resumed from our partial file). Returns no media type: the format's is
-    /// used.
-    pub async fn download(&self, url: &Url, format_id: &str, sink: &mut PartialFile) -> Result<Option<String>, FetchError> {
+    /// used. Through the download proxy `upstream` when given.
+    pub async fn download(
+        &self,
+        url: &Url,
+        format_id: &str,
+        sink: &mut PartialFile,
+        upstream: Option<&Url>,
+    ) -> Result<Option<String>, FetchError> {
         sink.restart().await?;
-        let proxy = self.proxy().await?;
+        let proxy = self.proxy(upstream).await?;
         let mut command = self.command();
         self.base_args(&mut command, &proxy);
         let template =
@@ -262,10 +271,14 @@ fn progress_total(line: &str) -> Option<u64> {
     number(exact).or_else(|| number(estimate)).map(|value| value as u64)
 }
 
-/// Why a run failed: a destination the egress proxy refused first, else what yt-dlp said.
+/// Why a run failed: a destination the egress proxy refused first, then a download proxy that
+/// failed (whatever yt-dlp made of the `502` it got instead), else what yt-dlp said.
 fn failure(proxy: &EgressProxy, errors: &[String]) -> FetchError {
     if let Some(violation) = proxy.refusal() {
         return FetchError::Policy(violation);
+    }
+    if let Some(failure) = proxy.upstream_failure() {
+        return FetchError::Proxy(failure);
     }
     classify(errors)
 }

@@ -312,7 +312,9 @@ impl DownloadMutation {
     /// Starts a download and returns it at once, `QUEUED` (follow it with `downloadProgress`).
     /// At most 120 calls a minute (`RATE_LIMITED`). `QUOTA_EXCEEDED` when today's quota is used up (the message says when it resets) or,
     /// for quick downloads, while storage is nearly full; `BAD_USER_INPUT` with
-    /// `extensions.reason` when the URL cannot be downloaded.
+    /// `extensions.reason` when the URL cannot be downloaded; `RATE_LIMITED` with
+    /// `extensions.reason: CIRCUIT_OPEN` and `retryAfterSecs` while the circuit breaker of the
+    /// proxy provider or of the URL's platform is open (see `assetsCircuitBreakers`).
     #[graphql(guard = "SignedIn")]
     async fn start_download(&self, ctx: &Context<'_>, input: StartDownloadInput) -> async_graphql::Result<Download> {
         let user = viewer(ctx).require_user().coded()?;

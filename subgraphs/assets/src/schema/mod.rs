@@ -25,15 +25,22 @@ use async_graphql::ErrorExtensions;
 use platform::error::to_graphql_error;
 
 /// The GraphQL error of an assets error: its code, and for a URL that cannot be downloaded,
-/// `extensions.reason` (`URL_POLICY`, `NOT_FOUND`, `UNSUPPORTED`, `TOO_LARGE`…).
+/// `extensions.reason` (`URL_POLICY`, `NOT_FOUND`, `UNSUPPORTED`, `TOO_LARGE`…); an open
+/// circuit breaker is `reason: CIRCUIT_OPEN` with `retryAfterSecs`.
 pub(crate) fn gql_error(error: AssetsError) -> async_graphql::Error {
-    let reason = match &error {
-        AssetsError::Unfetchable { reason, .. } => Some(*reason),
-        _ => None,
+    let (reason, retry_after_secs) = match &error {
+        AssetsError::Unfetchable { reason, .. } => (Some(*reason), None),
+        AssetsError::CircuitOpen { retry_after_secs, .. } => (Some("CIRCUIT_OPEN"), Some(*retry_after_secs)),
+        _ => (None, None),
     };
     let graphql = to_graphql_error(&error);
     match reason {
-        Some(reason) => graphql.extend_with(|_, extensions| extensions.set("reason", reason)),
+        Some(reason) => graphql.extend_with(|_, extensions| {
+            extensions.set("reason", reason);
+            if let Some(secs) = retry_after_secs {
+                extensions.set("retryAfterSecs", secs);
+            }
+        }),
         None => graphql,
     }
 }

@@ -77,7 +77,7 @@ async fn a_page_with_a_video_parses_and_downloads_through_ytdlp_and_the_egress_p
     let dir = tempdir("ytdlp-download");
     let mut sink = PartialFile::open(dir.join("partial"), 10 * 1024 * 1024).await.expect("partial file");
     let ytdlp = extractors.ytdlp().expect("yt-dlp");
-    ytdlp.download(&page, &format.id, &mut sink).await.expect("download through yt-dlp");
+    ytdlp.download(&page, &format.id, &mut sink, None).await.expect("download through yt-dlp");
     assert_eq!(sink.progress().total(), Some(300_000), "the size came from yt-dlp's progress lines");
     let finished = sink.finish().await.expect("finish");
     assert_eq!((finished.size, finished.sha256.as_str()), (300_000, sha256_hex(&media_bytes(300_000)).as_str()));
@@ -102,7 +102,7 @@ async fn ytdlps_own_connections_are_refused_for_every_destination_the_url_policy
         format!("http://cdn.example.test:{port}/watch.html"),
         format!("https://cdn.example.test:{port}/watch.html"),
     ] {
-        let error = closed.parse(&url(&raw)).await.expect_err(&raw);
+        let error = closed.parse(&url(&raw), None).await.expect_err(&raw);
         assert!(matches!(error, FetchError::Policy(PolicyViolation::Destination(_))), "{raw}: {error:?}");
         assert!(!error.is_transient(), "{raw}: a refusal is permanent");
     }
@@ -112,7 +112,7 @@ async fn ytdlps_own_connections_are_refused_for_every_destination_the_url_policy
     // a page whose video is on the metadata address, are refused when yt-dlp follows them.
     let open = ytdlp(&program, &["127.0.0.1/32"], Duration::from_secs(60));
     let redirect = server.url(&format!("/redirect?to=http://cdn.example.test:{port}/watch.html"));
-    let error = open.parse(&url(&redirect)).await.expect_err("redirect");
+    let error = open.parse(&url(&redirect), None).await.expect_err("redirect");
     assert!(matches!(error, FetchError::Policy(_)), "{error:?}");
     assert_eq!(server.hits("/redirect"), 1);
     assert_eq!(server.hits("/watch.html"), 0);
@@ -120,12 +120,12 @@ async fn ytdlps_own_connections_are_refused_for_every_destination_the_url_policy
     let evil = url(&server.url("/watch.html?src=http://169.254.169.254/latest/clip.mp4"));
     let dir = tempdir("ytdlp-evil");
     let mut sink = PartialFile::open(dir.join("partial"), 1024 * 1024).await.expect("partial file");
-    match open.parse(&evil).await {
+    match open.parse(&evil, None).await {
         // yt-dlp may probe the video while parsing: then the parse is refused already.
         Err(error) => assert!(matches!(error, FetchError::Policy(_)), "{error:?}"),
         Ok(info) => {
             let format = info.format(None).expect("format").id.clone();
-            let error = open.download(&evil, &format, &mut sink).await.expect_err("metadata download");
+            let error = open.download(&evil, &format, &mut sink, None).await.expect_err("metadata download");
             assert!(matches!(error, FetchError::Policy(_)), "{error:?}");
             assert!(sink.is_empty());
         }
@@ -182,7 +182,7 @@ async fn a_ytdlp_run_that_times_out_or_is_cancelled_is_killed_with_its_whole_pro
     let program = hanging_program(&dir);
     let timing_out = ytdlp(&program, &[], Duration::from_secs(2));
     let page = url("http://video.example.com/watch");
-    let parse = tokio::spawn(async move { timing_out.parse(&page).await });
+    let parse = tokio::spawn(async move { timing_out.parse(&page, None).await });
     let pids = wait_for_pids(&dir).await;
     assert_eq!(pids.len(), 2, "the child and the stand-in");
     let outcome = tokio::time::timeout(Duration::from_secs(20), parse).await.expect("the parse ends").expect("join");
@@ -197,7 +197,7 @@ async fn a_ytdlp_run_that_times_out_or_is_cancelled_is_killed_with_its_whole_pro
     let sink_dir = dir.clone();
     let download = tokio::spawn(async move {
         let mut sink = PartialFile::open(sink_dir.join("partial"), 1024).await.expect("partial");
-        cancelled.download(&url("http://video.example.com/watch"), "18", &mut sink).await
+        cancelled.download(&url("http://video.example.com/watch"), "18", &mut sink, None).await
     });
     let pids = wait_for_pids(&dir).await;
     assert!(pids.iter().all(|pid| !is_dead(*pid)), "running before the cancel");
