@@ -117,7 +117,8 @@ impl SafeClient {
     }
 
     /// The same client, connecting through the HTTP proxy `proxy` (every URL and redirect is
-    /// still checked; the proxy resolves the destination).
+    /// still checked, but the proxy resolves the destination: downloads use it only with an
+    /// [`egress::EgressProxy`] as `proxy`, which checks the address, see [`proxy::Proxies`]).
     pub fn via_proxy(&self, proxy: &Url) -> anyhow::Result<SafeClient> {
         SafeClient::build(self.policy.clone(), self.limits, self.lookup.clone(), Some(proxy))
     }

@@ -8,13 +8,20 @@
 //! provider's API and every attempt through one of its proxies is an outcome of the provider's
 //! circuit breaker (the same [`Breaker`](crate::domain::breaker::Breaker) as the platforms'), so
 //! a provider that keeps failing is left alone for 30 s instead of burning every task's attempts.
+//!
+//! A proxied attempt does not hand the download proxy a name: its client talks to an
+//! [`EgressProxy`] of its own, chained to the download proxy, which resolves the destination
+//! here, applies the URL policy to the address and gives the download proxy that address (see
+//! `egress::chain`). Otherwise the download proxy would resolve names itself, where our
+//! resolver's connect-time check never runs.
 
 use super::SafeClient;
+use super::egress::EgressProxy;
 use crate::domain::breaker::{Breakers, PROXY_PROVIDER, Permit};
 use crate::domain::media::FetchError;
 use chrono::{DateTime, Utc};
 use reqwest::Url;
-use std::sync::{Mutex, PoisonError};
+use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 
 /// Longest call of a provider's API.
@@ -39,8 +46,10 @@ pub enum Route {
     Proxy {
         /// The proxy.
         proxy: Url,
-        /// The guarded client through it.
+        /// The guarded client through it (through `egress`, chained to it).
         client: SafeClient,
+        /// The attempt's egress proxy, stopped when the last clone of the route goes.
+        egress: Arc<EgressProxy>,
     },
 }
 
@@ -72,7 +81,7 @@ pub struct Proxies {
     source: Source,
     base: SafeClient,
     api: reqwest::Client,
-    current: Mutex<Option<(Url, SafeClient)>>,
+    current: Mutex<Option<Url>>,
     breakers: Breakers,
 }
 
@@ -129,11 +138,12 @@ impl Proxies {
     pub async fn route(&self, now: DateTime<Utc>) -> Result<Route, FetchError> {
         let (name, url) = match &self.source {
             Source::Direct => return Ok(Route::Direct),
-            Source::Fixed(proxy) => return self.route_via(proxy.clone()),
+            Source::Fixed(proxy) => return self.route_via(proxy.clone()).await,
             Source::Provider { name, url, .. } => (name, url),
         };
-        if let Some((proxy, client)) = self.current.lock().unwrap_or_else(PoisonError::into_inner).clone() {
-            return Ok(Route::Proxy { proxy, client });
+        let held = self.current.lock().unwrap_or_else(PoisonError::into_inner).clone();
+        if let Some(proxy) = held {
+            return self.route_via(proxy).await;
         }
         let proxy = match self.ask_provider(url).await {
             Ok(proxy) => proxy,
@@ -144,17 +154,22 @@ impl Proxies {
                 return Err(error);
             }
         };
-        let route = self.route_via(proxy.clone())?;
-        if let Route::Proxy { client, .. } = &route {
-            *self.current.lock().unwrap_or_else(PoisonError::into_inner) = Some((proxy.clone(), client.clone()));
-        }
+        let route = self.route_via(proxy.clone()).await?;
+        *self.current.lock().unwrap_or_else(PoisonError::into_inner) = Some(proxy.clone());
         tracing::info!(provider = %name, proxy = %proxy, "using a new proxy");
         Ok(route)
     }
 
-    fn route_via(&self, proxy: Url) -> Result<Route, FetchError> {
-        let client = self.base.via_proxy(&proxy).map_err(|error| FetchError::Unsupported(format!("the proxy {proxy}: {error}")))?;
-        Ok(Route::Proxy { proxy, client })
+    /// A route through `proxy`: a client through an egress proxy of the attempt's own,
+    /// chained to `proxy`.
+    async fn route_via(&self, proxy: Url) -> Result<Route, FetchError> {
+        let egress =
+            EgressProxy::start_chained(self.base.policy.clone(), self.base.lookup.clone(), self.base.limits.connect_timeout, Some(&proxy))
+                .await
+                .map_err(|error| FetchError::Storage(format!("the egress proxy could not start: {error}")))?;
+        let egress_url = Url::parse(&egress.url()).map_err(|error| FetchError::Storage(format!("the egress proxy's address: {error}")))?;
+        let client = self.base.via_proxy(&egress_url).map_err(|error| FetchError::Unsupported(format!("the proxy {proxy}: {error}")))?;
+        Ok(Route::Proxy { proxy, client, egress: Arc::new(egress) })
     }
 
     async fn ask_provider(&self, url: &Url) -> Result<Url, FetchError> {
@@ -178,9 +193,17 @@ impl Proxies {
 
     /// Records how an attempt through `route` went: `Ok` or an error that does not blame the
     /// proxy keeps it; an error that does drops it and reports it, and becomes a
-    /// [`FetchError::Proxy`] (transient, and not held against the platform's breaker).
+    /// [`FetchError::Proxy`] (transient, and not held against the platform's breaker). A
+    /// destination the attempt's egress proxy refused (answered `403`) is the
+    /// [`FetchError::Policy`] it is.
     pub fn outcome<T>(&self, route: &Route, outcome: Result<T, FetchError>, now: DateTime<Utc>) -> Result<T, FetchError> {
-        let Route::Proxy { proxy, .. } = route else { return outcome };
+        let Route::Proxy { proxy, egress, .. } = route else { return outcome };
+        if outcome.is_err()
+            && let Some(violation) = egress.refusal()
+        {
+            self.record(proxy, None, now);
+            return Err(FetchError::Policy(violation));
+        }
         self.record(proxy, outcome.as_ref().err(), now);
         outcome.map_err(|error| if blames_the_proxy(&error) { FetchError::Proxy(format!("{proxy}: {error}")) } else { error })
     }
@@ -202,7 +225,7 @@ impl Proxies {
         // Concurrent tasks on one dead proxy all fail; the first to drop it reports it.
         let dropped = {
             let mut current = self.current.lock().unwrap_or_else(PoisonError::into_inner);
-            let held = current.as_ref().is_some_and(|(held, _)| held == proxy);
+            let held = current.as_ref() == Some(proxy);
             if held {
                 *current = None;
             }

@@ -6,9 +6,10 @@ use std::sync::Arc;
 use std::time::Duration;
 use vidgraph_assets::domain::media::FetchError;
 use vidgraph_assets::domain::url_policy::{PolicyViolation, UrlPolicy};
+use vidgraph_assets::fetch::proxy::Proxies;
 use vidgraph_assets::fetch::{Extractors, FetchLimits, Lookup, SafeClient, system_lookup};
 use vidgraph_assets::store::files::PartialFile;
-use vidgraph_assets::testing::{MediaServer, media_bytes, sha256_hex};
+use vidgraph_assets::testing::{CountingProxy, MediaServer, media_bytes, sha256_hex};
 
 fn limits() -> FetchLimits {
     FetchLimits {
@@ -218,4 +219,30 @@ async fn one_huge_hls_segment_is_refused_before_it_is_read_into_memory() {
     let error = vidgraph_assets::fetch::hls::download(&client, &url, &mut sink).await.expect_err("refused");
     assert_eq!(error, FetchError::TooLarge { limit: vidgraph_assets::fetch::hls::MAX_SEGMENT_BYTES });
     let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[tokio::test]
+async fn through_a_download_proxy_names_are_still_checked_at_connect_time_and_the_proxy_only_gets_checked_addresses() {
+    let server = MediaServer::start().await;
+    let proxy = CountingProxy::start().await;
+    let mut config = platform::config::AssetsConfig::default();
+    config.proxy_url = Some(proxy.url());
+    let proxies = Proxies::from_config(&config, &client(&["127.0.0.1/32"])).expect("proxies");
+    let now = chrono::Utc::now();
+    let route = proxies.route(now).await.expect("route");
+    let through = route.client().expect("a proxied client");
+
+    // A public-looking name of a private address: refused here, never handed to the proxy (which
+    // would resolve it itself, beyond our resolver).
+    let private = reqwest::Url::parse(&format!("http://cdn.example.test:{}/media/a.mp4", server.port())).expect("url");
+    let error = proxies.outcome(&route, through.get(&private, None).await, now).expect_err("refused");
+    assert!(is_policy(&error), "{error:?}");
+    assert!(proxy.requests().is_empty(), "{:?}", proxy.requests());
+
+    // A name of an allowed address: fetched through the proxy, which is given the address.
+    let allowed = reqwest::Url::parse(&format!("http://rebind.example.test:{}/media/a.mp4?size=5000", server.port())).expect("url");
+    let body = through.get(&allowed, None).await.expect("through the proxy").bytes().await.expect("body");
+    assert_eq!(sha256_hex(&body), sha256_hex(&media_bytes(5000)));
+    assert_eq!(proxy.requests(), [format!("GET http://127.0.0.1:{}/media/a.mp4?size=5000 HTTP/1.1", server.port())]);
+    assert_eq!(server.hits("GET /media/a.mp4"), 1);
 }
