@@ -225,8 +225,7 @@ async fn one_huge_hls_segment_is_refused_before_it_is_read_into_memory() {
 async fn through_a_download_proxy_names_are_still_checked_at_connect_time_and_the_proxy_only_gets_checked_addresses() {
     let server = MediaServer::start().await;
     let proxy = CountingProxy::start().await;
-    let mut config = platform::config::AssetsConfig::default();
-    config.proxy_url = Some(proxy.url());
+    let config = platform::config::AssetsConfig { proxy_url: Some(proxy.url()), ..Default::default() };
     let proxies = Proxies::from_config(&config, &client(&["127.0.0.1/32"])).expect("proxies");
     let now = chrono::Utc::now();
     let route = proxies.route(now).await.expect("route");
