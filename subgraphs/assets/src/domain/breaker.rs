@@ -229,6 +229,23 @@ mod tests {
     }
 
     #[test]
+    fn looking_at_an_open_breaker_neither_half_opens_it_nor_takes_a_probe() {
+        let breakers = Breakers::of_kind(PROXY_PROVIDER);
+        assert_eq!(breakers.open_until("provider", at(0)), None, "an unknown breaker is closed");
+        for _ in 0..MIN_CALLS {
+            breakers.record("provider", at(0), false);
+        }
+        assert_eq!(breakers.open_until("provider", at(10)), Some(at(30)));
+        for _ in 0..10 {
+            assert_eq!(breakers.open_until("provider", at(30)), None, "due to half-open");
+        }
+        for _ in 0..PROBES {
+            assert_eq!(breakers.permit("provider", at(30)), Permit::Go, "every probe is still there");
+        }
+        assert!(matches!(breakers.permit("provider", at(30)), Permit::Wait(_)));
+    }
+
+    #[test]
     fn an_open_breaker_waits_then_three_probes_decide() {
         let mut breaker = Breaker::default();
         for _ in 0..20 {
