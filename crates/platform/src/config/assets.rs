@@ -71,10 +71,9 @@ pub struct AssetsConfig {
     /// built-in extractors do not understand; default `yt-dlp` (looked up on `PATH`). Empty
     /// turns it off. When it does not run, only direct media links and HLS playlists parse.
     pub ytdlp_path: String,
-    /// `VIDGRAPH_ASSETS__PROXY_URL`: an HTTP proxy (`http://host:port`) every download goes
-    /// through; default unset (downloads connect directly). The proxy resolves the names it
-    /// connects to, so it must apply its own egress rules; the URL policy still checks every
-    /// URL and redirect before a request.
+    /// `VIDGRAPH_ASSETS__PROXY_URL`: an HTTP proxy (`http://[user:password@]host:port`) every
+    /// download goes through; default unset (downloads connect directly). It is handed
+    /// addresses `assets` resolved and checked with the URL policy, never names.
     pub proxy_url: Option<String>,
     /// `VIDGRAPH_ASSETS__PROXY_PROVIDER_URL`: a proxy provider's HTTP API; a `GET` returns the
     /// proxy to use (`{"proxy": "http://host:port"}`, or the URL as plain text); default unset.

@@ -91,11 +91,19 @@ fn http_url(setting: &str, raw: &str) -> anyhow::Result<Url> {
     Ok(url)
 }
 
+/// A download proxy's URL: plain `http://` only, since every attempt reaches it through an
+/// egress proxy that speaks HTTP to it (`CONNECT` for https destinations).
+fn proxy_url(setting: &str, raw: &str) -> anyhow::Result<Url> {
+    let url = http_url(setting, raw)?;
+    anyhow::ensure!(url.scheme() == "http", "assets.{setting}: a download proxy is an http:// URL");
+    Ok(url)
+}
+
 impl Proxies {
     /// From `assets.proxy_*`; proxied clients are derived from `base`.
     pub fn from_config(config: &platform::config::AssetsConfig, base: &SafeClient) -> anyhow::Result<Proxies> {
         let source = match (&config.proxy_url, &config.proxy_provider_url) {
-            (Some(proxy), _) if !proxy.trim().is_empty() => Source::Fixed(http_url("proxy_url", proxy)?),
+            (Some(proxy), _) if !proxy.trim().is_empty() => Source::Fixed(proxy_url("proxy_url", proxy)?),
             (_, Some(provider)) if !provider.trim().is_empty() => {
                 let url = http_url("proxy_provider_url", provider)?;
                 let report = match config.proxy_provider_report_url.as_deref().map(str::trim) {
@@ -187,7 +195,7 @@ impl Proxies {
             Err(_) => Some(text.trim().to_owned()),
         };
         raw.as_deref()
-            .and_then(|raw| http_url("proxy_provider_url answer", raw).ok())
+            .and_then(|raw| proxy_url("proxy_provider_url answer", raw).ok())
             .ok_or_else(|| FetchError::Proxy("the proxy provider's answer names no http proxy".into()))
     }
 
@@ -247,6 +255,13 @@ impl Proxies {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_download_proxy_is_an_http_url() {
+        assert!(proxy_url("proxy_url", "http://user:pw@10.0.0.5:3128").is_ok());
+        assert!(proxy_url("proxy_url", "https://proxy.example.com:443").is_err());
+        assert!(proxy_url("proxy_url", "socks5://proxy.example.com:1080").is_err());
+    }
 
     #[test]
     fn only_connection_trouble_timeouts_and_407_blame_the_proxy() {
