@@ -80,8 +80,8 @@ impl Identity {
     }
 
     /// Creates an account (role `user`) and signs it in; the account, its first session and its
-    /// account event (for other subgraphs' directories) are created atomically. Rate limited per client address (before the password is
-    /// hashed, so a refused burst costs no hashing).
+    /// account event (for other subgraphs' directories) are created atomically. Rate limited per
+    /// client address (before the password is hashed, so a refused burst costs no hashing).
     pub async fn register(&self, registration: Registration, client: ClientAddr) -> Result<Session, ContentError> {
         let window = std::time::Duration::from_secs(self.config.register_window_secs);
         let per_address = RateLimit { name: "register:addr", max: self.config.register_limit_per_address, window };
@@ -226,6 +226,7 @@ impl Identity {
 pub async fn create_admin(db: &Db, accounts: &AccountEvents, registration: Registration) -> Result<Uuid, ContentError> {
     let mut conn = db.pool.get().await?;
     if let Some((existing, _)) = users::find_by_login(&mut conn, registration.email.as_ref()).await? {
+        drop(conn);
         set_role(db, accounts, existing.id, Role::Admin).await?;
         return Ok(existing.id);
     }
