@@ -5,7 +5,9 @@
 #     statements per page at 20 and at 50 posts (constant in the page size: dataloaders)
 #   * likes of one post, then follows and unfollows of one streamer, by distinct users (the
 #     counters and the liked or followed user's notification change in each action's
-#     transaction), then `vidgraph community-check`, which must report nothing
+#     transaction); each unfollow undoes one of the phase's follows (checked: the script says
+#     WRONG when a request removed none), then `vidgraph community-check`, which must report
+#     nothing
 # Fan-out of dynamics is not measured: dynamics and their push are not built yet (issue 9,
 # slice 4).
 #
@@ -66,13 +68,34 @@ $B http --url http://127.0.0.1:4000/graphql --operation bench/operations/communi
 	--variables "{\"id\":\"$post\"}" --tokens-file "$WORK/viewers.txt" --token-per-request --concurrency 32 --warmup 0s --duration "$DURATION"
 
 streamer=$(gql "$(tail -1 "$WORK/viewers.txt")" '{"query":"{ me { id } }"}' | python3 -c 'import json,sys; print(json.load(sys.stdin)["data"]["me"]["id"])')
+followers() {
+	gql "$(head -1 "$WORK/viewers.txt")" '{"query":"query($id: ID!) { user(id: $id) { followerCount } }","variables":{"id":"'"$streamer"'"}}' |
+		python3 -c 'import json,sys; print(json.load(sys.stdin)["data"]["user"]["followerCount"])'
+}
+# Every viewer but the streamer (who cannot follow themself).
+head -n -1 "$WORK/viewers.txt" >"$WORK/fans.txt"
 echo "== follows of one streamer by distinct viewers (32 connections, $DURATION)"
 $B http --url http://127.0.0.1:4000/graphql --operation bench/operations/community_follow.graphql --operation-name CommunityFollow \
-	--variables "{\"id\":\"$streamer\"}" --tokens-file "$WORK/viewers.txt" --token-per-request --concurrency 32 --warmup 0s --duration "$DURATION"
+	--variables "{\"id\":\"$streamer\"}" --tokens-file "$WORK/fans.txt" --token-per-request --concurrency 32 --warmup 0s --duration "$DURATION"
 
-echo "== unfollows of that streamer by distinct viewers (32 connections, $DURATION)"
+# `--token-per-request` takes the tokens in file order, so the viewers who follow now are the
+# first $followed lines of fans.txt: the unfollow phase gets exactly those, and half the follow
+# phase's time (unfollows are not twice as fast as follows), so it never wraps round to a viewer
+# who already unfollowed. The follower count before and after proves it: every unfollow
+# request must have removed one follow, or the figure is reported as wrong.
+followed=$(followers)
+head -n "$followed" "$WORK/fans.txt" >"$WORK/unfollowers.txt"
+UNFOLLOW_DURATION=$(python3 -c 'import re,sys; n,u=re.fullmatch(r"([0-9.]+)(ms|s|m)",sys.argv[1]).groups(); ms=float(n)*{"ms":1,"s":1000,"m":60000}[u]; print(f"{int(ms/2)}ms")' "$DURATION")
+echo "== unfollows of that streamer by $followed of its followers, each once (32 connections, $UNFOLLOW_DURATION)"
 $B http --url http://127.0.0.1:4000/graphql --operation bench/operations/community_unfollow.graphql --operation-name CommunityUnfollow \
-	--variables "{\"id\":\"$streamer\"}" --tokens-file "$WORK/viewers.txt" --token-per-request --concurrency 32 --warmup 0s --duration "$DURATION"
+	--variables "{\"id\":\"$streamer\"}" --tokens-file "$WORK/unfollowers.txt" --token-per-request --concurrency 32 --warmup 0s \
+	--duration "$UNFOLLOW_DURATION" | tee "$WORK/unfollow.txt"
+sent=$(awk '/^requests/ {print $2}' "$WORK/unfollow.txt")
+undone=$((followed - $(followers)))
+echo "unfollows_sent $sent unfollows_that_removed_a_follow $undone"
+if [[ $sent -ne $undone ]]; then
+	echo "WRONG: $((sent - undone)) unfollow requests removed no follow; the unfollow figure above is not valid" >&2
+fi
 
 echo "== the recompute check after the run (must report nothing)"
 $V community-check

@@ -173,6 +173,37 @@ pub struct FollowEvent {
 /// Subject kind of [`FollowEvent`] in [`FOLLOW_STREAM`].
 pub const FOLLOW_EVENT_KIND: &str = "changed";
 
+/// `content`'s account changes (registrations, role changes), consumed by `community`'s account
+/// directory so that it can tell a real user id from an unknown one and list site admins without
+/// reading `content`'s schema. Kept for a month; a consumer that falls further behind is caught up
+/// by the backfill in `vidgraph seed`.
+pub const ACCOUNT_STREAM: StreamSpec =
+    StreamSpec { name: "ACCOUNT_EVENTS", subjects: "content.accounts", max_age: Duration::from_secs(30 * 24 * 3600) };
+
+/// An account as it is after a change (subject `content.accounts.changed`): a whole snapshot, not
+/// a delta, so a consumer keeps the one with the highest `version` per account and may apply
+/// snapshots in any order and any number of times. `content` accounts have no status (they are
+/// never suspended or deleted), so none is carried; a status would be one more snapshot field.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AccountEvent {
+    /// De-duplication id.
+    pub event_id: Uuid,
+    /// The account.
+    pub user_id: Uuid,
+    /// Its username.
+    pub username: String,
+    /// `user` or `admin`.
+    pub role: String,
+    /// The account row's version: 1 at registration, +1 on every change, assigned under the
+    /// row's lock, so a higher version is always the later state.
+    pub version: i64,
+    /// Commit time of the change.
+    pub changed_at: DateTime<Utc>,
+}
+
+/// Subject kind of [`AccountEvent`] in [`ACCOUNT_STREAM`].
+pub const ACCOUNT_EVENT_KIND: &str = "changed";
+
 /// `live`'s gift events: every gift sent in a room, consumed by `ranking` for week-star boards.
 /// Kept for a month so a consumer that was down over a week's end can still catch up.
 pub const GIFT_STREAM: StreamSpec =

@@ -20,10 +20,13 @@ pub async fn check(config: &AppConfig) -> anyhow::Result<()> {
     }
 }
 
-/// Seeds follows among the demo accounts (read from content's store by the CLI; neither
-/// subgraph reads the other's schema). Their events go out through community's outbox when a
-/// `community` replica runs.
+/// Fills community's account directory from content's accounts, then seeds follows among the
+/// demo accounts (both read from content's store by the CLI; neither subgraph reads the
+/// other's schema). The follows' events go out through community's outbox when a `community`
+/// replica runs.
 pub async fn seed(config: &AppConfig, db: &platform::db::Db) -> anyhow::Result<()> {
+    let backfilled = backfill_directory(db).await?;
+    println!("seed: community's account directory took {backfilled} accounts");
     let mut conn = db.pool.get().await?;
     let mut users = Vec::new();
     let logins = content::seed::DEMO_ACCOUNTS.iter().map(|(_, username, _, _)| (*username).to_owned());
@@ -38,4 +41,34 @@ pub async fn seed(config: &AppConfig, db: &platform::db::Db) -> anyhow::Result<(
     let report = community::seed::run(db, &events, &users).await.map_err(|e| anyhow::anyhow!("seed community: {e:?}"))?;
     println!("seed: community added {} follows", report.follows);
     Ok(())
+}
+
+/// Accounts copied per statement by [`backfill_directory`].
+const BACKFILL_BATCH: i64 = 5000;
+
+/// Hands community's account directory every account of content, with its version, batch by
+/// batch: the seeded accounts (inserted without account events) and any account registered
+/// before the directory existed. The same versioned upsert as the directory's consumer, so it
+/// is idempotent and never overwrites a later snapshot the consumer applied. Returns how many
+/// directory rows it changed.
+pub async fn backfill_directory(db: &platform::db::Db) -> anyhow::Result<usize> {
+    let mut conn = db.pool.get().await?;
+    let (mut changed, mut after) = (0, None);
+    loop {
+        let rows = content::store::users::versions_after(&mut conn, after, BACKFILL_BATCH).await?;
+        let Some((last, _)) = rows.last() else { break };
+        after = Some(last.id);
+        let accounts: Vec<community::store::accounts::Account> = rows
+            .into_iter()
+            .map(|(user, version)| community::store::accounts::Account {
+                user_id: user.id,
+                username: user.username,
+                role: user.role,
+                version,
+                changed_at: user.updated_at,
+            })
+            .collect();
+        changed += community::store::accounts::apply(&mut conn, &accounts).await?;
+    }
+    Ok(changed)
 }

@@ -72,7 +72,10 @@ pub async fn create_admin(config: &AppConfig, email: &str, username: &str, passw
         password: Password::parse(password).map_err(|e| anyhow::anyhow!("{e}"))?,
     };
     let db = platform::db::Db::connect(&config.db, "vidgraph-cli");
-    let id = content::domain::identity::create_admin(&db, registration).await.map_err(|e| anyhow::anyhow!("{e}"))?;
+    // The account event goes into content's outbox; a running `content` replica's relay sends it.
+    let nats = platform::nats::Nats::connect(&config.nats).await?;
+    let accounts = content::events::AccountEvents::new(&nats, platform::outbox::Outbox::new(content::events::catalogue::OUTBOX_TABLE));
+    let id = content::domain::identity::create_admin(&db, &accounts, registration).await.map_err(|e| anyhow::anyhow!("{e}"))?;
     println!("admin: {id}");
     Ok(())
 }

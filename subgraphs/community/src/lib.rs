@@ -12,8 +12,10 @@ pub mod store;
 
 use async_graphql::dataloader::DataLoader;
 use async_graphql::{Schema, SchemaBuilder};
+use domain::directory::Directory;
 use domain::dynamics::Dynamics;
 use domain::follows::Follows;
+use domain::likes::Likes;
 use domain::messages::Messages;
 use domain::moderation::Moderation;
 use domain::notifications::Notifications;
@@ -26,9 +28,8 @@ use platform::clock::{SharedClock, SystemClock};
 use platform::config::DbConfig;
 use platform::db::Db;
 use platform::events::FOLLOW_STREAM;
-use platform::events::{CONTENT_STREAM, ROOM_STREAM};
+use platform::events::{ACCOUNT_STREAM, CONTENT_STREAM, ROOM_STREAM};
 use platform::{Application, Deps, InitError};
-use schema::DynamicLikeLoader;
 use schema::{FollowStateLoader, LikeLoader, Mutation, Query, Subscription, UserStatsLoader, ZoneFollowLoader, ZoneLoader};
 
 /// Subgraph name (in `supergraph.yaml` and logs).
@@ -64,48 +65,57 @@ where
 pub fn build_schema(deps: &Deps, clock: SharedClock, events: CommunityEvents) -> CommunitySchema {
     let push = InboxPush::new(deps.nats.clone());
     let notifications = Notifications::new(deps.db.clone(), clock.clone(), push.clone());
-    let follows = Follows::new(deps.db.clone(), deps.redis.clone(), clock.clone(), events, notifications.clone());
+    let directory = Directory::new(deps.db.clone(), clock.clone());
+    let follows =
+        Follows::new(deps.db.clone(), deps.redis.clone(), clock.clone(), events.clone(), notifications.clone(), directory.clone());
     let posts = Posts::new(deps.db.clone(), deps.redis.clone(), clock.clone(), notifications.clone());
-    let dynamics =
-        Dynamics::new(deps.db.clone(), deps.redis.clone(), clock.clone(), DynamicPush::new(&deps.nats, &deps.db), notifications.clone());
+    let likes = Likes::new(deps.db.clone(), deps.redis.clone(), clock.clone(), notifications.clone());
+    let dynamic_push = DynamicPush::new(&deps.nats, &deps.db);
+    let dynamics = Dynamics::new(deps.db.clone(), deps.redis.clone(), clock.clone(), dynamic_push, events.clone(), notifications.clone());
     builder(&deps.config.limits)
         .data(deps.clone())
         .data(deps.db.clone())
         .data(batching(ZoneLoader(posts.clone())))
         .data(batching(ZoneFollowLoader(posts.clone())))
-        .data(batching(LikeLoader(posts.clone())))
+        .data(batching(LikeLoader(likes.clone())))
+        .data(likes)
         .data(posts)
         .data(Reports::new(deps.db.clone(), clock.clone()))
         .data(Moderation::new(deps.db.clone(), clock.clone()))
         .data(batching(UserStatsLoader(follows.clone())))
         .data(batching(FollowStateLoader(follows.clone())))
         .data(follows)
-        .data(batching(DynamicLikeLoader(dynamics.clone())))
         .data(dynamics)
-        .data(Messages::new(deps.db.clone(), deps.redis.clone(), clock.clone(), push))
+        .data(Messages::new(deps.db.clone(), deps.redis.clone(), clock.clone(), push, directory.clone()))
+        .data(directory)
         .data(notifications)
         .finish()
 }
 
-/// The subgraph, bound and ready to serve, with its background work: the outbox relay.
+/// The subgraph, bound and ready to serve, with its background work: the outbox relay, the
+/// dynamics' consumers and the account directory's consumer.
 pub async fn build(deps: Deps) -> Result<Application, InitError> {
     FOLLOW_STREAM.ensure(&deps.nats).await.map_err(InitError::Nats)?;
     ROOM_STREAM.ensure(&deps.nats).await.map_err(InitError::Nats)?;
     CONTENT_STREAM.ensure(&deps.nats).await.map_err(InitError::Nats)?;
+    ACCOUNT_STREAM.ensure(&deps.nats).await.map_err(InitError::Nats)?;
+    events::push::PUSH_STREAM.ensure(&deps.nats).await.map_err(InitError::Nats)?;
     let retry = platform::consumer::RetryPolicy::from_config(&deps.config.nats);
     // The consumers' dynamics only publish (and neither like nor comment, so notify nobody);
     // connections register on the schema's.
     let clock = SystemClock::shared();
     let notifications = Notifications::new(deps.db.clone(), clock.clone(), InboxPush::new(deps.nats.clone()));
-    let sources = Dynamics::new(deps.db.clone(), deps.redis.clone(), clock, DynamicPush::new(&deps.nats, &deps.db), notifications);
     let events = CommunityEvents::new(&deps.nats);
+    let push = DynamicPush::new(&deps.nats, &deps.db);
+    let sources = Dynamics::new(deps.db.clone(), deps.redis.clone(), clock, push, events.clone(), notifications);
     let outbox = events.outbox().clone();
     let schema = build_schema(&deps, SystemClock::shared(), events);
     // Background work has its own small pool, so it never starves requests.
     let background_db = Db::connect(&DbConfig { pool_size: 2, ..deps.config.db.clone() }, &format!("vidgraph-{NAME}-background"));
     let nats = deps.nats.clone();
     let mut application = Application::build(NAME, DEFAULT_PORT, deps, schema).await?;
-    application.spawn_background(outbox.relay(background_db, nats.clone()));
-    application.spawn_background(events::dynamics::run_consumers(sources, nats, retry));
+    application.spawn_background(outbox.relay(background_db.clone(), nats.clone()));
+    application.spawn_background(events::dynamics::run_consumers(sources, nats.clone(), retry));
+    application.spawn_background(events::accounts::run_directory(background_db, nats, retry));
     Ok(application)
 }

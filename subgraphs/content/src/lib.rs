@@ -24,7 +24,7 @@ use events::CatalogueEvents;
 use platform::auth::{KeyPair, TokenSigner};
 use platform::config::DbConfig;
 use platform::db::Db;
-use platform::events::CONTENT_STREAM;
+use platform::events::{ACCOUNT_STREAM, CONTENT_STREAM};
 use platform::{Application, Deps, InitError};
 use schema::{Mutation, Query, StatLoader, Subscription, UserLoader, VideoLoader, ViewerStateLoader};
 use std::sync::Arc;
@@ -53,7 +53,8 @@ pub fn build_schema(deps: &Deps, catalogue_events: CatalogueEvents, uploads: Upl
     let keys = KeyPair::load(&deps.config.auth.key_dir)?;
     let signer = Arc::new(TokenSigner::new(&keys, &deps.config.auth));
     let events = events::UserEvents::new(deps.nats.clone());
-    let identity = Identity::new(deps.db.clone(), deps.redis.clone(), signer, deps.config.auth.clone(), events.clone());
+    let accounts = events::AccountEvents::new(&deps.nats, catalogue_events.outbox().clone());
+    let identity = Identity::new(deps.db.clone(), deps.redis.clone(), signer, deps.config.auth.clone(), events.clone(), accounts);
     let db = deps.db.clone();
     let cache = VideoCache::new(deps.redis.clone());
     let regions = RegionCatalog::new(db.clone());
@@ -94,6 +95,7 @@ where
 /// outbox relay, the follow and asset projections and the housekeeping job (upload sweep and prune).
 pub async fn build(deps: Deps) -> Result<Application, InitError> {
     CONTENT_STREAM.ensure(&deps.nats).await.map_err(InitError::Nats)?;
+    ACCOUNT_STREAM.ensure(&deps.nats).await.map_err(InitError::Nats)?;
     let catalogue_events = CatalogueEvents::new(&deps.nats);
     let outbox = catalogue_events.outbox().clone();
     let uploads = Uploads::from_config(deps.db.clone(), &deps.config)?;

@@ -192,18 +192,25 @@ impl Platform {
     pub async fn admin(&self, username: &str) -> (String, String) {
         let (id, _, _) = self.register(username).await;
         let user_id: uuid::Uuid = id.parse().expect("user id");
-        let db = self.db();
-        let mut conn = db.pool.get().await.expect("connection");
-        content::store::users::set_role(&mut conn, user_id, "admin").await.expect("promote");
+        let accounts = self.account_events().await;
+        content::domain::identity::set_role(&self.db(), &accounts, user_id, platform::auth::Role::Admin).await.expect("promote");
         (id, self.token_for(user_id, platform::auth::Role::Admin))
     }
 
+    /// Content's account events, into its outbox (its running relay publishes them).
+    pub async fn account_events(&self) -> content::events::AccountEvents {
+        let outbox = platform::outbox::Outbox::new(content::events::catalogue::OUTBOX_TABLE);
+        content::events::AccountEvents::new(&self.nats().await, outbox)
+    }
+
     /// `count` plain accounts inserted straight into the database (no password hashing, so
-    /// hundreds take milliseconds), each with an access token. Returns (user id, token) pairs.
+    /// hundreds take milliseconds), each with an access token and its account event (as a
+    /// registration writes it). Returns (user id, token) pairs.
     pub async fn users(&self, prefix: &str, count: usize) -> Vec<(String, String)> {
         let db = self.db();
+        let accounts = self.account_events().await;
         let mut conn = db.pool.get().await.expect("connection");
-        let mut accounts = Vec::with_capacity(count);
+        let mut created = Vec::with_capacity(count);
         for n in 0..count {
             let username = format!("{prefix}{n}");
             let email = format!("{username}@example.com");
@@ -220,9 +227,10 @@ impl Platform {
             )
             .await
             .expect("insert user");
-            accounts.push((user.id.to_string(), self.token_for(user.id, platform::auth::Role::User)));
+            accounts.changed(&mut conn, &user, 1).await.expect("account event");
+            created.push((user.id.to_string(), self.token_for(user.id, platform::auth::Role::User)));
         }
-        accounts
+        created
     }
 
     /// This test's NATS connection (its own subject prefix).

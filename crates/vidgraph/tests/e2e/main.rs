@@ -8,6 +8,7 @@ mod assets_ytdlp;
 mod auth_flow;
 mod bad_input;
 mod comments;
+mod community_directory;
 mod community_dynamic_notifications;
 mod community_dynamics;
 mod community_follows;

@@ -10,10 +10,10 @@ use super::moderation::{self, Activity, require_allowed};
 use super::notifications::{self, Event, Notifications, Subject};
 use super::rules::{self, PostContent};
 use super::text_filter::{KeywordFilter, TextModerator, Verdict};
+use crate::events::CommunityEvents;
 use crate::events::push::DynamicPush;
 use crate::store::dynamics::{self, Dynamic, DynamicComment, NewDynamic, PushSettings};
 use crate::store::review;
-use crate::store::stats::{self, StatDeltas};
 use chrono::{DateTime, Duration, Utc};
 use diesel_async::{AsyncConnection, AsyncPgConnection};
 use platform::auth::{AuthUser, Role};
@@ -29,10 +29,6 @@ pub const DYNAMIC_LIMIT: RateLimit = RateLimit { name: "community:dynamic", max:
 /// Comments on dynamics one user may write per window.
 pub const DYNAMIC_COMMENT_LIMIT: RateLimit =
     RateLimit { name: "community:dynamic-comment", max: 120, window: std::time::Duration::from_secs(600) };
-/// Likes and unlikes of dynamics one user may make per window (the posts' like budget is
-/// separate, so browsing one kind of content never locks a user out of the other).
-pub const DYNAMIC_LIKE_LIMIT: RateLimit =
-    RateLimit { name: "community:dynamic-like", max: 300, window: std::time::Duration::from_secs(600) };
 
 /// A system dynamic is pushed only when its source event is this recent: a consumer that
 /// catches up on a backlog (a first deployment, a long outage) stores the old ones for the
@@ -74,14 +70,23 @@ pub struct Dynamics {
     redis: Redis,
     clock: SharedClock,
     push: DynamicPush,
+    events: CommunityEvents,
     notifications: Notifications,
 }
 
 impl Dynamics {
-    /// Over these backends, pushing dynamics through `push` and notifying their authors of likes
+    /// Over these backends, announcing new dynamics through `events` (the outbox), delivering
+    /// them to this replica's connections through `push`, and notifying their authors of likes
     /// and comments through `notifications`.
-    pub fn new(db: Db, redis: Redis, clock: SharedClock, push: DynamicPush, notifications: Notifications) -> Dynamics {
-        Dynamics { db, redis, clock, push, notifications }
+    pub fn new(
+        db: Db,
+        redis: Redis,
+        clock: SharedClock,
+        push: DynamicPush,
+        events: CommunityEvents,
+        notifications: Notifications,
+    ) -> Dynamics {
+        Dynamics { db, redis, clock, push, events, notifications }
     }
 
     /// The push side (the subscription registers connections on it).
@@ -96,7 +101,7 @@ impl Dynamics {
         throttle(&self.redis, &DYNAMIC_LIMIT, author.id, "Too many dynamics").await?;
         let now = self.clock.now();
         let mut conn = self.db.pool.get().await?;
-        let (dynamic, settings) = conn
+        let dynamic = conn
             .transaction::<_, CommunityError, _>(async |conn| {
                 require_allowed(conn, author.id, Activity::Publish, now).await?;
                 let verdict = judge(conn, &content.body).await?;
@@ -114,10 +119,11 @@ impl Dynamics {
                     created_at: now,
                 };
                 let dynamic = dynamics::insert(conn, &new).await?.ok_or_else(|| CommunityError::internal(anyhow::anyhow!("no row")))?;
-                Ok((dynamic, dynamics::push_settings(conn).await?))
+                self.announce(conn, &dynamic, true).await?;
+                Ok(dynamic)
             })
             .await?;
-        self.pushed(&dynamic, settings, true).await;
+        self.events.committed();
         Ok(dynamic)
     }
 
@@ -169,19 +175,23 @@ impl Dynamics {
         let made = conn
             .transaction::<_, CommunityError, _>(async |conn| {
                 let Some(dynamic) = dynamics::insert(conn, new).await? else { return Ok(None) };
-                Ok(Some((dynamic, dynamics::push_settings(conn).await?)))
+                self.announce(conn, &dynamic, new.created_at - occurred_at <= PUSH_FRESHNESS).await?;
+                Ok(Some(dynamic))
             })
             .await?;
-        let Some((dynamic, settings)) = made else { return Ok(None) };
-        self.pushed(&dynamic, settings, new.created_at - occurred_at <= PUSH_FRESHNESS).await;
-        Ok(Some(dynamic))
+        if made.is_some() {
+            self.events.committed();
+        }
+        Ok(made)
     }
 
-    /// After the commit: pushes a visible dynamic when push is on (as of its transaction).
-    async fn pushed(&self, dynamic: &Dynamic, settings: PushSettings, fresh: bool) {
-        if settings.enabled && fresh && dynamic.visible() {
-            self.push.publish(dynamic).await;
+    /// In the dynamic's transaction: announces a visible, `fresh` dynamic for push when push is
+    /// on (as of this transaction); the outbox relay sends it after the commit.
+    async fn announce(&self, conn: &mut AsyncPgConnection, dynamic: &Dynamic, fresh: bool) -> Result<(), CommunityError> {
+        if fresh && dynamic.visible() && dynamics::push_settings(conn).await?.enabled {
+            self.events.dynamic_announced(conn, dynamic).await?;
         }
+        Ok(())
     }
 
     /// Deletes a dynamic: its author, or an admin with a reason (logged). Its likes stay
@@ -210,55 +220,55 @@ impl Dynamics {
         .await
     }
 
-    /// `liker` likes (`like`) or unlikes a dynamic: its score and its author's likes received
-    /// change by the liker's weight (5 for an admin); an unlike takes back exactly what the like
-    /// added. Idempotent. Returns the score after it.
-    ///
-    /// Where a "your dynamic was liked" notification is recorded: in this transaction, after
-    /// the like row was inserted (`delta > 0`).
-    pub async fn set_like(&self, liker: AuthUser, id: Uuid, like: bool) -> Result<i64, CommunityError> {
-        throttle(&self.redis, &DYNAMIC_LIKE_LIMIT, liker.id, "Too many likes").await?;
+    /// Approves (`approve`) or rejects (with a reason) a dynamic, through the review path of
+    /// posts and comments (admins; logged). A dynamic published by the approval is written to
+    /// the polling position of this transaction (pollers find it now) and announced for push
+    /// when push is on; a rejected one is seen by its author only. Its likes and comments stay.
+    pub async fn review(&self, admin: AuthUser, id: Uuid, approve: bool, reason: Option<&str>) -> Result<Dynamic, CommunityError> {
+        if admin.role != Role::Admin {
+            return Err(CommunityError::Forbidden("Only an admin can review dynamics.".into()));
+        }
+        let reason = rules::review_reason(approve, reason)?;
         let now = self.clock.now();
         let mut conn = self.db.pool.get().await?;
-        let (score, notified) = conn
+        let reviewed = conn
             .transaction::<_, CommunityError, _>(async |conn| {
-                require_allowed(conn, liker.id, Activity::Publish, now).await?;
-                // Read without a lock: the like row is locked first (step 1), the dynamic after it.
-                let dynamic = dynamics::find_many(conn, &[id]).await?.pop().ok_or(CommunityError::NotFound("Dynamic"))?;
-                if like && !dynamic.visible() {
-                    return Err(CommunityError::NotFound("Dynamic"));
+                let dynamic = dynamics::lock_live(conn, id).await?.ok_or(CommunityError::NotFound("Dynamic"))?;
+                let state = if approve { dynamics::PUBLISHED } else { dynamics::REJECTED };
+                let mut reviewed = review::set_state::<Dynamic>(conn, id, state, admin.id, reason.as_deref(), now).await?;
+                let published_now = reviewed.visible() && !dynamic.visible();
+                if published_now {
+                    reviewed = dynamics::republish(conn, id).await?;
                 }
-                if dynamic.author_id == liker.id {
-                    return Err(CommunityError::invalid("You cannot like your own dynamic."));
-                }
-                let delta = if like {
-                    let weight = rules::like_weight(&liker);
-                    if dynamics::insert_like(conn, liker.id, id, weight, now).await? { i64::from(weight) } else { 0 }
-                } else {
-                    dynamics::delete_like(conn, liker.id, id).await?.map_or(0, |weight| -i64::from(weight))
+                let entry = moderation::Action {
+                    actor: admin.id,
+                    action: if approve { "approve_dynamic" } else { "reject_dynamic" },
+                    target_user: Some(dynamic.author_id),
+                    item: Some(("dynamic", id)),
+                    reason: reason.as_deref(),
+                    expires_at: None,
                 };
-                if delta == 0 {
-                    return Ok((dynamic.like_score, None));
+                moderation::log(conn, entry, now).await?;
+                if published_now {
+                    self.announce(conn, &reviewed, true).await?;
                 }
-                let score = dynamics::add_counts(conn, id, delta, 0).await?;
-                stats::add(conn, StatDeltas::default().likes(dynamic.author_id, delta)).await?;
-                // Lock order: the notification last (step 7). An unlike leaves the notification.
-                let notified = if like {
-                    notifications::record(conn, dynamic.author_id, liker.id, Event::Liked(Subject::Dynamic(id)), now).await?
-                } else {
-                    None
-                };
-                Ok((score, notified))
+                Ok(reviewed)
             })
             .await?;
-        self.notifications.push(notified).await;
-        Ok(score)
+        self.events.committed();
+        Ok(reviewed)
     }
 
-    /// Which of these (viewer, dynamic) pairs are likes, in one statement.
-    pub async fn liked(&self, keys: &[(Uuid, Uuid)]) -> Result<Vec<(Uuid, Uuid)>, CommunityError> {
+    /// Live dynamics in a review state, newest first: every author's (admins) or one author's.
+    pub async fn in_state(
+        &self,
+        state: &str,
+        author: Option<Uuid>,
+        after: Option<(i64, Uuid)>,
+        limit: i64,
+    ) -> Result<Vec<Dynamic>, CommunityError> {
         let mut conn = self.db.pool.get().await?;
-        Ok(dynamics::liked(&mut conn, keys).await?)
+        Ok(review::by_state::<Dynamic>(&mut conn, state, author, after, limit).await?)
     }
 
     /// `author` comments on a visible dynamic (1–2,000 characters, keyword-filtered: a flagged

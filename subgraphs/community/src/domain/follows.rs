@@ -3,6 +3,7 @@
 //! `FollowEvent` that feeds `content`'s following feed) in one transaction.
 
 use super::CommunityError;
+use super::directory::Directory;
 use super::moderation::{Activity, require_allowed};
 use super::notifications::{self, Event, Notifications};
 use super::paging::Cursor;
@@ -47,19 +48,31 @@ pub struct Follows {
     clock: SharedClock,
     events: CommunityEvents,
     notifications: Notifications,
+    directory: Directory,
 }
 
 impl Follows {
     /// Over these backends; a new follower is recorded as a notification and pushed through
-    /// `notifications`.
-    pub fn new(db: Db, redis: Redis, clock: SharedClock, events: CommunityEvents, notifications: Notifications) -> Follows {
-        Follows { db, redis, clock, events, notifications }
+    /// `notifications`; followees are looked up in `directory`.
+    pub fn new(
+        db: Db,
+        redis: Redis,
+        clock: SharedClock,
+        events: CommunityEvents,
+        notifications: Notifications,
+        directory: Directory,
+    ) -> Follows {
+        Follows { db, redis, clock, events, notifications, directory }
     }
 
     /// Makes `viewer` follow (`following`) or unfollow `target`. Repeating a call changes
-    /// nothing and publishes nothing.
+    /// nothing and publishes nothing. Following an id that is no account is `NOT_FOUND`
+    /// (unfollowing one changes nothing, as for anyone not followed).
     pub async fn set_following(&self, viewer: AuthUser, target: Uuid, following: bool) -> Result<FollowOutcome, CommunityError> {
         check_target(viewer.id, target)?;
+        if following {
+            self.directory.require_account(target).await?;
+        }
         if let RateDecision::Limited { retry_after_secs } =
             FOLLOW_LIMIT.hit(&self.redis, &viewer.id.to_string()).await.map_err(CommunityError::internal)?
         {

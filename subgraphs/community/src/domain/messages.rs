@@ -8,6 +8,7 @@
 //! `messageReceived` follows the commit.
 
 use super::CommunityError;
+use super::directory::Directory;
 use super::moderation::{Activity, require_allowed};
 use super::text_filter::{KeywordFilter, TextModerator, Verdict};
 use crate::events::inbox::InboxPush;
@@ -82,12 +83,13 @@ pub struct Messages {
     redis: Redis,
     clock: SharedClock,
     push: InboxPush,
+    directory: Directory,
 }
 
 impl Messages {
-    /// Over these backends.
-    pub fn new(db: Db, redis: Redis, clock: SharedClock, push: InboxPush) -> Messages {
-        Messages { db, redis, clock, push }
+    /// Over these backends; recipients and blocked users are looked up in `directory`.
+    pub fn new(db: Db, redis: Redis, clock: SharedClock, push: InboxPush, directory: Directory) -> Messages {
+        Messages { db, redis, clock, push, directory }
     }
 
     async fn throttle(&self, limit: &RateLimit, user: Uuid, what: &'static str) -> Result<(), CommunityError> {
@@ -98,7 +100,8 @@ impl Messages {
     }
 
     /// Sends `text` from `sender` to `to`; a retry with the same `key` returns the first message
-    /// (`CONFLICT` when the retry says something else or to someone else).
+    /// (`CONFLICT` when the retry says something else or to someone else). `NOT_FOUND` when `to`
+    /// is no account.
     pub async fn send(&self, sender: AuthUser, to: Uuid, text: &str, key: &str) -> Result<Sent, CommunityError> {
         other_user(sender.id, to, "message")?;
         let body = message_body(text)?;
@@ -110,6 +113,7 @@ impl Messages {
             return replay(first, to, &body);
         }
         self.throttle(&MESSAGE_LIMIT, sender.id, "Too many messages").await?;
+        self.directory.require_account(to).await?;
         let sent = conn
             .transaction::<_, CommunityError, _>(async |conn| {
                 require_allowed(conn, sender.id, Activity::Publish, now).await?;
@@ -194,9 +198,13 @@ impl Messages {
     }
 
     /// `blocker` blocks (`block`) or unblocks `other`; idempotent. Returns whether it changed.
+    /// Blocking an id that is no account is `NOT_FOUND`.
     pub async fn set_block(&self, blocker: AuthUser, other: Uuid, block: bool) -> Result<bool, CommunityError> {
         other_user(blocker.id, other, "block")?;
         self.throttle(&BLOCK_LIMIT, blocker.id, "Too many block changes").await?;
+        if block {
+            self.directory.require_account(other).await?;
+        }
         let now = self.clock.now();
         let mut conn = self.db.pool.get().await?;
         conn.transaction::<_, CommunityError, _>(async |conn| {

@@ -2,9 +2,11 @@
 //! services own the transaction and call `store` and `events`.
 
 pub mod audit;
+pub mod directory;
 pub mod dynamics;
 pub mod error;
 pub mod follows;
+pub mod likes;
 pub mod messages;
 pub mod moderation;
 pub mod notifications;

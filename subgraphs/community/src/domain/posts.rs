@@ -9,11 +9,9 @@ use super::rules::{self, COMMENT_POINTS, MAX_HOME_PINS, MAX_PINS_PER_ZONE, POST_
 use super::text_filter::{KeywordFilter, TextModerator, Verdict};
 use crate::store::comments::{self, Comment, NewComment};
 use crate::store::home_pins;
-use crate::store::likes::{self, Target};
 use crate::store::points::{self, FameRow, PointDeltas};
 use crate::store::posts::{self, NewPost, Order, PENDING, PUBLISHED, Position, Post, REJECTED};
 use crate::store::review;
-use crate::store::stats::{self, StatDeltas};
 use crate::store::zones::{self, Zone, ZoneAdmin};
 use diesel::result::{DatabaseErrorKind, Error as DieselError};
 use diesel_async::{AsyncConnection, AsyncPgConnection};
@@ -29,8 +27,6 @@ use uuid::Uuid;
 pub const POST_LIMIT: RateLimit = RateLimit { name: "community:post", max: 30, window: std::time::Duration::from_secs(600) };
 /// Comments and replies one user may write per window.
 pub const COMMENT_LIMIT: RateLimit = RateLimit { name: "community:comment", max: 120, window: std::time::Duration::from_secs(600) };
-/// Likes and unlikes one user may make per window.
-pub const LIKE_LIMIT: RateLimit = RateLimit { name: "community:like", max: 300, window: std::time::Duration::from_secs(600) };
 
 /// Counts a hit of `limit` for `user`; `RATE_LIMITED` past it.
 async fn throttle(redis: &Redis, limit: &RateLimit, user: Uuid, what: &'static str) -> Result<(), CommunityError> {
@@ -383,7 +379,7 @@ impl Posts {
     /// takes them back (with its comments'); approving a published post records the review.
     /// Logged.
     pub async fn review_post(&self, admin: AuthUser, id: Uuid, approve: bool, reason: Option<&str>) -> Result<Post, CommunityError> {
-        let reason = review_reason(approve, reason)?;
+        let reason = rules::review_reason(approve, reason)?;
         let now = self.clock.now();
         let mut conn = self.db.pool.get().await?;
         conn.transaction::<_, CommunityError, _>(async |conn| {
@@ -413,7 +409,7 @@ impl Posts {
 
     /// Approves or rejects a comment, as [`Posts::review_post`] does a post.
     pub async fn review_comment(&self, admin: AuthUser, id: Uuid, approve: bool, reason: Option<&str>) -> Result<Comment, CommunityError> {
-        let reason = review_reason(approve, reason)?;
+        let reason = rules::review_reason(approve, reason)?;
         let now = self.clock.now();
         let mut conn = self.db.pool.get().await?;
         let (reviewed, notified) = conn
@@ -562,10 +558,11 @@ impl Posts {
                 require_allowed(conn, author.id, Activity::Publish, now).await?;
                 let thread = match input.reply_to {
                     None => None,
-                    Some(parent_id) => Some(lock_thread(conn, input.post_id, parent_id, input.quote).await?),
+                    Some(parent_id) => Some(lock_thread(conn, &author, input.post_id, parent_id, input.quote).await?),
                 };
                 // Lock order: comments (step 2, above), the post (step 3), points (step 5).
-                let post = posts::lock_live(conn, input.post_id).await?.filter(Post::counted).ok_or(CommunityError::NotFound("Post"))?;
+                let post = posts::lock_live(conn, input.post_id).await?.ok_or(CommunityError::NotFound("Post"))?;
+                require_visible(conn, &author, post.author_id, post.counted(), "Post").await?;
                 let verdict = judge(conn, &body).await?;
                 let (_, mode) = review::modes(conn, post.zone_id).await?;
                 let state = if verdict == Verdict::Flag || mode == REVIEW_THEN_POST { PENDING } else { PUBLISHED };
@@ -669,61 +666,6 @@ impl Posts {
         Ok(comments::page(&mut conn, post, thread, order, after, limit, show_hidden).await?)
     }
 
-    /// `liker` likes (`like`) or unlikes an item. A like adds the liker's weight (5 for an
-    /// admin) to the item's score and its author's likes received; an unlike takes back exactly
-    /// what that like added. Idempotent. Returns the item's score after it.
-    pub async fn set_like(&self, liker: AuthUser, target: Target, like: bool) -> Result<i64, CommunityError> {
-        throttle(&self.redis, &LIKE_LIMIT, liker.id, "Too many likes").await?;
-        let now = self.clock.now();
-        let mut conn = self.db.pool.get().await?;
-        let (score, notified) = conn
-            .transaction::<_, CommunityError, _>(async |conn| {
-                require_allowed(conn, liker.id, Activity::Publish, now).await?;
-                let (author, score, counted) = target_of(conn, target).await?;
-                if like && !counted {
-                    return Err(CommunityError::NotFound(if matches!(target, Target::Post(_)) { "Post" } else { "Comment" }));
-                }
-                if author == liker.id {
-                    return Err(CommunityError::invalid("You cannot like your own post or comment."));
-                }
-                // Lock order: the like row (step 1), the item (step 2 or 3), the author's counters (step 4).
-                let delta = if like {
-                    let weight = rules::like_weight(&liker);
-                    if likes::insert(conn, liker.id, target, weight, now).await? { i64::from(weight) } else { 0 }
-                } else {
-                    likes::delete(conn, liker.id, target).await?.map_or(0, |weight| -i64::from(weight))
-                };
-                if delta == 0 {
-                    return Ok((score, None));
-                }
-                let score = match target {
-                    Target::Post(id) => posts::add_counts(conn, id, delta, 0).await?,
-                    Target::Comment(id) => comments::add_counts(conn, id, delta, 0).await?,
-                };
-                stats::add(conn, StatDeltas::default().likes(author, delta)).await?;
-                // Lock order: the notification last (step 7). An unlike leaves the notification.
-                let notified = if like {
-                    let subject = match target {
-                        Target::Post(id) => Subject::Post(id),
-                        Target::Comment(id) => Subject::Comment(id),
-                    };
-                    notifications::record(conn, author, liker.id, Event::Liked(subject), now).await?
-                } else {
-                    None
-                };
-                Ok((score, notified))
-            })
-            .await?;
-        self.notifications.push(notified).await;
-        Ok(score)
-    }
-
-    /// Which of these (viewer, item) pairs are likes, in one statement.
-    pub async fn liked(&self, keys: &[(Uuid, Target)]) -> Result<Vec<(Uuid, Target)>, CommunityError> {
-        let mut conn = self.db.pool.get().await?;
-        Ok(likes::liked(&mut conn, keys).await?)
-    }
-
     /// The top users of a zone by points.
     pub async fn hall_of_fame(&self, zone: Uuid) -> Result<Vec<FameRow>, CommunityError> {
         let mut conn = self.db.pool.get().await?;
@@ -742,22 +684,35 @@ pub(crate) async fn is_moderator(conn: &mut AsyncPgConnection, user: &AuthUser, 
     Ok(user.role == platform::auth::Role::Admin || zones::is_zone_admin(conn, zone, user.id).await?)
 }
 
+/// `NOT_FOUND` (`what`), as if absent, unless `viewer` may see an item by `author` that is
+/// `counted` (published and not deleted): a removed, rejected or pending item is absent for
+/// everyone acting on it by id, and the content of a user banned with `hideContent` is absent
+/// for everyone but site admins (who see it in lists too). Reads the author's sanction without
+/// locking it (sanctions are only read by writers, see the lock order).
+pub(crate) async fn require_visible(
+    conn: &mut AsyncPgConnection,
+    viewer: &AuthUser,
+    author: Uuid,
+    counted: bool,
+    what: &'static str,
+) -> Result<(), CommunityError> {
+    if !counted {
+        return Err(CommunityError::NotFound(what));
+    }
+    if viewer.role != platform::auth::Role::Admin
+        && crate::store::moderation::find(conn, author).await?.is_some_and(|s| s.banned && s.hides_content)
+    {
+        return Err(CommunityError::NotFound(what));
+    }
+    Ok(())
+}
+
 /// `FORBIDDEN` unless `user` moderates `zone`.
 async fn require_moderator(conn: &mut AsyncPgConnection, user: &AuthUser, zone: Uuid) -> Result<(), CommunityError> {
     if is_moderator(conn, user, zone).await? {
         Ok(())
     } else {
         Err(CommunityError::Forbidden("Only an admin of the site or of this zone can do this.".into()))
-    }
-}
-
-/// A rejection needs a reason (1–200 characters); an approval may have one.
-fn review_reason(approve: bool, reason: Option<&str>) -> Result<Option<String>, CommunityError> {
-    let reason = reason.map(str::trim).filter(|r| !r.is_empty());
-    match reason {
-        None if !approve => Err(CommunityError::invalid("A rejection gives a reason.")),
-        Some(r) if r.chars().count() > 200 => Err(CommunityError::invalid("A reason is at most 200 characters.")),
-        other => Ok(other.map(str::to_owned)),
     }
 }
 
@@ -826,38 +781,32 @@ async fn zone_exists(conn: &mut AsyncPgConnection, zone: Uuid) -> Result<(), Com
 /// Locks the comments a reply needs (the parent, the quoted one, the thread's top-level
 /// comment) in ascending id and checks them: the parent is live and on `post`, the quote is
 /// live and in the same thread. Returns the thread.
-async fn lock_thread(conn: &mut AsyncPgConnection, post: Uuid, parent_id: Uuid, quote: Option<Uuid>) -> Result<Uuid, CommunityError> {
+async fn lock_thread(
+    conn: &mut AsyncPgConnection,
+    author: &AuthUser,
+    post: Uuid,
+    parent_id: Uuid,
+    quote: Option<Uuid>,
+) -> Result<Uuid, CommunityError> {
     let parent = comments::find_many(conn, &[parent_id]).await?.pop().ok_or(CommunityError::NotFound("Comment"))?;
     let mut ids = vec![parent.id, parent.thread()];
     ids.extend(quote);
     let locked = comments::lock_many(conn, &ids).await?;
     let live = |id: Uuid| locked.iter().find(|c| c.id == id && c.counted());
     let parent = live(parent_id).ok_or(CommunityError::NotFound("Comment"))?;
+    require_visible(conn, author, parent.author_id, true, "Comment").await?;
     if parent.post_id != post {
         return Err(CommunityError::invalid("`replyTo` is a comment of another post."));
     }
     let thread = parent.thread();
     if let Some(quote) = quote {
         let quoted = live(quote).ok_or(CommunityError::NotFound("Comment"))?;
+        require_visible(conn, author, quoted.author_id, true, "Comment").await?;
         if quoted.thread() != thread {
             return Err(CommunityError::invalid("A quote reply quotes a comment of the same thread."));
         }
     }
     Ok(thread)
-}
-
-/// The author, score and liveness of a likeable item (not locked: the like row is locked first).
-async fn target_of(conn: &mut AsyncPgConnection, target: Target) -> Result<(Uuid, i64, bool), CommunityError> {
-    match target {
-        Target::Post(id) => {
-            let post = posts::find(conn, id).await?.ok_or(CommunityError::NotFound("Post"))?;
-            Ok((post.author_id, post.like_score, post.counted()))
-        }
-        Target::Comment(id) => {
-            let comment = comments::find_many(conn, &[id]).await?.pop().ok_or(CommunityError::NotFound("Comment"))?;
-            Ok((comment.author_id, comment.like_score, comment.counted()))
-        }
-    }
 }
 
 /// A unique violation of the zone name is `CONFLICT`; anything else is internal.

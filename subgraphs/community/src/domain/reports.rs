@@ -5,7 +5,7 @@
 
 use super::CommunityError;
 use super::moderation::{self, Activity, require_allowed};
-use super::posts::{delete_comment_in, delete_post_in};
+use super::posts::{delete_comment_in, delete_post_in, require_visible};
 use crate::store::likes::Target;
 use crate::store::moderation as sanctions;
 use crate::store::reports::{self, Report, ReportReason};
@@ -58,7 +58,8 @@ impl Reports {
     }
 
     /// `reporter` reports an item with a reason (1–200 characters). Reporting it again changes
-    /// nothing; reports by several users are one entry with their count.
+    /// nothing; reports by several users are one entry with their count. An item the reporter
+    /// cannot see (removed, pending, rejected, or hidden with its banned author) is `NOT_FOUND`.
     pub async fn report(&self, reporter: AuthUser, target: Target, reason: &str) -> Result<Report, CommunityError> {
         let reason = reason.trim();
         if reason.is_empty() || reason.chars().count() > 200 {
@@ -70,14 +71,17 @@ impl Reports {
             require_allowed(conn, reporter.id, Activity::Other, now).await?;
             let (author, text) = match target {
                 Target::Post(id) => {
-                    let post = posts::find(conn, id).await?.filter(|p| p.deleted_at.is_none()).ok_or(CommunityError::NotFound("Post"))?;
+                    let post = posts::find(conn, id).await?.ok_or(CommunityError::NotFound("Post"))?;
+                    require_visible(conn, &reporter, post.author_id, post.counted(), "Post").await?;
                     (post.author_id, post.body)
                 }
                 Target::Comment(id) => {
-                    let found = comments::find_many(conn, &[id]).await?.pop();
-                    let comment = found.filter(|c| c.deleted_at.is_none()).ok_or(CommunityError::NotFound("Comment"))?;
+                    let comment = comments::find_many(conn, &[id]).await?.pop().ok_or(CommunityError::NotFound("Comment"))?;
+                    require_visible(conn, &reporter, comment.author_id, comment.counted(), "Comment").await?;
                     (comment.author_id, comment.body)
                 }
+                // Dynamics have no report queue (their moderation is review and deletion).
+                Target::Dynamic(_) => return Err(CommunityError::invalid("Dynamics cannot be reported.")),
             };
             if author == reporter.id {
                 return Err(CommunityError::invalid("You cannot report your own post or comment."));

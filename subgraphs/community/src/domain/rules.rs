@@ -108,6 +108,16 @@ pub fn comment_body(raw: &str) -> Result<String, CommunityError> {
     text(raw, "A comment", 1, MAX_COMMENT_CHARS)
 }
 
+/// A rejection needs a reason (1–200 characters); an approval may have one.
+pub fn review_reason(approve: bool, reason: Option<&str>) -> Result<Option<String>, CommunityError> {
+    let reason = reason.map(str::trim).filter(|r| !r.is_empty());
+    match reason {
+        None if !approve => Err(CommunityError::invalid("A rejection gives a reason.")),
+        Some(r) if r.chars().count() > 200 => Err(CommunityError::invalid("A reason is at most 200 characters.")),
+        other => Ok(other.map(str::to_owned)),
+    }
+}
+
 /// Who may delete an item of `author`, and the reason recorded: the author (no reason
 /// needed), or a moderator of its zone (a site admin, or an admin of the zone: `moderator`),
 /// who must give one (1–200 characters) for someone else's item.

@@ -1,11 +1,15 @@
 //! What `community` tells others: follow changes (`FollowEvent` on `FOLLOW_STREAM`, for
-//! `content`'s following feed), written to `community.outbox` in the transaction of the change
-//! and published by the outbox relay after commit.
+//! `content`'s following feed) and its own replicas: new dynamics to push (on
+//! [`push::PUSH_STREAM`]), both written to `community.outbox` in the transaction of the change
+//! and published by the outbox relay after commit. And what it hears: account snapshots from
+//! `content` (`accounts`), room and video events (`dynamics`).
 
+pub mod accounts;
 pub mod dynamics;
 pub mod inbox;
 pub mod push;
 
+use crate::store::dynamics::Dynamic;
 use chrono::{DateTime, Utc};
 use diesel::QueryResult;
 use diesel_async::AsyncPgConnection;
@@ -22,12 +26,17 @@ pub const OUTBOX_TABLE: &str = "community.outbox";
 pub struct CommunityEvents {
     outbox: Outbox,
     follow_subject: String,
+    push_subject: String,
 }
 
 impl CommunityEvents {
     /// Events for this deployment's subjects.
     pub fn new(nats: &Nats) -> CommunityEvents {
-        CommunityEvents { outbox: Outbox::new(OUTBOX_TABLE), follow_subject: FOLLOW_STREAM.subject(nats, FOLLOW_EVENT_KIND) }
+        CommunityEvents {
+            outbox: Outbox::new(OUTBOX_TABLE),
+            follow_subject: FOLLOW_STREAM.subject(nats, FOLLOW_EVENT_KIND),
+            push_subject: push::PUSH_STREAM.subject(nats, push::DYNAMIC_PUSH_KIND),
+        }
     }
 
     /// The outbox (the relay runs on it).
@@ -47,6 +56,12 @@ impl CommunityEvents {
     ) -> QueryResult<()> {
         let event = FollowEvent { event_id: Uuid::now_v7(), follower_id: follower, followee_id: followee, following, changed_at };
         self.outbox.enqueue(conn, &self.follow_subject, event.event_id, &event).await
+    }
+
+    /// Records the push announcement of a committed-to-be `dynamic` (every replica hands it to
+    /// the author's connected followers), in the caller's transaction.
+    pub async fn dynamic_announced(&self, conn: &mut AsyncPgConnection, dynamic: &Dynamic) -> QueryResult<()> {
+        self.outbox.enqueue(conn, &self.push_subject, Uuid::now_v7(), dynamic).await
     }
 
     /// Call after the transaction committed: the relay publishes at once.

@@ -1,5 +1,13 @@
-//! `dynamicPublished`: one core-NATS event per new dynamic, delivered by every replica to the
+//! `dynamicPublished`: one NATS message per new dynamic, delivered by every replica to the
 //! streamer's followers connected to it.
+//!
+//! The announcement is written to `community.outbox` in the dynamic's own transaction
+//! ([`crate::events::CommunityEvents::dynamic_announced`]) and published by the outbox relay
+//! after commit to [`PUSH_STREAM`]'s subject: a crash between the commit and the publish delays
+//! the push (the relay of any replica sends it when it runs again), never loses it, and a
+//! dynamic whose transaction rolls back is never announced. JetStream keeps the announcements
+//! only briefly (nobody consumes the stream durably); every replica receives each one as a
+//! plain subscriber of its subject. A relay that re-sends after a crash may deliver one twice.
 //!
 //! A streamer with 100,000 followers costs one NATS message, not 100,000: the event carries the
 //! committed dynamic, every replica receives it once (one subscription per process, through the
@@ -18,6 +26,7 @@
 use crate::store::dynamics::{self, Dynamic};
 use futures::{Stream, StreamExt};
 use platform::db::Db;
+use platform::events::StreamSpec;
 use platform::nats::Nats;
 use platform::realtime::Subscription;
 use std::collections::HashMap;
@@ -31,8 +40,12 @@ use uuid::Uuid;
 /// Dynamics one connection may have waiting before new ones are dropped for it.
 pub const CONNECTION_QUEUE: usize = 64;
 
-/// The subject name (under the deployment's prefix) of new dynamics.
-const SUBJECT: &str = "community.dynamics.published";
+/// The stream that captures dynamics' push announcements, so that the outbox relay's
+/// JetStream publish has a home. An hour is plenty: replicas listen to the subject live.
+pub const PUSH_STREAM: StreamSpec =
+    StreamSpec { name: "COMMUNITY_PUSHES", subjects: "community.pushes", max_age: std::time::Duration::from_secs(3600) };
+/// Subject kind of a dynamic's announcement in [`PUSH_STREAM`].
+pub const DYNAMIC_PUSH_KIND: &str = "dynamics";
 
 /// The push side of dynamics, one per process (cheap to clone; clones share the connections).
 #[derive(Clone)]
@@ -61,23 +74,11 @@ impl DynamicPush {
             inner: Arc::new(Inner {
                 nats: nats.clone(),
                 db: db.clone(),
-                subject: nats.subject(SUBJECT),
+                subject: PUSH_STREAM.subject(nats, DYNAMIC_PUSH_KIND),
                 listening: tokio::sync::OnceCell::new(),
                 next_id: AtomicU64::new(0),
                 connected: Mutex::new(HashMap::new()),
             }),
-        }
-    }
-
-    /// Publishes a committed dynamic to every replica (call after the commit). A failed
-    /// publish is logged: the dynamic is stored and polling finds it.
-    pub async fn publish(&self, dynamic: &Dynamic) {
-        let payload = match serde_json::to_vec(dynamic) {
-            Ok(payload) => payload,
-            Err(error) => return tracing::error!(dynamic.id = %dynamic.id, %error, "could not encode a dynamic for push"),
-        };
-        if let Err(error) = self.inner.nats.client.publish(self.inner.subject.clone(), payload.into()).await {
-            tracing::warn!(dynamic.id = %dynamic.id, %error, "could not push a dynamic; followers will see it when they poll");
         }
     }
 

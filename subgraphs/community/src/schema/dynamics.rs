@@ -5,19 +5,19 @@
 
 use super::CodedResultExt;
 use super::parse_id;
-use super::posts::VideoRef;
+use super::posts::{ReviewState, VideoRef};
 use super::user::User;
 use crate::domain::CommunityError;
 use crate::domain::dynamics::Dynamics;
+use crate::domain::likes::Likes;
 use crate::domain::paging::{decode_position, encode_position, page_size};
 use crate::store::dynamics::{self, Dynamic, DynamicComment, PushSettings};
+use crate::store::likes::Target;
 use async_graphql::connection::{Connection, Edge};
-use async_graphql::dataloader::{DataLoader, Loader};
 use async_graphql::{Context, Enum, ID, Object, SimpleObject, Subscription};
 use chrono::{DateTime, Utc};
 use futures::{Stream, StreamExt};
 use platform::auth::{AdminOnly, SignedIn, viewer};
-use std::collections::HashMap;
 use std::sync::Arc;
 use uuid::Uuid;
 
@@ -81,6 +81,12 @@ impl DynamicObject {
         self.0.state == dynamics::PUBLISHED
     }
 
+    /// Its review state: `PENDING` while the keyword filter holds it back, `REJECTED` after an
+    /// admin refused it (only its author sees either).
+    async fn state(&self) -> ReviewState {
+        ReviewState::of(&self.0.state)
+    }
+
     /// Sum of its likes (a user's like counts 1, an admin's 5).
     async fn like_score(&self) -> i64 {
         self.0.like_score
@@ -98,20 +104,7 @@ impl DynamicObject {
 
     /// Whether the signed-in viewer likes it (`false` when anonymous).
     async fn liked_by_viewer(&self, ctx: &Context<'_>) -> async_graphql::Result<bool> {
-        let Some(viewer_id) = viewer(ctx).user_id() else { return Ok(false) };
-        Ok(ctx.data::<DataLoader<DynamicLikeLoader>>()?.load_one((viewer_id, self.0.id)).await.coded()?.is_some())
-    }
-}
-
-/// Whether (viewer, dynamic) is a like: one statement per batch.
-pub struct DynamicLikeLoader(pub Dynamics);
-
-impl Loader<(Uuid, Uuid)> for DynamicLikeLoader {
-    type Value = ();
-    type Error = Arc<CommunityError>;
-
-    async fn load(&self, keys: &[(Uuid, Uuid)]) -> Result<HashMap<(Uuid, Uuid), ()>, Self::Error> {
-        Ok(self.0.liked(keys).await.map_err(Arc::new)?.into_iter().map(|key| (key, ())).collect())
+        super::posts::liked(ctx, Target::Dynamic(self.0.id)).await
     }
 }
 
@@ -283,6 +276,23 @@ impl DynamicQuery {
         Ok(page(rows, limit, after.is_some(), |c| (c.created_at.timestamp_micros(), c.id), DynamicCommentObject))
     }
 
+    /// Dynamics in a review state, newest first (the review queue: `PENDING`, what the keyword
+    /// filter flagged; the published; the rejected). Admin only. `first` is 1–100 (default 20).
+    #[graphql(guard = "AdminOnly")]
+    async fn dynamics_for_review(
+        &self,
+        ctx: &Context<'_>,
+        state: ReviewState,
+        first: Option<i32>,
+        after: Option<String>,
+    ) -> async_graphql::Result<Connection<String, DynamicObject>> {
+        viewer(ctx).require_admin().coded()?;
+        let limit = page_size(first).coded()?;
+        let after = decode_position(after.as_deref()).coded()?;
+        let rows = ctx.data::<Dynamics>()?.in_state(state.stored(), None, after, limit + 1).await.coded()?;
+        Ok(page(rows, limit, after.is_some(), newest, DynamicObject))
+    }
+
     /// Whether dynamics are pushed now, and the poll interval for when they are not.
     async fn push_settings(&self, ctx: &Context<'_>) -> async_graphql::Result<PushSettingsObject> {
         Ok(PushSettingsObject(ctx.data::<Dynamics>()?.push_settings().await.coded()?))
@@ -295,6 +305,22 @@ pub struct DynamicMutation;
 
 #[Object]
 impl DynamicMutation {
+    /// Approves a dynamic: a pending or rejected one is published (and pushed, when push is
+    /// on). Admin only; logged.
+    #[graphql(guard = "AdminOnly")]
+    async fn approve_dynamic(&self, ctx: &Context<'_>, id: ID, reason: Option<String>) -> async_graphql::Result<DynamicObject> {
+        let admin = viewer(ctx).require_admin().coded()?;
+        Ok(DynamicObject(ctx.data::<Dynamics>()?.review(admin, parse_id(&id, "id")?, true, reason.as_deref()).await.coded()?))
+    }
+
+    /// Rejects a dynamic with a reason (1–200 characters): only its author sees it then.
+    /// Admin only; logged.
+    #[graphql(guard = "AdminOnly")]
+    async fn reject_dynamic(&self, ctx: &Context<'_>, id: ID, reason: String) -> async_graphql::Result<DynamicObject> {
+        let admin = viewer(ctx).require_admin().coded()?;
+        Ok(DynamicObject(ctx.data::<Dynamics>()?.review(admin, parse_id(&id, "id")?, false, Some(&reason)).await.coded()?))
+    }
+
     /// Posts a dynamic: text (at most 5,000 characters) and/or up to 9 http(s) image URLs.
     /// Followers connected to `dynamicPublished` receive it at once (unless push is off). A
     /// text the keyword filter flags is held back (`published: false`).
@@ -365,7 +391,7 @@ impl DynamicMutation {
 async fn set_like(ctx: &Context<'_>, id: ID, like: bool) -> async_graphql::Result<DynamicLikeResult> {
     let user = viewer(ctx).require_user().coded()?;
     let id = parse_id(&id, "id")?;
-    let like_score = ctx.data::<Dynamics>()?.set_like(user, id, like).await.coded()?;
+    let like_score = ctx.data::<Likes>()?.set_like(user, Target::Dynamic(id), like).await.coded()?;
     Ok(DynamicLikeResult { like_score, liked: like })
 }
 

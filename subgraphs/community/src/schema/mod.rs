@@ -14,7 +14,6 @@ mod zones;
 
 use async_graphql::{MergedObject, MergedSubscription};
 
-pub use self::dynamics::DynamicLikeLoader;
 pub use self::posts::LikeLoader;
 pub use self::user::{FollowStateLoader, User, UserStatsLoader};
 pub use self::zones::{ZoneFollowLoader, ZoneLoader};

@@ -7,6 +7,7 @@ use super::parse_id;
 use super::user::User;
 use super::zones::{ZoneLoader, ZoneObject};
 use crate::domain::CommunityError;
+use crate::domain::likes::Likes;
 use crate::domain::paging::{decode_position, encode_position, page_size};
 use crate::domain::posts::{NewCommentInput, Posts};
 use crate::domain::rules::PostContent;
@@ -53,7 +54,7 @@ pub enum ReviewState {
 }
 
 impl ReviewState {
-    fn stored(self) -> &'static str {
+    pub(crate) fn stored(self) -> &'static str {
         match self {
             ReviewState::Published => crate::store::posts::PUBLISHED,
             ReviewState::Pending => crate::store::posts::PENDING,
@@ -61,7 +62,7 @@ impl ReviewState {
         }
     }
 
-    fn of(stored: &str) -> ReviewState {
+    pub(crate) fn of(stored: &str) -> ReviewState {
         match stored {
             crate::store::posts::PENDING => ReviewState::Pending,
             crate::store::posts::REJECTED => ReviewState::Rejected,
@@ -241,13 +242,13 @@ impl CommentObject {
     }
 }
 
-async fn liked(ctx: &Context<'_>, target: Target) -> async_graphql::Result<bool> {
+pub(crate) async fn liked(ctx: &Context<'_>, target: Target) -> async_graphql::Result<bool> {
     let Some(viewer_id) = viewer(ctx).user_id() else { return Ok(false) };
     Ok(ctx.data::<DataLoader<LikeLoader>>()?.load_one((viewer_id, target)).await.coded()?.is_some())
 }
 
-/// Whether (viewer, item) is a like: one statement per batch.
-pub struct LikeLoader(pub Posts);
+/// Whether (viewer, item) is a like, for posts, comments and dynamics: one statement per batch.
+pub struct LikeLoader(pub Likes);
 
 impl Loader<(Uuid, Target)> for LikeLoader {
     type Value = ();
@@ -699,6 +700,6 @@ impl PostMutation {
 
 async fn set_like(ctx: &Context<'_>, target: Target, like: bool) -> async_graphql::Result<LikeResult> {
     let liker = viewer(ctx).require_user().coded()?;
-    let like_score = ctx.data::<Posts>()?.set_like(liker, target, like).await.coded()?;
+    let like_score = ctx.data::<Likes>()?.set_like(liker, target, like).await.coded()?;
     Ok(LikeResult { like_score, liked: like })
 }

@@ -4,6 +4,7 @@ use super::CodedResultExt;
 use super::parse_id;
 use super::user::User;
 use crate::domain::CommunityError;
+use crate::domain::directory::{Admin, Directory};
 use crate::domain::posts::Posts;
 use crate::store::zones::Zone;
 use async_graphql::dataloader::{DataLoader, Loader};
@@ -120,6 +121,60 @@ fn admins(rows: Vec<crate::store::zones::ZoneAdmin>) -> Vec<ZoneAdminObject> {
         .collect()
 }
 
+/// How far an admin's powers reach.
+#[derive(async_graphql::Enum, Copy, Clone, Debug, PartialEq, Eq)]
+pub enum AdminScope {
+    /// Every zone and the whole site (an account with the admin role).
+    Site,
+    /// One zone.
+    Zone,
+}
+
+/// One of the community's admins.
+pub struct CommunityAdmin(Admin);
+
+#[Object]
+impl CommunityAdmin {
+    /// The admin.
+    async fn user(&self) -> User {
+        match &self.0 {
+            Admin::Site(account) => User { id: account.user_id },
+            Admin::Zone(admin) => User { id: admin.user_id },
+        }
+    }
+
+    /// Their username as community last heard it (`null` for a zone admin: read
+    /// `user { username }`, which `content` resolves).
+    async fn username(&self) -> Option<&str> {
+        match &self.0 {
+            Admin::Site(account) => Some(&account.username),
+            Admin::Zone(_) => None,
+        }
+    }
+
+    /// Site-wide or one zone.
+    async fn scope(&self) -> AdminScope {
+        match self.0 {
+            Admin::Site(_) => AdminScope::Site,
+            Admin::Zone(_) => AdminScope::Zone,
+        }
+    }
+
+    /// The zone, for a zone admin.
+    async fn zone(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<ZoneObject>> {
+        let Admin::Zone(admin) = &self.0 else { return Ok(None) };
+        Ok(ctx.data::<DataLoader<ZoneLoader>>()?.load_one(admin.zone_id).await.coded()?.map(ZoneObject))
+    }
+
+    /// Since when (a zone admin's appointment; a site admin's last role change).
+    async fn since(&self) -> DateTime<Utc> {
+        match &self.0 {
+            Admin::Site(account) => account.changed_at,
+            Admin::Zone(admin) => admin.added_at,
+        }
+    }
+}
+
 /// Zone queries.
 #[derive(Default)]
 pub struct ZoneQuery;
@@ -141,6 +196,14 @@ impl ZoneQuery {
     async fn zone_admins(&self, ctx: &Context<'_>, zone_id: ID) -> async_graphql::Result<Vec<ZoneAdminObject>> {
         let zone = parse_id(&zone_id, "zoneId")?;
         Ok(admins(ctx.data::<Posts>()?.zone_admins(zone).await.coded()?))
+    }
+
+    /// Everyone who moderates the community: the site's admins (by username), then every zone's
+    /// admins (by zone). Public, like a forum's staff page: who moderates is part of the rules
+    /// users post under, and it shows only ids, usernames and scopes (at most
+    /// `ADMIN_LIST_LIMIT` = 500 of each kind).
+    async fn community_admins(&self, ctx: &Context<'_>) -> async_graphql::Result<Vec<CommunityAdmin>> {
+        Ok(ctx.data::<Directory>()?.admins().await.coded()?.into_iter().map(CommunityAdmin).collect())
     }
 
     /// The top 50 users of a zone by points, with their live posts and replies there.

@@ -1,5 +1,5 @@
-//! `community.dynamics`, `community.dynamic_comments`, `community.push_settings`, and the
-//! dynamic rows of `community.likes`.
+//! `community.dynamics`, `community.dynamic_comments` and `community.push_settings` (a
+//! dynamic's likes are rows of `community.likes`, written by [`super::likes`]).
 //!
 //! Lock order (see [`crate::store`]): a like row (step 1), a dynamic comment (step 2), a dynamic
 //! (step 3: dynamics rank with posts; no transaction locks both), then counters (step 4).
@@ -20,8 +20,11 @@ pub const KIND_LIVE: &str = "live";
 pub const KIND_VIDEO: &str = "video";
 /// Visible in the feeds and pushed.
 pub const PUBLISHED: &str = "published";
-/// Flagged by the keyword filter: its author sees it, nobody else, and it is not pushed.
+/// Flagged by the keyword filter: its author sees it, nobody else, and it is not pushed until
+/// an admin approves it.
 pub const PENDING: &str = "pending";
+/// Rejected by an admin: its author sees it (with the reason), nobody else.
+pub const REJECTED: &str = "rejected";
 /// The `target_kind` of a dynamic's like in `community.likes`.
 pub const LIKE_KIND: &str = "dynamic";
 
@@ -50,7 +53,7 @@ pub struct Dynamic {
     /// The room that went live (live dynamics).
     #[diesel(sql_type = Nullable<SqlUuid>)]
     pub room_id: Option<Uuid>,
-    /// [`PUBLISHED`] or [`PENDING`].
+    /// [`PUBLISHED`], [`PENDING`] or [`REJECTED`].
     #[diesel(sql_type = Text)]
     pub state: String,
     /// Sum of its likes' weights.
@@ -79,6 +82,21 @@ impl Dynamic {
 
 const COLUMNS: &str = "d.id, d.author_id, d.kind, d.body, d.image_urls, d.video_id, d.room_id, d.state, d.like_score, \
      d.comment_count, d.created_at, d.txid::text::bigint AS txid, d.deleted_at";
+
+impl super::review::Reviewed for Dynamic {
+    // Aliased, as `COLUMNS` reads `d.`: `UPDATE community.dynamics d … RETURNING d.…`.
+    const TABLE: &'static str = "community.dynamics d";
+    const COLUMNS: &'static str = COLUMNS;
+}
+
+/// Moves an approved dynamic to the polling position of the caller's transaction, so that
+/// `dynamicsSince` pollers, who are past the position it was written at, find it now.
+pub async fn republish(conn: &mut AsyncPgConnection, id: Uuid) -> QueryResult<Dynamic> {
+    diesel::sql_query(format!("UPDATE community.dynamics d SET txid = pg_current_xact_id() WHERE d.id = $1 RETURNING {COLUMNS}"))
+        .bind::<SqlUuid, _>(id)
+        .get_result(conn)
+        .await
+}
 
 /// The bind values of a newest-first keyset position `(micros, id)` (`None`: the first page).
 fn keyset(after: Option<(i64, Uuid)>) -> (Option<DateTime<Utc>>, Uuid) {
@@ -375,61 +393,6 @@ pub async fn comments(
     .bind::<BigInt, _>(limit)
     .load(conn)
     .await
-}
-
-/// `user` likes dynamic `id` with `weight`; `false` when they already did.
-pub async fn insert_like(conn: &mut AsyncPgConnection, user: Uuid, id: Uuid, weight: i32, now: DateTime<Utc>) -> QueryResult<bool> {
-    diesel::sql_query(
-        "INSERT INTO community.likes (user_id, target_kind, target_id, weight, created_at) VALUES ($1, 'dynamic', $2, $3, $4) \
-         ON CONFLICT DO NOTHING",
-    )
-    .bind::<SqlUuid, _>(user)
-    .bind::<SqlUuid, _>(id)
-    .bind::<Integer, _>(weight)
-    .bind::<Timestamptz, _>(now)
-    .execute(conn)
-    .await
-    .map(|n| n > 0)
-}
-
-/// Removes `user`'s like of dynamic `id`; the weight it had added (`None`: there was none).
-pub async fn delete_like(conn: &mut AsyncPgConnection, user: Uuid, id: Uuid) -> QueryResult<Option<i32>> {
-    #[derive(diesel::QueryableByName)]
-    struct Weight {
-        #[diesel(sql_type = Integer)]
-        weight: i32,
-    }
-    let row: Option<Weight> =
-        diesel::sql_query("DELETE FROM community.likes WHERE user_id = $1 AND target_kind = 'dynamic' AND target_id = $2 RETURNING weight")
-            .bind::<SqlUuid, _>(user)
-            .bind::<SqlUuid, _>(id)
-            .get_result(conn)
-            .await
-            .optional()?;
-    Ok(row.map(|row| row.weight))
-}
-
-/// Which of these (user, dynamic) pairs are likes, in one statement.
-pub async fn liked(conn: &mut AsyncPgConnection, keys: &[(Uuid, Uuid)]) -> QueryResult<Vec<(Uuid, Uuid)>> {
-    #[derive(diesel::QueryableByName)]
-    struct Liked {
-        #[diesel(sql_type = SqlUuid)]
-        user_id: Uuid,
-        #[diesel(sql_type = SqlUuid)]
-        target_id: Uuid,
-    }
-    let users: Vec<Uuid> = keys.iter().map(|(user, _)| *user).collect();
-    let ids: Vec<Uuid> = keys.iter().map(|(_, id)| *id).collect();
-    let rows: Vec<Liked> = diesel::sql_query(
-        "SELECT l.user_id, l.target_id FROM community.likes l \
-         JOIN unnest($1::uuid[], $2::uuid[]) AS k(user_id, target_id) \
-           ON l.user_id = k.user_id AND l.target_kind = 'dynamic' AND l.target_id = k.target_id",
-    )
-    .bind::<Array<SqlUuid>, _>(&users)
-    .bind::<Array<SqlUuid>, _>(&ids)
-    .load(conn)
-    .await?;
-    Ok(rows.into_iter().map(|row| (row.user_id, row.target_id)).collect())
 }
 
 /// The push switch.

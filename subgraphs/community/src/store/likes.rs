@@ -1,5 +1,5 @@
-//! `community.likes`: one like per user and item, with the weight it added (step 1 of the lock
-//! order: the like row is the actor's own).
+//! `community.likes`: one like per user and item (a post, a comment or a dynamic), with the
+//! weight it added (step 1 of the lock order: the like row is the actor's own).
 
 use chrono::{DateTime, Utc};
 use diesel::OptionalExtension;
@@ -15,6 +15,8 @@ pub enum Target {
     Post(Uuid),
     /// A comment or reply.
     Comment(Uuid),
+    /// A streamer's dynamic.
+    Dynamic(Uuid),
 }
 
 impl Target {
@@ -23,13 +25,14 @@ impl Target {
         match self {
             Target::Post(_) => "post",
             Target::Comment(_) => "comment",
+            Target::Dynamic(_) => super::dynamics::LIKE_KIND,
         }
     }
 
     /// The item's id.
     pub fn id(self) -> Uuid {
         match self {
-            Target::Post(id) | Target::Comment(id) => id,
+            Target::Post(id) | Target::Comment(id) | Target::Dynamic(id) => id,
         }
     }
 }
@@ -95,6 +98,13 @@ pub async fn liked(conn: &mut AsyncPgConnection, keys: &[(Uuid, Target)]) -> Que
     .await?;
     Ok(rows
         .into_iter()
-        .map(|row| (row.user_id, if row.target_kind == "post" { Target::Post(row.target_id) } else { Target::Comment(row.target_id) }))
+        .map(|row| {
+            let target = match row.target_kind.as_str() {
+                "post" => Target::Post(row.target_id),
+                "comment" => Target::Comment(row.target_id),
+                _ => Target::Dynamic(row.target_id),
+            };
+            (row.user_id, target)
+        })
         .collect())
 }

@@ -54,17 +54,49 @@ pub struct BlockRow {
 
 /// Whom `blocker` blocks, most recent first, `limit` after `after` (micros, id).
 pub async fn blocked(conn: &mut AsyncPgConnection, blocker: Uuid, after: Option<(i64, Uuid)>, limit: i64) -> QueryResult<Vec<BlockRow>> {
-    let at = after.and_then(|(micros, _)| DateTime::from_timestamp_micros(micros));
-    diesel::sql_query(
-        "SELECT blocked_id, created_at FROM community.blocks WHERE blocker_id = $1 \
-         AND ($2::timestamptz IS NULL OR (created_at, blocked_id) < ($2, $3)) ORDER BY created_at DESC, blocked_id DESC LIMIT $4",
-    )
-    .bind::<SqlUuid, _>(blocker)
-    .bind::<Nullable<Timestamptz>, _>(at)
-    .bind::<Nullable<SqlUuid>, _>(after.map(|(_, id)| id))
-    .bind::<BigInt, _>(limit)
-    .load(conn)
-    .await
+    const BLOCKS: NewestFirst<'_> = NewestFirst {
+        select: "SELECT blocked_id, created_at FROM community.blocks",
+        owner: "blocker_id",
+        at: "created_at",
+        id: "blocked_id",
+    };
+    BLOCKS.page(conn, blocker, after, limit).await
+}
+
+/// A newest-first keyset page of one owner's rows, the one query behind every list of this
+/// module: `select` filtered on `owner = $1`, ordered by `(at, id)` descending, the rows
+/// strictly before the position `(micros, id)` of `after`.
+struct NewestFirst<'a> {
+    /// `SELECT … FROM …` (with joins).
+    select: &'a str,
+    /// The column that names the owner of the list.
+    owner: &'static str,
+    /// The timestamp column of the order.
+    at: &'static str,
+    /// The unique column that breaks its ties.
+    id: &'static str,
+}
+
+impl NewestFirst<'_> {
+    async fn page<R: diesel::QueryableByName<diesel::pg::Pg> + Send + 'static>(
+        &self,
+        conn: &mut AsyncPgConnection,
+        owner: Uuid,
+        after: Option<(i64, Uuid)>,
+        limit: i64,
+    ) -> QueryResult<Vec<R>> {
+        let NewestFirst { select, owner: owner_column, at, id } = self;
+        let micros = after.and_then(|(micros, _)| DateTime::from_timestamp_micros(micros));
+        diesel::sql_query(format!(
+            "{select} WHERE {owner_column} = $1 AND ($2::timestamptz IS NULL OR ({at}, {id}) < ($2, $3)) ORDER BY {at} DESC, {id} DESC LIMIT $4"
+        ))
+        .bind::<SqlUuid, _>(owner)
+        .bind::<Nullable<Timestamptz>, _>(micros)
+        .bind::<Nullable<SqlUuid>, _>(after.map(|(_, id)| id))
+        .bind::<BigInt, _>(limit)
+        .load(conn)
+        .await
+    }
 }
 
 /// The conversation of two users, created when there is none; returns its id.
@@ -274,17 +306,9 @@ pub async fn conversations(
     after: Option<(i64, Uuid)>,
     limit: i64,
 ) -> QueryResult<Vec<ConversationRow>> {
-    let at = after.and_then(|(micros, _)| DateTime::from_timestamp_micros(micros));
-    diesel::sql_query(format!(
-        "{CONVERSATION_SELECT} WHERE c.user_id = $1 AND ($2::timestamptz IS NULL OR (c.last_message_at, c.conversation_id) < ($2, $3)) \
-         ORDER BY c.last_message_at DESC, c.conversation_id DESC LIMIT $4"
-    ))
-    .bind::<SqlUuid, _>(user)
-    .bind::<Nullable<Timestamptz>, _>(at)
-    .bind::<Nullable<SqlUuid>, _>(after.map(|(_, id)| id))
-    .bind::<BigInt, _>(limit)
-    .load(conn)
-    .await
+    const CONVERSATIONS: NewestFirst<'_> =
+        NewestFirst { select: CONVERSATION_SELECT, owner: "c.user_id", at: "c.last_message_at", id: "c.conversation_id" };
+    CONVERSATIONS.page(conn, user, after, limit).await
 }
 
 /// `user`'s view of one conversation (`None`: not a member, or no message yet).
@@ -317,17 +341,8 @@ pub async fn history(
     after: Option<(i64, Uuid)>,
     limit: i64,
 ) -> QueryResult<Vec<MessageRow>> {
-    let at = after.and_then(|(micros, _)| DateTime::from_timestamp_micros(micros));
-    diesel::sql_query(format!(
-        "SELECT {MESSAGE_COLUMNS} FROM community.messages WHERE conversation_id = $1 \
-         AND ($2::timestamptz IS NULL OR (created_at, id) < ($2, $3)) ORDER BY created_at DESC, id DESC LIMIT $4"
-    ))
-    .bind::<SqlUuid, _>(conversation)
-    .bind::<Nullable<Timestamptz>, _>(at)
-    .bind::<Nullable<SqlUuid>, _>(after.map(|(_, id)| id))
-    .bind::<BigInt, _>(limit)
-    .load(conn)
-    .await
+    let select = format!("SELECT {MESSAGE_COLUMNS} FROM community.messages");
+    NewestFirst { select: &select, owner: "conversation_id", at: "created_at", id: "id" }.page(conn, conversation, after, limit).await
 }
 
 /// Messages of one conversation (for tests and the audit of a send: nothing written).

@@ -23,8 +23,15 @@
 //!    of all, through [`crate::domain::notifications::record`]; marking read updates only the
 //!    reader's own notifications and takes nothing after them.
 //!
+//! A like, of a post, a comment or a dynamic, goes through the one like path
+//! ([`crate::domain::likes`]): its like row (step 1), the item's counters (a comment step 2, a
+//! post or a dynamic step 3), the author's `user_stats` (step 4), the notification (step 7).
+//!
 //! A direct message is a writer of its own ([`messages`]): the new message, then the
 //! conversation's two member rows in ascending `user_id` (one statement). It takes no other row.
+//!
+//! The account directory ([`accounts`]) is only read by writers, never locked; its projection
+//! writes one row per statement and takes nothing else.
 //!
 //! An admin resolving a report locks its queue entry before step 1. Sanctions and the
 //! moderation log are read or appended outside this order: a sanction row
@@ -38,6 +45,7 @@
 //! backwards. Counters are changed in the transaction of the action, never recounted on read;
 //! [`audit`] recomputes them from the content tables to prove they agree.
 
+pub mod accounts;
 pub mod audit;
 pub mod comments;
 pub mod dynamics;

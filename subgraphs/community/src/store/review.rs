@@ -1,5 +1,6 @@
 //! Review modes (per zone, with a site default in `community.settings`), the review state of
-//! posts and comments (one implementation for both tables), and the keyword filter's word lists
+//! posts, comments and dynamics (one implementation for the three tables), and the keyword
+//! filter's word lists
 //! (`community.moderation_words`).
 
 use super::posts::Position;

@@ -221,3 +221,11 @@ pub async fn admins(conn: &mut AsyncPgConnection, zone: Uuid) -> QueryResult<Vec
     .load(conn)
     .await
 }
+
+/// The admins of every zone, by zone and then longest-serving first (at most `limit`).
+pub async fn all_admins(conn: &mut AsyncPgConnection, limit: i64) -> QueryResult<Vec<ZoneAdmin>> {
+    diesel::sql_query("SELECT zone_id, user_id, added_by, added_at FROM community.zone_admins ORDER BY zone_id, added_at, user_id LIMIT $1")
+        .bind::<diesel::sql_types::BigInt, _>(limit)
+        .load(conn)
+        .await
+}

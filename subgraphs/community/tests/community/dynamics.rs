@@ -1,6 +1,7 @@
 //! Dynamics' guarantees that the end-to-end tests cannot isolate: a poll never skips a
-//! dynamic whose transaction commits late, and a pushed dynamic costs one SQL statement per
-//! replica whatever the number of connected users, reaching only the followers among them.
+//! dynamic whose transaction commits late, a pushed dynamic costs one SQL statement per
+//! replica whatever the number of connected users, reaching only the followers among them, and
+//! a dynamic's push is announced through the outbox in its own transaction.
 
 use crate::world::{World, id_of, user};
 use diesel_async::AsyncConnection;
@@ -10,12 +11,17 @@ use serde_json::json;
 use std::sync::Arc;
 use std::time::Duration;
 use uuid::Uuid;
-use vidgraph_community::events::push::DynamicPush;
+use vidgraph_community::domain::dynamics::Dynamics;
+use vidgraph_community::domain::notifications::Notifications;
+use vidgraph_community::events::CommunityEvents;
+use vidgraph_community::events::inbox::InboxPush;
+use vidgraph_community::events::push::{self, DynamicPush};
 use vidgraph_community::store::dynamics::{self, NewDynamic};
 
 const SINCE: &str = "query($c: String) { dynamicsSince(cursor: $c) { cursor dynamics { body } } }";
 
 async fn follow(world: &World, follower: &Viewer, followee: Uuid) {
+    world.enroll(&[followee]).await;
     world.run(follower, "mutation($u: ID!) { followUser(userId: $u) { following } }", json!({ "u": followee })).await.ok();
 }
 
@@ -148,4 +154,60 @@ async fn a_page_of_following_dynamics_costs_the_same_statements_for_5_and_50() {
         costs.push(fewest);
     }
     assert_eq!(costs, [2, 2], "the page, then the viewer's likes in one batch");
+}
+
+/// Rows of `community.outbox` that announce a dynamic for push.
+async fn announcements(world: &World) -> Vec<String> {
+    world
+        .texts(&format!(
+            "SELECT payload->>'body' AS v FROM community.outbox WHERE subject LIKE '%.{}.{}' ORDER BY seq",
+            push::PUSH_STREAM.subjects,
+            push::DYNAMIC_PUSH_KIND
+        ))
+        .await
+}
+
+#[tokio::test]
+async fn a_dynamic_is_announced_in_its_own_transaction_and_a_relay_started_after_the_commit_pushes_it() {
+    let world = World::new().await;
+    let (streamer, fan) = (user(), user());
+    follow(&world, &fan, id_of(&streamer)).await;
+    push::PUSH_STREAM.ensure(&world.deps.nats).await.expect("stream");
+    let events = CommunityEvents::new(&world.deps.nats);
+    let notifications = Notifications::new(world.deps.db.clone(), world.clock.clone(), InboxPush::new(world.deps.nats.clone()));
+    let delivery = DynamicPush::new(&world.deps.nats, &world.deps.db);
+    let service = Dynamics::new(
+        world.deps.db.clone(),
+        world.deps.redis.clone(),
+        world.clock.clone(),
+        delivery.clone(),
+        events.clone(),
+        notifications,
+    );
+    let mut feed = delivery.connect(id_of(&fan)).await.expect("connect");
+
+    // A transaction that writes a dynamic and its announcement, then rolls back, leaves neither.
+    let mut conn = world.deps.db.pool.get().await.expect("connection");
+    let rolled_back = conn
+        .transaction::<(), diesel::result::Error, _>(async |conn| {
+            let dynamic = dynamics::insert(conn, &new_dynamic(id_of(&streamer), "rolled back")).await?.expect("new");
+            events.dynamic_announced(conn, &dynamic).await?;
+            Err(diesel::result::Error::RollbackTransaction)
+        })
+        .await;
+    assert!(rolled_back.is_err());
+    drop(conn);
+    assert_eq!(announcements(&world).await, Vec::<String>::new(), "a rolled-back dynamic announces nothing");
+
+    // The service commits the dynamic with its announcement; no relay runs yet, so nothing is
+    // published: the row waits in the outbox (as after a crash between commit and publish).
+    let author = streamer.require_user().expect("signed in");
+    let written = service.create(author, "committed", &[]).await.expect("create");
+    assert_eq!(announcements(&world).await, ["committed"], "announced in the dynamic's transaction");
+
+    // A relay started afterwards sends it, and the connected follower receives it.
+    let relay = tokio::spawn(events.outbox().clone().relay(world.deps.db.clone(), world.deps.nats.clone()));
+    let pushed = tokio::time::timeout(Duration::from_secs(10), feed.next()).await.expect("pushed within 10 s").expect("feed open");
+    assert_eq!(pushed.id, written.id);
+    relay.abort();
 }

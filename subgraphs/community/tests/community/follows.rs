@@ -30,6 +30,7 @@ async fn outbox_events(world: &World) -> Vec<serde_json::Value> {
 async fn following_is_idempotent_never_oneself_and_each_change_is_one_event() {
     let world = World::new().await;
     let (alice, bob) = (user(), user());
+    world.enroll(&[id_of(&bob)]).await;
     let bob_id = id_of(&bob).to_string();
 
     let first = world.run(&alice, FOLLOW, json!({ "id": bob_id })).await.ok();
@@ -82,6 +83,7 @@ async fn following_is_idempotent_never_oneself_and_each_change_is_one_event() {
 async fn follow_lists_page_most_recent_first_without_overlap() {
     let world = World::new().await;
     let star = user();
+    world.enroll(&[id_of(&star)]).await;
     let fans: Vec<Viewer> = (0..5).map(|_| user()).collect();
     for fan in &fans {
         world.run(fan, FOLLOW, json!({ "id": id_of(&star).to_string() })).await.ok();
@@ -120,6 +122,7 @@ async fn user_fields_of_many_users_cost_one_statement_per_loader() {
     let world = World::new().await;
     let viewer = user();
     let users: Vec<Viewer> = (0..40).map(|_| user()).collect();
+    world.enroll(&users.iter().map(id_of).collect::<Vec<_>>()).await;
     for target in users.iter().step_by(2) {
         world.run(&viewer, FOLLOW, json!({ "id": id_of(target).to_string() })).await.ok();
     }
@@ -150,6 +153,7 @@ async fn concurrent_follows_and_unfollows_never_deadlock_and_the_counters_match_
     use rand::{Rng, SeedableRng};
     let world = World::new().await;
     let users: Vec<Viewer> = (0..12).map(|_| user()).collect();
+    world.enroll(&users.iter().map(id_of).collect::<Vec<_>>()).await;
     let mut rng = rand::rngs::StdRng::seed_from_u64(9);
     let operations: Vec<(usize, usize, bool)> = (0..600)
         .map(|_| {

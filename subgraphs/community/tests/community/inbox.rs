@@ -35,6 +35,7 @@ async fn concurrent_likes_of_one_post_fold_into_one_notification_counting_each_l
 async fn concurrent_retries_of_one_send_store_one_message_and_answer_each_with_it() {
     let world = World::new().await;
     let (sender, recipient) = (user(), user());
+    world.enroll(&[id_of(&recipient)]).await;
     let send = "mutation($to: ID!) { sendMessage(toUserId: $to, text: \"once\", idempotencyKey: \"retry-1\") { replayed message { id } } }";
     let to = id_of(&recipient).to_string();
     let answers: Vec<_> =

@@ -18,6 +18,7 @@ async fn a_muted_user_cannot_publish_until_the_mute_ends_and_learns_when() {
     let world = World::new().await;
     let root = admin();
     let (alice, bob) = (user(), user());
+    world.enroll(&[id_of(&alice)]).await;
     let games = zone(&world, &root, "Games").await;
     let p = post(&world, &alice, &games, "hello").await;
     // whole microseconds: what Postgres keeps
@@ -61,6 +62,7 @@ async fn a_banned_user_can_do_nothing_until_unbanned_and_every_action_is_logged(
     let world = World::new().await;
     let root = admin();
     let (alice, carol) = (user(), user());
+    world.enroll(&[id_of(&alice)]).await;
     let games = zone(&world, &root, "Games").await;
     let own = post(&world, &carol, &games, "mine").await;
     let carol_id = id_of(&carol).to_string();

@@ -82,6 +82,23 @@ impl World {
         diesel::sql_query(sql).load::<Row>(&mut conn).await.expect("query").into_iter().map(|row| row.v).collect()
     }
 
+    /// Puts these users in the account directory (what content's account events do in a
+    /// deployment), so that they can be followed, messaged and blocked.
+    pub async fn enroll(&self, users: &[Uuid]) {
+        let accounts: Vec<_> = users
+            .iter()
+            .map(|user_id| vidgraph_community::store::accounts::Account {
+                user_id: *user_id,
+                username: format!("u{}", user_id.simple()),
+                role: "user".into(),
+                version: 1,
+                changed_at: chrono::Utc::now(),
+            })
+            .collect();
+        let mut conn = self.deps.db.pool.get().await.expect("connection");
+        vidgraph_community::store::accounts::apply(&mut conn, &accounts).await.expect("enroll");
+    }
+
     /// The audit's differences (must be empty).
     pub async fn audit(&self) -> Vec<vidgraph_community::store::audit::Difference> {
         vidgraph_community::domain::audit::differences(&self.deps.db).await.expect("audit")

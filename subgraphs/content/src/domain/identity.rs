@@ -4,7 +4,7 @@ use super::ContentError;
 use super::account::{Email, ProfileChange, Username};
 use super::password::{self, Password};
 use super::refresh::{RefreshSecret, hash_token};
-use crate::events::UserEvents;
+use crate::events::{AccountEvents, UserEvents};
 use crate::store::{refresh_tokens, users};
 use chrono::{DateTime, Duration, Utc};
 use diesel::result::{DatabaseErrorKind, Error as DieselError};
@@ -56,6 +56,7 @@ pub struct Identity {
     signer: Arc<TokenSigner>,
     config: AuthConfig,
     events: UserEvents,
+    accounts: AccountEvents,
 }
 
 /// Outcome of presenting a refresh token, decided inside the transaction; a reuse must commit
@@ -67,13 +68,20 @@ enum Rotation {
 
 impl Identity {
     /// Builds the service.
-    pub fn new(db: Db, redis: Redis, signer: Arc<TokenSigner>, config: AuthConfig, events: UserEvents) -> Identity {
-        Identity { db, redis, signer, config, events }
+    pub fn new(
+        db: Db,
+        redis: Redis,
+        signer: Arc<TokenSigner>,
+        config: AuthConfig,
+        events: UserEvents,
+        accounts: AccountEvents,
+    ) -> Identity {
+        Identity { db, redis, signer, config, events, accounts }
     }
 
-    /// Creates an account (role `user`) and signs it in; the account and its first session
-    /// are created atomically. Rate limited per client address (before the password is
-    /// hashed, so a refused burst costs no hashing).
+    /// Creates an account (role `user`) and signs it in; the account, its first session and its
+    /// account event (for other subgraphs' directories) are created atomically. Rate limited per
+    /// client address (before the password is hashed, so a refused burst costs no hashing).
     pub async fn register(&self, registration: Registration, client: ClientAddr) -> Result<Session, ContentError> {
         let window = std::time::Duration::from_secs(self.config.register_window_secs);
         let per_address = RateLimit { name: "register:addr", max: self.config.register_limit_per_address, window };
@@ -88,11 +96,12 @@ impl Identity {
         let mut conn = self.db.pool.get().await?;
         let (user, refresh) = conn
             .transaction(async |conn| {
-                let user = insert_account(conn, &email, &username, &hash, Role::User).await?;
+                let user = insert_account(conn, &self.accounts, &email, &username, &hash, Role::User).await?;
                 let refresh = issue_refresh(conn, user.id, Uuid::now_v7(), now, config).await?;
                 Ok::<_, ContentError>((user, refresh))
             })
             .await?;
+        self.accounts.committed();
         self.session(user, refresh, now)
     }
 
@@ -214,14 +223,34 @@ impl Identity {
 }
 
 /// Creates an admin, or promotes the account with this e-mail (the CLI's `create-admin`).
-pub async fn create_admin(db: &Db, registration: Registration) -> Result<Uuid, ContentError> {
+pub async fn create_admin(db: &Db, accounts: &AccountEvents, registration: Registration) -> Result<Uuid, ContentError> {
     let mut conn = db.pool.get().await?;
     if let Some((existing, _)) = users::find_by_login(&mut conn, registration.email.as_ref()).await? {
-        users::set_role(&mut conn, existing.id, Role::Admin.as_str()).await?;
+        drop(conn);
+        set_role(db, accounts, existing.id, Role::Admin).await?;
         return Ok(existing.id);
     }
     let (email, username, hash) = registration.into_hashed().await?;
-    Ok(insert_account(&mut conn, &email, &username, &hash, Role::Admin).await?.id)
+    let id = conn
+        .transaction(async |conn| Ok::<_, ContentError>(insert_account(conn, accounts, &email, &username, &hash, Role::Admin).await?.id))
+        .await?;
+    accounts.committed();
+    Ok(id)
+}
+
+/// Gives an account `role`, with its account event, in one transaction (`NOT_FOUND` for an
+/// unknown account).
+pub async fn set_role(db: &Db, accounts: &AccountEvents, id: Uuid, role: Role) -> Result<users::User, ContentError> {
+    let mut conn = db.pool.get().await?;
+    let user = conn
+        .transaction(async |conn| {
+            let (user, version) = users::set_role(conn, id, role.as_str()).await?.ok_or(ContentError::NotFound("User"))?;
+            accounts.changed(conn, &user, version).await?;
+            Ok::<_, ContentError>(user)
+        })
+        .await?;
+    accounts.committed();
+    Ok(user)
 }
 
 impl Registration {
@@ -234,9 +263,11 @@ impl Registration {
     }
 }
 
-/// Inserts an account whose display name starts as its username.
+/// Inserts an account whose display name starts as its username, with its account event (the
+/// caller's transaction; version 1, the column's default).
 async fn insert_account(
     conn: &mut AsyncPgConnection,
+    accounts: &AccountEvents,
     email: &Email,
     username: &Username,
     password_hash: &str,
@@ -250,7 +281,9 @@ async fn insert_account(
         role: role.as_str(),
         display_name: username.as_ref(),
     };
-    users::insert(conn, &new_user).await.map_err(unique_violation)
+    let user = users::insert(conn, &new_user).await.map_err(unique_violation)?;
+    accounts.changed(conn, &user, 1).await?;
+    Ok(user)
 }
 
 struct RefreshIssued {

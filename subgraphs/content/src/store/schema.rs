@@ -107,6 +107,7 @@ pub mod content {
             avatar_url -> Nullable<Text>,
             created_at -> Timestamptz,
             updated_at -> Timestamptz,
+            version -> Int8,
         }
     }
 

@@ -109,7 +109,23 @@ pub async fn update_profile(conn: &mut AsyncPgConnection, id: Uuid, update: &Pro
     diesel::update(users::table.find(id)).set(update).returning(User::as_returning()).get_result(conn).await.optional()
 }
 
-/// Sets the role of the account with this e-mail; returns whether one was found.
-pub async fn set_role(conn: &mut AsyncPgConnection, id: Uuid, role: &str) -> QueryResult<bool> {
-    diesel::update(users::table.find(id)).set(users::role.eq(role)).execute(conn).await.map(|n| n > 0)
+/// Sets the role of an account and bumps its version (under the row's lock, so versions order
+/// the changes); returns the account and its new version, or `None` when there is none.
+pub async fn set_role(conn: &mut AsyncPgConnection, id: Uuid, role: &str) -> QueryResult<Option<(User, i64)>> {
+    diesel::update(users::table.find(id))
+        .set((users::role.eq(role), users::version.eq(users::version + 1)))
+        .returning((User::as_returning(), users::version))
+        .get_result(conn)
+        .await
+        .optional()
+}
+
+/// Up to `limit` accounts after `after` (by id) with their versions: the backfill of other
+/// subgraphs' account directories walks every account with it.
+pub async fn versions_after(conn: &mut AsyncPgConnection, after: Option<Uuid>, limit: i64) -> QueryResult<Vec<(User, i64)>> {
+    let mut query = users::table.select((User::as_select(), users::version)).order(users::id).limit(limit).into_boxed();
+    if let Some(after) = after {
+        query = query.filter(users::id.gt(after));
+    }
+    query.load(conn).await
 }

@@ -1,0 +1,1 @@
+ALTER TABLE content.users DROP COLUMN version;
