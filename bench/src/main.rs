@@ -2,13 +2,15 @@
 //!
 //! `http` measures request throughput and latency of one operation;
 //! `subscribe` measures how fast a mutation's event reaches N WebSocket
-//! subscribers; `stream` counts (and waits for) JetStream messages. See `bench/README.md`.
+//! subscribers; `stream` counts (and waits for) JetStream messages; `baseline` serves the
+//! read path written by hand, to measure the GraphQL path against. See `bench/README.md`.
 
 mod cli;
 mod graphql;
 mod http_load;
 mod like_rank;
 mod progress_latency;
+mod read_baseline;
 mod report;
 mod stats;
 mod stream_wait;
@@ -39,6 +41,8 @@ enum Command {
     LikeRank(like_rank::LikeRankArgs),
     /// Latency from a download's progress publish to its subscriber through the router.
     ProgressLatency(progress_latency::ProgressLatencyArgs),
+    /// Serves the hot ranking and feed pages written by hand (the read path's baseline).
+    Baseline(read_baseline::BaselineArgs),
 }
 
 #[tokio::main]
@@ -48,6 +52,7 @@ async fn main() -> Result<()> {
         Command::Stream(args) => (stream_wait::run(args).await?, None),
         Command::LikeRank(args) => (like_rank::run(args).await?, None),
         Command::ProgressLatency(args) => (progress_latency::run(args).await?, None),
+        Command::Baseline(args) => return read_baseline::serve(args).await,
         Command::Http(args) => {
             let report = http_load::run(args).await?;
             (report.to_text(), args.json.then(|| report.to_json_line()).transpose()?)

@@ -2,6 +2,7 @@
 //! Redis, NATS), identity, the error model, the HTTP/WebSocket server and telemetry.
 
 pub mod auth;
+pub mod batch;
 pub mod clock;
 pub mod config;
 pub mod consumer;

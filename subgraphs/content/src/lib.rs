@@ -10,7 +10,6 @@ pub mod seed;
 pub mod store;
 pub mod uploads_http;
 
-use async_graphql::dataloader::DataLoader;
 use async_graphql::{Schema, SchemaBuilder};
 use domain::catalogue::Catalogue;
 use domain::comment::Comments;
@@ -22,6 +21,7 @@ use domain::regions::RegionCatalog;
 use domain::upload::Uploads;
 use events::CatalogueEvents;
 use platform::auth::{KeyPair, TokenSigner};
+use platform::batch::{Batcher, PerRequest};
 use platform::config::DbConfig;
 use platform::db::Db;
 use platform::events::{ACCOUNT_STREAM, CONTENT_STREAM};
@@ -71,24 +71,20 @@ pub fn build_schema(deps: &Deps, catalogue_events: CatalogueEvents, uploads: Upl
         .data(regions)
         .data(deps.redis.clone())
         .data(db.clone())
-        .data(batching(UserLoader(db.clone())))
-        .data(batching(VideoLoader { db: db.clone(), cache }))
-        .data(batching(StatLoader(db.clone())))
-        .data(batching(ViewerStateLoader(db)))
+        .extension(per_request_loaders(db, cache))
         .finish())
 }
 
-/// How long a dataloader collects keys before it loads them in one statement. async-graphql's
-/// default (1 ms) splits a batch of 100 entities in two whenever the resolving thread is
-/// preempted for a millisecond, which a busy machine does; 5 ms keeps `_entities` batches whole
-/// at the cost of 5 ms on a lone load.
-const BATCH_WINDOW: std::time::Duration = std::time::Duration::from_millis(5);
-
-fn batching<T: async_graphql::dataloader::Loader<K>, K>(loader: T) -> DataLoader<T>
-where
-    K: Send + Sync + std::hash::Hash + Eq + Clone + 'static,
-{
-    DataLoader::new(loader, tokio::spawn).delay(BATCH_WINDOW)
+/// Every request gets its own batchers (`platform::batch`): the loads of one round of its
+/// resolvers cost one statement per loader, with no batching window to wait out.
+fn per_request_loaders(db: Db, cache: VideoCache) -> PerRequest {
+    PerRequest::new(move |request| {
+        request
+            .data(Batcher::new(UserLoader(db.clone())))
+            .data(Batcher::new(VideoLoader { db: db.clone(), cache: cache.clone() }))
+            .data(Batcher::new(StatLoader(db.clone())))
+            .data(Batcher::new(ViewerStateLoader(db.clone())))
+    })
 }
 
 /// The subgraph, bound and ready to serve, with its upload route and its background work: the

@@ -13,7 +13,6 @@ pub mod schema;
 pub mod seed;
 pub mod store;
 
-use async_graphql::dataloader::DataLoader;
 use async_graphql::{Schema, SchemaBuilder};
 use config::LiveConfig;
 use domain::config_cache::ConfigCaches;
@@ -29,6 +28,7 @@ use domain::rooms::Rooms;
 use domain::wallet::Wallets;
 use events::LiveEvents;
 use events::realtime::PkNotifier;
+use platform::batch::{Batcher, PerRequest};
 use platform::clock::{SharedClock, SystemClock};
 use platform::config::DbConfig;
 use platform::db::Db;
@@ -112,14 +112,18 @@ impl Services {
     }
 }
 
-/// How long a dataloader collects keys before it loads them in one statement (as `content`).
-const BATCH_WINDOW: std::time::Duration = std::time::Duration::from_millis(5);
-
-fn batching<T: async_graphql::dataloader::Loader<K>, K>(loader: T) -> DataLoader<T>
-where
-    K: Send + Sync + std::hash::Hash + Eq + Clone + 'static,
-{
-    DataLoader::new(loader, tokio::spawn).delay(BATCH_WINDOW)
+/// Every request gets its own batchers (`platform::batch`, as in `content`).
+fn per_request_loaders(db: Db, services: &Services) -> PerRequest {
+    let (medals, danmaku) = (services.medals.clone(), services.danmaku.clone());
+    PerRequest::new(move |request| {
+        request
+            .data(Batcher::new(UserMedalsLoader(medals.clone())))
+            .data(Batcher::new(WornMedalsLoader(medals.clone())))
+            .data(Batcher::new(ViewerCountLoader(danmaku.clone())))
+            .data(Batcher::new(RoomByOwnerLoader(db.clone())))
+            .data(Batcher::new(ChannelLoader(db.clone())))
+            .data(Batcher::new(SessionLoader(db.clone())))
+    })
 }
 
 /// The schema over `services`.
@@ -133,12 +137,7 @@ pub fn build_schema(deps: &Deps, services: &Services) -> LiveSchema {
         .data(services.pks.clone())
         .data(services.danmaku.clone())
         .data(services.medals.clone())
-        .data(batching(UserMedalsLoader(services.medals.clone())))
-        .data(batching(WornMedalsLoader(services.medals.clone())))
-        .data(batching(ViewerCountLoader(services.danmaku.clone())))
-        .data(batching(RoomByOwnerLoader(db.clone())))
-        .data(batching(ChannelLoader(db.clone())))
-        .data(batching(SessionLoader(db)))
+        .extension(per_request_loaders(db, services))
         .finish()
 }
 

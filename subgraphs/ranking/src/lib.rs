@@ -9,10 +9,10 @@ pub mod schema;
 pub mod seed;
 pub mod store;
 
-use async_graphql::dataloader::DataLoader;
 use async_graphql::{EmptySubscription, Schema, SchemaBuilder};
 use domain::rankings::{HotRankings, WeightsInForce};
 use domain::recompute::RecomputeJob;
+use platform::batch::{Batcher, PerRequest};
 use platform::clock::{SharedClock, SystemClock};
 use platform::{Application, Deps, InitError};
 use schema::{HotPositionLoader, Mutation, Query};
@@ -45,6 +45,11 @@ pub async fn hot_rankings(deps: &Deps, clock: SharedClock) -> Result<HotRankings
     Ok(HotRankings::new(deps.db.clone(), boards, weights, clock, job))
 }
 
+/// Every request gets its own batcher (`platform::batch`, as in `content`).
+fn per_request_loaders(rankings: HotRankings) -> PerRequest {
+    PerRequest::new(move |request| request.data(Batcher::new(HotPositionLoader(rankings.clone()))))
+}
+
 /// The subgraph, bound and ready to serve, with its background work: the content event
 /// consumer, the weights reloader, the recompute schedule, the gift consumer and the weekly
 /// week-star settlement.
@@ -57,9 +62,9 @@ pub async fn build(deps: Deps) -> Result<Application, InitError> {
         .data(deps.db.clone())
         .data(deps.nats.clone())
         .data(rankings.clone())
-        .data(DataLoader::new(HotPositionLoader(rankings.clone()), tokio::spawn))
         .data(weekstar.service())
         .data(platform::consumer::dead_letters::DeadLetters::new(&deps.nats))
+        .extension(per_request_loaders(rankings.clone()))
         .finish();
     let (db, nats) = (deps.db.clone(), deps.nats.clone());
     let rankings_db = deps.db.clone();

@@ -2,7 +2,7 @@
 //! following, a user's videos, the viewer's own), search and `regions`.
 
 use super::parse_id;
-use super::video::{Region, Video, load_video};
+use super::video::{PageFields, Region, Video, load_video};
 use crate::domain::ContentError;
 use crate::domain::catalogue::Catalogue;
 use crate::domain::regions::RegionCatalog;
@@ -147,7 +147,7 @@ impl VideoQuery {
             .map_err(ContentError::from)
             .coded()?;
         let mut position = offset;
-        page_connection(&mut conn, viewer(ctx).user_id(), rows, limit, offset > 0, |_| {
+        page_connection(&mut conn, viewer(ctx).user_id(), PageFields::of_connection(ctx), rows, limit, offset > 0, |_| {
             position += 1;
             Some(OffsetCursor(position).encode())
         })
@@ -187,7 +187,7 @@ async fn keyset_feed(
     let db = ctx.data::<Db>()?;
     let mut conn = db.pool.get().await.map_err(ContentError::from).coded()?;
     let rows = load(&mut conn, after.map(|c| (c.published_at, c.id)), limit + 1).await.map_err(ContentError::from).coded()?;
-    page_connection(&mut conn, viewer(ctx).user_id(), rows, limit, after.is_some(), |video| {
+    page_connection(&mut conn, viewer(ctx).user_id(), PageFields::of_connection(ctx), rows, limit, after.is_some(), |video| {
         position(video).map(|(published_at, id)| FeedCursor { published_at, id }.encode())
     })
     .await
@@ -199,6 +199,7 @@ async fn keyset_feed(
 async fn page_connection(
     conn: &mut DbConn<'_>,
     viewer_id: Option<Uuid>,
+    fields: PageFields,
     mut rows: Vec<videos::Video>,
     limit: i64,
     has_previous: bool,
@@ -207,7 +208,7 @@ async fn page_connection(
     let has_next = rows.len() as i64 > limit;
     rows.truncate(usize::try_from(limit).unwrap_or(0));
     let cursors: Vec<Option<String>> = rows.iter().map(&mut cursor).collect();
-    let videos = Video::page(conn, viewer_id, rows).await?;
+    let videos = Video::page(conn, viewer_id, rows, fields).await?;
     let mut connection = Connection::new(has_previous, has_next);
     connection.edges.extend(videos.into_iter().zip(cursors).filter_map(|(video, cursor)| Some(Edge::new(cursor?, video))));
     Ok(connection)

@@ -1,4 +1,5 @@
-//! Dataloaders: any number of loads within one tick cost one SQL statement per loader (the
+//! Loaders, run by per-request `platform::batch::Batcher`s: the loads of one round of a
+//! request's resolvers cost one SQL statement per loader (the
 //! viewer-state loader: one per distinct viewer in the batch).
 
 use crate::domain::ContentError;

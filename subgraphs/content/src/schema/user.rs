@@ -6,11 +6,11 @@ use crate::domain::account::{AvatarUrl, Bio, DisplayName, ProfileChange};
 use crate::domain::identity::Identity;
 use crate::events::UserEvents;
 use crate::store::users;
-use async_graphql::dataloader::DataLoader;
 use async_graphql::{Context, ID, InputObject, MaybeUndefined, Object, Subscription};
 use chrono::{DateTime, Utc};
 use futures::{Stream, StreamExt};
 use platform::auth::{Role, SignedIn, viewer};
+use platform::batch::Batcher;
 use platform::error::CodedResultExt;
 
 /// A registered account.
@@ -121,7 +121,7 @@ impl UserQuery {
 }
 
 pub(crate) async fn load_user(ctx: &Context<'_>, id: uuid::Uuid) -> async_graphql::Result<Option<User>> {
-    let loader = ctx.data::<DataLoader<UserLoader>>()?;
+    let loader = ctx.data::<Batcher<uuid::Uuid, UserLoader>>()?;
     Ok(loader.load_one(id).await.coded()?.map(User::public))
 }
 

@@ -13,10 +13,10 @@ use crate::domain::regions::RegionCatalog;
 use crate::store::interactions::{self, ViewerState};
 use crate::store::stats::{self, VideoStat};
 use crate::store::{regions, users, videos};
-use async_graphql::dataloader::DataLoader;
 use async_graphql::{Context, Enum, ID, Object, SimpleObject};
 use chrono::{DateTime, Utc};
 use platform::auth::viewer;
+use platform::batch::Batcher;
 use platform::db::DbConn;
 use platform::error::CodedResultExt;
 use std::collections::HashMap;
@@ -31,13 +31,36 @@ pub struct Video {
     fresh_stat: Option<VideoStat>,
 }
 
-/// What a page of videos loaded for all its items at once.
+/// What a page of videos loaded for all its items at once; `None` for a part the query does
+/// not show (its resolver would then use the loaders).
 #[derive(Default)]
 pub(crate) struct PagePreload {
-    authors: HashMap<Uuid, users::User>,
-    stats: HashMap<Uuid, VideoStat>,
-    /// `None` for an anonymous viewer.
+    authors: Option<HashMap<Uuid, users::User>>,
+    stats: Option<HashMap<Uuid, VideoStat>>,
+    /// Also `None` for an anonymous viewer.
     viewer_states: Option<HashMap<Uuid, ViewerState>>,
+}
+
+/// Which of the preloadable parts a page's query shows (`author`, `stat`, `viewerState` on
+/// its videos): a page reads only those, so a signed-in feed that shows no `viewerState` does
+/// not read the viewer's interactions.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct PageFields {
+    author: bool,
+    stat: bool,
+    viewer_state: bool,
+}
+
+impl PageFields {
+    /// The parts selected on the videos of the connection being resolved (`edges { node }` or
+    /// `nodes`).
+    pub(crate) fn of_connection(ctx: &Context<'_>) -> PageFields {
+        let connection = ctx.look_ahead();
+        let edge_node = connection.field("edges").field("node");
+        let node = connection.field("nodes");
+        let shows = |field: &str| edge_node.field(field).exists() || node.field(field).exists();
+        PageFields { author: shows("author"), stat: shows("stat"), viewer_state: shows("viewerState") }
+    }
 }
 
 impl Video {
@@ -51,19 +74,31 @@ impl Video {
         Video { row, page: None, fresh_stat: Some(stat) }
     }
 
-    /// Turns a page of rows into videos, preloading authors, counters and the viewer's state
-    /// with one statement each.
-    pub(crate) async fn page(conn: &mut DbConn<'_>, viewer_id: Option<Uuid>, rows: Vec<videos::Video>) -> Result<Vec<Video>, ContentError> {
+    /// Turns a page of rows into videos, preloading what `fields` shows of them (authors,
+    /// counters, the viewer's state) with one statement each.
+    pub(crate) async fn page(
+        conn: &mut DbConn<'_>,
+        viewer_id: Option<Uuid>,
+        rows: Vec<videos::Video>,
+        fields: PageFields,
+    ) -> Result<Vec<Video>, ContentError> {
         if rows.is_empty() {
             return Ok(Vec::new());
         }
         let ids: Vec<Uuid> = rows.iter().map(|video| video.id).collect();
-        let mut author_ids: Vec<Uuid> = rows.iter().map(|video| video.author_id).collect();
-        author_ids.sort_unstable();
-        author_ids.dedup();
-        let authors = users::find_many(conn, &author_ids).await?.into_iter().map(|user| (user.id, user)).collect();
-        let stats = stats::find_many(conn, &ids).await?.into_iter().map(|stat| (stat.video_id, stat)).collect();
-        let viewer_states = match viewer_id {
+        let authors = if fields.author {
+            let mut author_ids: Vec<Uuid> = rows.iter().map(|video| video.author_id).collect();
+            author_ids.sort_unstable();
+            author_ids.dedup();
+            Some(users::find_many(conn, &author_ids).await?.into_iter().map(|user| (user.id, user)).collect())
+        } else {
+            None
+        };
+        let stats = match fields.stat {
+            true => Some(stats::find_many(conn, &ids).await?.into_iter().map(|stat| (stat.video_id, stat)).collect()),
+            false => None,
+        };
+        let viewer_states = match viewer_id.filter(|_| fields.viewer_state) {
             Some(viewer_id) => {
                 Some(interactions::viewer_states(conn, viewer_id, &ids).await?.into_iter().map(|state| (state.video_id, state)).collect())
             }
@@ -159,8 +194,8 @@ impl Video {
 
     /// The uploader.
     async fn author(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<User>> {
-        match &self.page {
-            Some(page) => Ok(page.authors.get(&self.row.author_id).cloned().map(User::public)),
+        match self.page.as_ref().and_then(|page| page.authors.as_ref()) {
+            Some(authors) => Ok(authors.get(&self.row.author_id).cloned().map(User::public)),
             None => load_user(ctx, self.row.author_id).await,
         }
     }
@@ -174,10 +209,11 @@ impl Video {
     /// Views, likes, coins, favourites, shares, comments and danmaku.
     async fn stat(&self, ctx: &Context<'_>) -> async_graphql::Result<Stat> {
         let id = self.row.id;
-        let stat = match (&self.fresh_stat, &self.page) {
+        let preloaded = self.page.as_ref().and_then(|page| page.stats.as_ref());
+        let stat = match (&self.fresh_stat, preloaded) {
             (Some(stat), _) => Some(*stat),
-            (None, Some(page)) => page.stats.get(&id).copied(),
-            (None, None) => ctx.data::<DataLoader<StatLoader>>()?.load_one(id).await.coded()?,
+            (None, Some(stats)) => stats.get(&id).copied(),
+            (None, None) => ctx.data::<Batcher<Uuid, StatLoader>>()?.load_one(id).await.coded()?,
         };
         Ok(Stat(stat.unwrap_or_else(|| VideoStat::zero(id))))
     }
@@ -188,7 +224,7 @@ impl Video {
         let id = self.row.id;
         let state = match self.page.as_ref().and_then(|page| page.viewer_states.as_ref()) {
             Some(states) => states.get(&id).copied(),
-            None => ctx.data::<DataLoader<ViewerStateLoader>>()?.load_one((viewer_id, id)).await.coded()?,
+            None => ctx.data::<Batcher<(Uuid, Uuid), ViewerStateLoader>>()?.load_one((viewer_id, id)).await.coded()?,
         };
         Ok(Some(state.map_or_else(VideoViewerState::default, VideoViewerState::from)))
     }
@@ -279,6 +315,6 @@ impl Region {
 
 /// A published video by id through the loader (and its cache), or `None`.
 pub(crate) async fn load_video(ctx: &Context<'_>, id: Uuid) -> async_graphql::Result<Option<Video>> {
-    let loader = ctx.data::<DataLoader<VideoLoader>>()?;
+    let loader = ctx.data::<Batcher<Uuid, VideoLoader>>()?;
     Ok(loader.load_one(id).await.coded()?.map(Video::single))
 }

@@ -11,11 +11,12 @@ use crate::domain::rooms::{
 use crate::domain::{decode_time_cursor, encode_time_cursor, page_size};
 use crate::store::{channels, rooms};
 use async_graphql::connection::{Connection, Edge};
-use async_graphql::dataloader::DataLoader;
 use async_graphql::{ComplexObject, Context, ID, InputObject, MaybeUndefined, Object, SimpleObject};
 use chrono::{DateTime, Utc};
 use platform::auth::{AdminOnly, SignedIn, viewer};
+use platform::batch::Batcher;
 use platform::error::CodedResultExt;
+use uuid::Uuid;
 
 /// A category of rooms (games, music, chat…).
 #[derive(SimpleObject, Clone)]
@@ -81,7 +82,7 @@ impl Room {
 
     /// The room's channel.
     async fn channel(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<Channel>> {
-        let channel = ctx.data::<DataLoader<ChannelLoader>>()?.load_one(self.row.channel_id).await.coded()?;
+        let channel = ctx.data::<Batcher<Uuid, ChannelLoader>>()?.load_one(self.row.channel_id).await.coded()?;
         Ok(channel.map(Channel::from))
     }
 
@@ -91,13 +92,13 @@ impl Room {
         if self.row.live_session_id.is_none() {
             return Ok(0);
         }
-        Ok(ctx.data::<DataLoader<ViewerCountLoader>>()?.load_one(self.row.id).await.coded()?.unwrap_or(0))
+        Ok(ctx.data::<Batcher<Uuid, ViewerCountLoader>>()?.load_one(self.row.id).await.coded()?.unwrap_or(0))
     }
 
     /// The open session while live.
     async fn current_session(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<LiveSession>> {
         let Some(id) = self.row.live_session_id else { return Ok(None) };
-        let session = ctx.data::<DataLoader<SessionLoader>>()?.load_one(id).await.coded()?;
+        let session = ctx.data::<Batcher<Uuid, SessionLoader>>()?.load_one(id).await.coded()?;
         Ok(session.map(LiveSession::from))
     }
 

@@ -4,8 +4,8 @@ use super::id_of;
 use super::loaders::RoomByOwnerLoader;
 use super::medals::{Medal, UserMedal, UserMedalsLoader, WornMedalsLoader};
 use super::rooms::Room;
-use async_graphql::dataloader::DataLoader;
 use async_graphql::{ComplexObject, Context, ID, Object, SimpleObject};
+use platform::batch::Batcher;
 use platform::error::CodedResultExt;
 use uuid::Uuid;
 
@@ -30,21 +30,21 @@ impl User {
     /// as locked (one statement per batch of users).
     async fn medals(&self, ctx: &Context<'_>) -> async_graphql::Result<Vec<UserMedal>> {
         let Ok(id) = self.id.parse::<Uuid>() else { return Ok(Vec::new()) };
-        let medals = ctx.data::<DataLoader<UserMedalsLoader>>()?.load_one(id).await.coded()?;
+        let medals = ctx.data::<Batcher<Uuid, UserMedalsLoader>>()?.load_one(id).await.coded()?;
         Ok(medals.unwrap_or_default().into_iter().map(UserMedal::from).collect())
     }
 
     /// The medals the user wears now (at most one per group), heaviest first (batched).
     async fn worn_medals(&self, ctx: &Context<'_>) -> async_graphql::Result<Vec<Medal>> {
         let Ok(id) = self.id.parse::<Uuid>() else { return Ok(Vec::new()) };
-        let medals = ctx.data::<DataLoader<WornMedalsLoader>>()?.load_one(id).await.coded()?;
+        let medals = ctx.data::<Batcher<Uuid, WornMedalsLoader>>()?.load_one(id).await.coded()?;
         Ok(medals.unwrap_or_default().into_iter().map(|worn| Medal::from(worn.medal)).collect())
     }
 
     /// The user's live room, if they opened one (one statement per batch of users).
     async fn room(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<Room>> {
         let Ok(id) = self.id.parse::<Uuid>() else { return Ok(None) };
-        let room = ctx.data::<DataLoader<RoomByOwnerLoader>>()?.load_one(id).await.coded()?;
+        let room = ctx.data::<Batcher<Uuid, RoomByOwnerLoader>>()?.load_one(id).await.coded()?;
         Ok(room.map(Room::from))
     }
 }

@@ -7,10 +7,11 @@ use crate::domain::rankings::HotRankings;
 use crate::events::weights::announce_weights_changed;
 use crate::store::runs::Run;
 use crate::store::weights::{self, WeightsRow};
-use async_graphql::dataloader::{DataLoader, Loader};
+use async_graphql::dataloader::Loader;
 use async_graphql::{ComplexObject, Context, Enum, ID, InputObject, Object, SimpleObject};
 use chrono::{DateTime, Utc};
 use platform::auth::{AdminOnly, viewer};
+use platform::batch::Batcher;
 use platform::db::Db;
 use platform::error::CodedResultExt;
 use platform::nats::Nats;
@@ -66,7 +67,7 @@ impl Video {
 
 async fn position(ctx: &Context<'_>, id: &ID) -> async_graphql::Result<Option<(i64, u64)>> {
     let Ok(id) = id.parse::<Uuid>() else { return Ok(None) };
-    ctx.data::<DataLoader<HotPositionLoader>>()?.load_one(id).await.coded()
+    ctx.data::<Batcher<Uuid, HotPositionLoader>>()?.load_one(id).await.coded()
 }
 
 /// Hot values and ranks of many videos in one Redis round trip.
