@@ -53,8 +53,11 @@ where
     /// Tells this batch from a later one.
     id: u64,
     keys: HashSet<K>,
-    /// How many keys the batch had when it last looked: the same number twice means that a
-    /// whole round of polling added nothing.
+    /// Loads that joined the batch, a key asked again included (a repeated key adds nothing
+    /// to `keys`, but its caller is still registering in this round).
+    joined: usize,
+    /// `joined` when the batch last looked: the same number twice means that a whole round
+    /// of polling added no load.
     seen: usize,
     outcome: SharedOutcome<K, L>,
 }
@@ -85,6 +88,7 @@ where
         let mut open = self.inner.open.lock().unwrap_or_else(PoisonError::into_inner);
         if let Some(batch) = open.as_mut() {
             batch.keys.insert(key);
+            batch.joined += 1;
             return batch.outcome.clone();
         }
         let id = next_batch_id();
@@ -95,7 +99,7 @@ where
         }
         .boxed()
         .shared();
-        *open = Some(OpenBatch { id, keys: HashSet::from([key]), seen: 0, outcome: outcome.clone() });
+        *open = Some(OpenBatch { id, keys: HashSet::from([key]), joined: 1, seen: 0, outcome: outcome.clone() });
         outcome
     }
 }
@@ -132,7 +136,7 @@ fn next_batch_id() -> u64 {
     NEXT.fetch_add(1, Ordering::Relaxed)
 }
 
-/// Ready with the batch's keys (closing it) once a poll finds no key added since the last one.
+/// Ready with the batch's keys (closing it) once a poll finds no load joined since the last one.
 struct Settled<K, L: Loader<K>>
 where
     K: Send + Sync + Hash + Eq + Clone + 'static,
@@ -150,8 +154,8 @@ where
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Vec<K>> {
         let mut open = self.inner.open.lock().unwrap_or_else(PoisonError::into_inner);
         match open.as_mut() {
-            Some(batch) if batch.id == self.id && batch.keys.len() != batch.seen => {
-                batch.seen = batch.keys.len();
+            Some(batch) if batch.id == self.id && batch.joined != batch.seen => {
+                batch.seen = batch.joined;
                 // Let the rest of the round register its keys, then look again.
                 cx.waker().wake_by_ref();
                 Poll::Pending
@@ -216,6 +220,24 @@ mod tests {
         assert_eq!(values, (0..100u32).map(|key| Some((key * 2 + 1000) * 2)).collect::<Vec<_>>());
         let batches = batcher.inner.loader.batches.lock().expect("not poisoned").clone();
         assert_eq!(batches, vec![(0..100).collect::<Vec<_>>(), (0..100).map(|key| key * 2 + 1000).collect()]);
+    }
+
+    #[tokio::test]
+    async fn siblings_asking_for_keys_already_in_the_batch_do_not_close_it_early() {
+        let batcher = Batcher::new(Doubling::default());
+        // 100 siblings over 10 distinct keys, each then chaining one more load (again 10
+        // distinct): a repeated key joins the round as much as a new one does.
+        let values = futures::future::join_all((0..100u32).map(|sibling| {
+            let batcher = &batcher;
+            async move {
+                let first = batcher.load_one(sibling % 10).await.expect("loads")?;
+                batcher.load_one(first + 1000).await.expect("loads")
+            }
+        }))
+        .await;
+        assert!(values.iter().all(Option::is_some));
+        let batches = batcher.inner.loader.batches.lock().expect("not poisoned").clone();
+        assert_eq!(batches, vec![(0..10).collect::<Vec<_>>(), (0..10).map(|key| key * 2 + 1000).collect()]);
     }
 
     #[tokio::test]

@@ -65,12 +65,12 @@ async fn a_feed_page_costs_the_same_few_statements_whatever_its_size() {
     // A page reads only what its query shows: signed in, without `viewerState`, no viewer-state
     // statement; without authors and counters, the page alone.
     let before = platform.content_statements.get();
-    let reply = platform
+    let shown = platform
         .gql("{ videos(first: 50) { edges { node { id author { username } stat { views } } } } }", json!({}), Some(&viewer))
         .await
         .ok();
     assert_eq!(platform.content_statements.get() - before, 3, "signed in, no viewerState shown: page + authors + counters");
-    assert!(reply.data("/videos/edges").as_array().expect("edges").iter().all(|edge| edge["node"]["author"]["username"].is_string()));
+    assert!(shown.data("/videos/edges").as_array().expect("edges").iter().all(|edge| edge["node"]["author"]["username"].is_string()));
     let before = platform.content_statements.get();
     platform.gql("{ videos(first: 50) { nodes { id title } } }", json!({}), Some(&viewer)).await.ok();
     assert_eq!(platform.content_statements.get() - before, 1, "titles only: the page alone");
