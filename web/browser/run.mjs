@@ -1,0 +1,194 @@
+// The browser tests of the web app (./test runs them): Debian's Chromium, driven by
+// playwright-core, against a whole platform of our own (platform.mjs). Every page is watched
+// for console errors, uncaught exceptions and failed requests, and each test keeps screenshots
+// under web/artifacts/ (ignored by git). Conditions are waited for with Playwright's
+// auto-waiting locators, each with a deadline; nothing sleeps.
+import { mkdir, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import { launchChromium, repo, startPlatform } from './platform.mjs';
+
+const ARTIFACTS = path.join(repo, 'web/artifacts');
+const STEP_TIMEOUT_MS = 15_000;
+const only = process.argv[2];
+
+const tests = [];
+function test(name, body) {
+  tests.push({ name, body });
+}
+
+function fail(message) {
+  throw new Error(message);
+}
+
+/** A page whose console errors, page errors and failed requests are collected. */
+async function watchedPage(browser, name) {
+  const context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
+  context.setDefaultTimeout(STEP_TIMEOUT_MS);
+  const page = await context.newPage();
+  const problems = [];
+  page.on('console', (message) => {
+    if (message.type() === 'error') problems.push(`console error: ${message.text()}`);
+  });
+  page.on('pageerror', (error) => problems.push(`uncaught: ${error.message}`));
+  page.on('requestfailed', (request) => {
+    const reason = request.failure()?.errorText ?? '';
+    // ERR_ABORTED is the browser cancelling a request it no longer needs (a reload while a
+    // query was in flight), not a request that failed.
+    if (reason !== 'net::ERR_ABORTED') problems.push(`request failed: ${request.method()} ${request.url()} ${reason}`);
+  });
+  page.on('response', (response) => {
+    if (response.status() >= 400) problems.push(`HTTP ${response.status()}: ${response.request().method()} ${response.url()}`);
+  });
+  let shots = 0;
+  return {
+    page,
+    context,
+    problems,
+    async shot(step) {
+      shots += 1;
+      await page.screenshot({ path: path.join(ARTIFACTS, `${name}-${String(shots).padStart(2, '0')}-${step}.png`), fullPage: false });
+    },
+  };
+}
+
+/** Waits until the element's whole text is `text`. */
+function hasExactText(locator, text) {
+  const escaped = String(text).replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+  return locator.filter({ hasText: new RegExp(`^\\s*${escaped}\\s*$`) }).waitFor();
+}
+
+async function count(locator) {
+  const text = (await locator.textContent()) ?? '';
+  const n = Number(text.trim());
+  if (!Number.isInteger(n)) fail(`not a number: ${JSON.stringify(text)}`);
+  return n;
+}
+
+const unique = `${Date.now().toString(36)}${Math.floor(Math.random() * 1e6).toString(36)}`;
+const account = { email: `web-${unique}@example.test`, username: `web_${unique}`, password: 'web-pass-1' };
+
+test('sign_up_sign_in_like_and_comment_and_the_counters_survive_a_reload', async ({ browser, webUrl }) => {
+  const { page, shot, problems } = await watchedPage(browser, 'account-video');
+  await page.goto(`${webUrl}/sign-up`);
+  await page.getByText('A password has 8 to 128 characters with at least one letter and one digit.').waitFor();
+
+  // The rule is checked before anything is sent; the server's message comes back for the rest.
+  await page.getByLabel('E-mail').fill(account.email);
+  await page.getByLabel('Username').fill('demo');
+  await page.getByLabel('Password').fill('short');
+  await page.getByRole('button', { name: 'Create account' }).click();
+  await page.locator('.rule.bad').waitFor();
+  await page.getByLabel('Password').fill(account.password);
+  await page.getByRole('button', { name: 'Create account' }).click();
+  await page.getByRole('alert').filter({ hasText: 'CONFLICT' }).waitFor();
+  await shot('sign-up-error');
+
+  await page.getByLabel('Username').fill(account.username);
+  await page.getByRole('button', { name: 'Create account' }).click();
+  await hasExactText(page.getByTestId('signed-in-as'), account.username);
+  await page.getByTestId('hot-ranking').waitFor();
+  await page.getByTestId('feed').getByTestId('video-card').first().waitFor();
+  await shot('home-signed-in');
+
+  await page.getByRole('button', { name: 'Sign out' }).click();
+  await page.getByRole('link', { name: 'Sign in' }).click();
+  await page.getByLabel('Username or e-mail').fill(account.username);
+  await page.getByLabel('Password').fill('wrong-pass-1');
+  await page.getByRole('button', { name: 'Sign in' }).click();
+  await page.getByRole('alert').filter({ hasText: 'UNAUTHENTICATED' }).waitFor();
+  await page.getByLabel('Password').fill(account.password);
+  await page.getByRole('button', { name: 'Sign in' }).click();
+  await hasExactText(page.getByTestId('signed-in-as'), account.username);
+
+  await page.getByTestId('feed').getByTestId('video-card').first().click();
+  await page.getByTestId('video-title').waitFor();
+  const likes = await count(page.getByTestId('likes'));
+  const comments = await count(page.getByTestId('comment-count'));
+
+  // Optimistic: the counter moves while the server has not answered yet (the response is held).
+  let release;
+  const held = new Promise((resolve) => {
+    release = resolve;
+  });
+  await page.route('**/graphql', async (route) => {
+    if ((route.request().postData() ?? '').includes('mutation LikeVideo')) await held;
+    await route.continue();
+  });
+  await page.getByTestId('like').click();
+  await hasExactText(page.getByTestId('likes'), likes + 1);
+  release();
+  await page.getByTestId('like').and(page.locator('[aria-pressed="true"]')).waitFor();
+
+  const body = `A comment from the browser test ${unique}`;
+  await page.getByLabel('Comment', { exact: true }).fill(body);
+  await page.getByRole('button', { name: 'Post comment' }).click();
+  await page.getByTestId('comment-body').filter({ hasText: body }).waitFor();
+  await hasExactText(page.getByTestId('comment-count'), comments + 1);
+  await shot('video-liked-and-commented');
+
+  await page.reload();
+  await hasExactText(page.getByTestId('likes'), likes + 1);
+  await page.getByTestId('like').and(page.locator('[aria-pressed="true"]')).waitFor();
+  await hasExactText(page.getByTestId('comment-count'), comments + 1);
+  await page.getByTestId('comment-body').filter({ hasText: body }).waitFor();
+  await shot('video-after-reload');
+  return problems;
+});
+
+test('the_admin_consoles_graphiql_runs_a_query_against_the_router_and_non_admins_are_refused', async ({ browser, webUrl }) => {
+  const { page, shot, problems } = await watchedPage(browser, 'admin');
+  const signIn = async (login, password) => {
+    await page.goto(`${webUrl}/sign-in`);
+    await page.getByLabel('Username or e-mail').fill(login);
+    await page.getByLabel('Password').fill(password);
+    await page.getByRole('button', { name: 'Sign in' }).click();
+    await page.getByTestId('signed-in-as').waitFor();
+  };
+  await signIn('demo', 'demo-pass-1');
+  await page.goto(`${webUrl}/admin`);
+  await page.getByText('Only admins can open the admin console.').waitFor();
+  await shot('refused');
+  await page.getByRole('button', { name: 'Sign out' }).click();
+
+  await signIn('admin', 'admin-pass-1');
+  await page.getByRole('link', { name: 'Admin' }).click();
+  await page.getByTestId('graphiql').locator('.graphiql-execute-button').click();
+  await page.locator('.graphiql-response').filter({ hasText: '"__typename": "Query"' }).waitFor({ timeout: 30_000 });
+  await shot('graphiql-result');
+  return problems;
+});
+
+async function main() {
+  await mkdir(ARTIFACTS, { recursive: true });
+  const started = Date.now();
+  const platform = await startPlatform();
+  const browser = await launchChromium();
+  const failures = [];
+  let ran = 0;
+  try {
+    for (const { name, body } of tests) {
+      if (only && !name.includes(only)) continue;
+      ran += 1;
+      const t0 = Date.now();
+      try {
+        const problems = await body({ browser, webUrl: platform.webUrl });
+        if (problems.length > 0) throw new Error(`the page reported problems:\n  ${problems.join('\n  ')}`);
+        process.stderr.write(`[browser] PASS ${name} (${((Date.now() - t0) / 1000).toFixed(1)}s)\n`);
+      } catch (error) {
+        failures.push(name);
+        process.stderr.write(`[browser] FAIL ${name} (${((Date.now() - t0) / 1000).toFixed(1)}s)\n${error?.stack ?? error}\n`);
+      }
+    }
+  } finally {
+    await browser.close();
+    await writeFile(path.join(ARTIFACTS, 'platform.log'), platform.output());
+    await platform.stop();
+  }
+  process.stderr.write(`[browser] ${ran - failures.length} passed, ${failures.length} failed in ${((Date.now() - started) / 1000).toFixed(1)}s; screenshots in web/artifacts/\n`);
+  process.exit(failures.length > 0 ? 1 : 0);
+}
+
+main().catch((error) => {
+  process.stderr.write(`[browser] ${error?.stack ?? error}\n`);
+  process.exit(1);
+});
