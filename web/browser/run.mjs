@@ -10,6 +10,8 @@ import { launchChromium, repo, startPlatform } from './platform.mjs';
 const ARTIFACTS = path.join(repo, 'web/artifacts');
 const STEP_TIMEOUT_MS = 15_000;
 const only = process.argv[2];
+// A 1x1 grey PNG.
+const PLACEHOLDER_PNG = Buffer.from('iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAQAAAC1HAwCAAAAC0lEQVR42mN8/x8AAwMB/6X8b0sAAAAASUVORK5CYII=', 'base64');
 
 const tests = [];
 function test(name, body) {
@@ -24,8 +26,27 @@ function fail(message) {
 async function watchedPage(browser, name) {
   const context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
   context.setDefaultTimeout(STEP_TIMEOUT_MS);
-  const page = await context.newPage();
   const problems = [];
+  // The app needs no internet: every script, style and font comes from our own bundle, so a
+  // request for one elsewhere is a failure. Content's own data may point elsewhere (the demo
+  // catalogue's cover images are on picsum.photos); those get a local placeholder, since this
+  // machine has no internet and a test must not depend on it.
+  await context.route(
+    (url) => url.hostname !== '127.0.0.1' && url.hostname !== 'localhost',
+    async (route) => {
+      const request = route.request();
+      if (['script', 'stylesheet', 'font'].includes(request.resourceType())) {
+        problems.push(`${request.resourceType()} from outside the bundle: ${request.url()}`);
+        await route.abort('blockedbyclient');
+      } else if (request.resourceType() === 'image') {
+        await route.fulfill({ status: 200, contentType: 'image/png', body: PLACEHOLDER_PNG });
+      } else {
+        problems.push(`request outside the platform: ${request.method()} ${request.url()}`);
+        await route.abort('blockedbyclient');
+      }
+    },
+  );
+  const page = await context.newPage();
   page.on('console', (message) => {
     if (message.type() === 'error') problems.push(`console error: ${message.text()}`);
   });
