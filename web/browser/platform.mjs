@@ -34,7 +34,7 @@ async function freePortBase() {
  * Starts `vidgraph dev --port-base <free> --instance <name>` and resolves once it printed that
  * it is up. The instance is named after the checkout, so two worktrees never share one.
  */
-export async function startPlatform({ timeoutMs = 240_000, log = process.stderr } = {}) {
+export async function startPlatform({ timeoutMs = 240_000, log = process.stderr, env = {} } = {}) {
   const base = await freePortBase();
   const instance = `web_${createHash('sha1').update(repo).digest('hex').slice(0, 8)}`;
   const exe = path.join(repo, 'target/debug/vidgraph');
@@ -47,6 +47,7 @@ export async function startPlatform({ timeoutMs = 240_000, log = process.stderr 
       VIDGRAPH_AUTH__REGISTER_LIMIT_PER_ADDRESS: '100000',
       VIDGRAPH_AUTH__LOGIN_LIMIT_PER_ADDRESS: '100000',
       VIDGRAPH_TELEMETRY__FILTER: 'warn',
+      ...env,
     },
     stdio: ['ignore', 'pipe', 'pipe'],
   });

@@ -3,7 +3,8 @@
 // for console errors, uncaught exceptions and failed requests, and each test keeps screenshots
 // under web/artifacts/ (ignored by git). Conditions are waited for with Playwright's
 // auto-waiting locators, each with a deadline; nothing sleeps.
-import { mkdir, writeFile } from 'node:fs/promises';
+import { readFile, mkdir, writeFile } from 'node:fs/promises';
+import http from 'node:http';
 import path from 'node:path';
 import { launchChromium, repo, startPlatform } from './platform.mjs';
 
@@ -61,7 +62,7 @@ async function watchedPage(browser, name) {
     if (response.status() >= 400) problems.push(`HTTP ${response.status()}: ${response.request().method()} ${response.url()}`);
   });
   let shots = 0;
-  return {
+  return (current = {
     page,
     context,
     problems,
@@ -69,8 +70,11 @@ async function watchedPage(browser, name) {
       shots += 1;
       await page.screenshot({ path: path.join(ARTIFACTS, `${name}-${String(shots).padStart(2, '0')}-${step}.png`), fullPage: false });
     },
-  };
+  });
 }
+
+/** The page of the test running now (a failed test's last screen is kept too). */
+let current = null;
 
 /** Waits until the element's whole text is `text`. */
 function hasExactText(locator, text) {
@@ -173,16 +177,96 @@ test('the_admin_consoles_graphiql_runs_a_query_against_the_router_and_non_admins
 
   await signIn('admin', 'admin-pass-1');
   await page.getByRole('link', { name: 'Admin' }).click();
-  await page.getByTestId('graphiql').locator('.graphiql-execute-button').click();
+  // GraphiQL runs the query of its editor: wait until the editor holds it (monaco rendered it).
+  const graphiql = page.getByTestId('graphiql');
+  await graphiql.locator('.graphiql-query-editor .view-lines').filter({ hasText: '__typename' }).waitFor();
+  await graphiql.locator('.graphiql-execute-button').click();
   await page.locator('.graphiql-response').filter({ hasText: '"__typename": "Query"' }).waitFor({ timeout: 30_000 });
   await shot('graphiql-result');
+  return problems;
+});
+
+/** The size of the file the local media server serves at /media/clip.mp4. */
+const MEDIA_BYTES = 4 * 1024 * 1024;
+
+/**
+ * A local media server for the download test: /media/clip.mp4 is MEDIA_BYTES of video/mp4,
+ * sent in 256 KB pieces every 100 ms, so the download runs for about 1.6 s and reports
+ * progress on the way (the platform is allowed to fetch from loopback for this run only).
+ */
+function startMediaServer() {
+  const body = Buffer.alloc(MEDIA_BYTES, 7);
+  const server = http.createServer((request, response) => {
+    if (request.url !== '/media/clip.mp4') {
+      response.writeHead(404).end();
+      return;
+    }
+    response.writeHead(200, { 'Content-Type': 'video/mp4', 'Content-Length': String(MEDIA_BYTES) });
+    if (request.method === 'HEAD') {
+      response.end();
+      return;
+    }
+    let sent = 0;
+    const piece = 256 * 1024;
+    const timer = setInterval(() => {
+      response.write(body.subarray(sent, sent + piece));
+      sent += piece;
+      if (sent >= MEDIA_BYTES) {
+        clearInterval(timer);
+        response.end();
+      }
+    }, 100);
+    response.on('close', () => clearInterval(timer));
+  });
+  return new Promise((resolve) => server.listen(0, '127.0.0.1', () => resolve(server)));
+}
+
+async function signUp(page, webUrl, tag) {
+  const name = `web_${tag}_${unique}`;
+  await page.goto(`${webUrl}/sign-up`);
+  await page.getByLabel('E-mail').fill(`${name}@example.test`);
+  await page.getByLabel('Username').fill(name);
+  await page.getByLabel('Password').fill('web-pass-1');
+  await page.getByRole('button', { name: 'Create account' }).click();
+  await hasExactText(page.getByTestId('signed-in-as'), name);
+}
+
+test('a_download_of_a_local_file_shows_its_progress_bar_reach_100_percent_and_the_file_saves', async ({ browser, webUrl, mediaUrl }) => {
+  const { page, shot, problems } = await watchedPage(browser, 'downloads');
+  await signUp(page, webUrl, 'dl');
+  await page.getByRole('link', { name: 'Downloads' }).click();
+  await page.getByText('No downloads yet.').waitFor();
+  await page.getByTestId('quota').filter({ hasText: 'Used today: 0' }).waitFor();
+
+  await page.getByLabel('Video URL').fill(`${mediaUrl}/media/clip.mp4`);
+  await page.getByRole('button', { name: 'Read' }).click();
+  await page.getByTestId('parsed').waitFor();
+  await shot('parsed');
+  await page.getByRole('button', { name: 'Start download' }).click();
+
+  const row = page.getByTestId('download').first();
+  await row.waitFor();
+  await page.locator('[data-testid="download"][data-status="COMPLETED"]').waitFor({ timeout: 30_000 });
+  await hasExactText(row.getByTestId('percent'), '100 %');
+  await row.locator('[role="progressbar"][aria-valuenow="100"]').waitFor();
+  await page.getByTestId('quota').filter({ hasText: 'Used today: 1' }).waitFor();
+  await shot('completed');
+
+  const saving = page.waitForEvent('download');
+  await row.getByTestId('save-file').click();
+  const saved = await saving;
+  const bytes = await readFile(await saved.path());
+  if (bytes.length !== MEDIA_BYTES) fail(`the saved file has ${bytes.length} bytes, not ${MEDIA_BYTES}`);
   return problems;
 });
 
 async function main() {
   await mkdir(ARTIFACTS, { recursive: true });
   const started = Date.now();
-  const platform = await startPlatform();
+  const media = await startMediaServer();
+  const mediaUrl = `http://127.0.0.1:${media.address().port}`;
+  // The download test fetches from the local media server: loopback is allowed for this run.
+  const platform = await startPlatform({ env: { VIDGRAPH_ASSETS__ALLOW_DESTINATIONS: '["127.0.0.0/8"]' } });
   const browser = await launchChromium();
   const failures = [];
   let ran = 0;
@@ -190,13 +274,15 @@ async function main() {
     for (const { name, body } of tests) {
       if (only && !name.includes(only)) continue;
       ran += 1;
+      current = null;
       const t0 = Date.now();
       try {
-        const problems = await body({ browser, webUrl: platform.webUrl });
+        const problems = await body({ browser, webUrl: platform.webUrl, mediaUrl });
         if (problems.length > 0) throw new Error(`the page reported problems:\n  ${problems.join('\n  ')}`);
         process.stderr.write(`[browser] PASS ${name} (${((Date.now() - t0) / 1000).toFixed(1)}s)\n`);
       } catch (error) {
         failures.push(name);
+        await current?.shot('failed').catch(() => {});
         process.stderr.write(`[browser] FAIL ${name} (${((Date.now() - t0) / 1000).toFixed(1)}s)\n${error?.stack ?? error}\n`);
       }
     }
@@ -204,6 +290,7 @@ async function main() {
     await browser.close();
     await writeFile(path.join(ARTIFACTS, 'platform.log'), platform.output());
     await platform.stop();
+    media.close();
   }
   process.stderr.write(`[browser] ${ran - failures.length} passed, ${failures.length} failed in ${((Date.now() - started) / 1000).toFixed(1)}s; screenshots in web/artifacts/\n`);
   process.exit(failures.length > 0 ? 1 : 0);

@@ -9,6 +9,7 @@ import type { AppConfig } from './config';
 import { Home } from './pages/Home';
 import { NotFound } from './pages/NotFound';
 import { SignIn, SignUp } from './pages/Auth';
+import { Downloads } from './pages/Downloads';
 import { VideoPage } from './pages/Video';
 import { Context, useApp, useUser } from './session-context';
 
@@ -38,6 +39,7 @@ function ClientForUser() {
         <Routes>
           <Route path="/" element={<Home />} />
           <Route path="/video/:id" element={<VideoPage />} />
+          <Route path="/downloads" element={<Downloads />} />
           <Route path="/sign-in" element={<SignIn />} />
           <Route path="/sign-up" element={<SignUp />} />
           <Route
@@ -74,6 +76,7 @@ function Header() {
         <NavLink to="/" end>
           Home
         </NavLink>
+        <NavLink to="/downloads">Downloads</NavLink>
         {user?.role === 'ADMIN' ? <NavLink to="/admin">Admin</NavLink> : null}
       </nav>
       <div className="account">

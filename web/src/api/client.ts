@@ -67,6 +67,13 @@ function videoCache() {
       CommentConnection: embedded,
       CommentEdge: embedded,
       ViewRecord: embedded,
+      DownloadConnection: embedded,
+      DownloadEdge: embedded,
+      DownloadQuota: embedded,
+      DownloadProgress: embedded,
+      ParsedMedia: embedded,
+      // A format id is only unique within its media (`mp4`, `hls-720`…).
+      MediaFormat: embedded,
       Region: (region) => String(region.id),
     },
     optimistic: {
