@@ -74,6 +74,10 @@ export async function startPlatform({ timeoutMs = 240_000, log = process.stderr,
   log.write(`[browser] platform up: web http://127.0.0.1:${base + 10}/, router :${base}, instance ${instance}\n`);
   return {
     webUrl: `http://127.0.0.1:${base + 10}`,
+    /** The environment of a `vidgraph` command run against this instance (its database). */
+    cliEnv: { ...process.env, VIDGRAPH_DB__URL: instanceDbUrl(instance) },
+    /** `live`'s own port (its payment callback). */
+    liveUrl: `http://127.0.0.1:${base + 4}`,
     routerUrl: `http://127.0.0.1:${base}/graphql`,
     output: () => output,
     async stop() {
@@ -84,6 +88,13 @@ export async function startPlatform({ timeoutMs = 240_000, log = process.stderr,
       clearTimeout(killer);
     },
   };
+}
+
+/** The database `vidgraph dev --instance NAME` uses (crates/vidgraph/src/dev.rs, `Layout`). */
+function instanceDbUrl(instance) {
+  const url = new URL(process.env.VIDGRAPH_DB__URL || 'postgres://postgres@127.0.0.1:5432/vidgraph');
+  url.pathname = `/vidgraph_${instance}`;
+  return url.toString();
 }
 
 export function launchChromium() {

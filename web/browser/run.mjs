@@ -4,7 +4,9 @@
 // under web/artifacts/ (ignored by git). Conditions are waited for with Playwright's
 // auto-waiting locators, each with a deadline; nothing sleeps.
 import { readFile, mkdir, writeFile } from 'node:fs/promises';
+import { execFile } from 'node:child_process';
 import http from 'node:http';
+import { promisify } from 'node:util';
 import path from 'node:path';
 import { launchChromium, repo, startPlatform } from './platform.mjs';
 
@@ -260,13 +262,103 @@ test('a_download_of_a_local_file_shows_its_progress_bar_reach_100_percent_and_th
   return problems;
 });
 
+/** A GraphQL call to the router for a test's arrangements; throws on any error. */
+async function gql(routerUrl, query, variables = {}, token = null) {
+  const response = await fetch(routerUrl, {
+    method: 'POST',
+    headers: { 'Content-Type': 'application/json', ...(token ? { Authorization: `Bearer ${token}` } : {}) },
+    body: JSON.stringify({ query, variables }),
+  });
+  const reply = await response.json();
+  if (reply.errors?.length) fail(`${query}\n${JSON.stringify(reply.errors)}`);
+  return reply.data;
+}
+
+async function register(routerUrl, tag) {
+  const name = `web_${tag}_${unique}`;
+  const data = await gql(routerUrl, 'mutation($input: RegisterInput!) { register(input: $input) { accessToken user { id } } }', {
+    input: { email: `${name}@example.test`, username: name, password: 'web-pass-1' },
+  });
+  return { name, id: data.register.user.id, token: data.register.accessToken };
+}
+
+async function signIn(page, webUrl, login, password) {
+  await page.goto(`${webUrl}/sign-in`);
+  await page.getByLabel('Username or e-mail').fill(login);
+  await page.getByLabel('Password').fill(password);
+  await page.getByRole('button', { name: 'Sign in' }).click();
+  await page.getByTestId('signed-in-as').waitFor();
+}
+
+/** The platform of the browser tests runs PK phases this short (seconds). */
+const PK_SCORE_SECS = 10;
+const PK_PUNISHMENT_SECS = 5;
+
+test('two_browsers_in_a_live_room_one_gifts_during_a_pk_and_the_other_sees_the_score_within_a_second_then_the_phase_change', async ({ browser, webUrl, routerUrl, liveUrl, cliEnv }) => {
+  // Arrange through the API: two live streamers on the PK whitelist and a funded fan.
+  const [a, b, fan] = [await register(routerUrl, 'pka'), await register(routerUrl, 'pkb'), await register(routerUrl, 'fan')];
+  const admin = await gql(routerUrl, 'mutation { login(input: { login: "admin", password: "admin-pass-1" }) { accessToken } }');
+  const adminToken = admin.login.accessToken;
+  const { channels } = await gql(routerUrl, '{ channels { id } }');
+  const rooms = [];
+  for (const streamer of [a, b]) {
+    await gql(routerUrl, 'mutation($user: ID!) { addToPkWhitelist(userId: $user) }', { user: streamer.id }, adminToken);
+    const opened = await gql(routerUrl, 'mutation($input: OpenRoomInput!) { openRoom(input: $input) { id } }', { input: { title: `PK room of ${streamer.name}`, channelId: channels[0].id } }, streamer.token);
+    await gql(routerUrl, 'mutation { startLive { id } }', {}, streamer.token);
+    rooms.push(opened.openRoom.id);
+  }
+  const order = await gql(routerUrl, 'mutation { createRechargeOrder(amount: 10000, channel: ALIPAY) { id } }', {}, fan.token);
+  await promisify(execFile)(path.join(repo, 'target/debug/vidgraph'), ['pay', order.createRechargeOrder.id, '--url', liveUrl], { cwd: repo, env: cliEnv });
+
+  const gifter = await watchedPage(browser, 'live-gifter');
+  await signIn(gifter.page, webUrl, fan.name, 'web-pass-1');
+  await gifter.page.goto(`${webUrl}/live/${rooms[0]}`);
+  await hasExactText(gifter.page.getByTestId('balance'), 10000);
+  const viewer = await watchedPage(browser, 'live-viewer');
+  await viewer.page.goto(`${webUrl}/live/${rooms[0]}`);
+  await viewer.page.getByTestId('viewer-count').waitFor();
+
+  const invited = await gql(routerUrl, 'mutation($to: ID!) { invitePk(inviteeId: $to) { id } }', { to: b.id }, a.token);
+  await gql(routerUrl, 'mutation($pk: ID!) { acceptPk(pkId: $pk) { state } }', { pk: invited.invitePk.id }, b.token);
+  for (const { page } of [gifter, viewer]) {
+    await page.locator('[data-testid="pk-bar"][data-state="SCORING"]').waitFor();
+    await hasExactText(page.getByTestId('pk-inviter-score'), 0);
+    const countdown = (await page.getByTestId('pk-countdown').textContent()) ?? '';
+    const [minutes, seconds] = countdown.trim().split(':').map(Number);
+    const left = minutes * 60 + seconds;
+    if (!(left >= 0 && left <= PK_SCORE_SECS)) fail(`the countdown reads ${countdown}, not at most 0:${PK_SCORE_SECS}`);
+  }
+  await viewer.shot('pk-scoring');
+
+  const clicked = Date.now();
+  await gifter.page.getByTestId('gift-flower').click();
+  await viewer.page.getByTestId('pk-inviter-score').filter({ hasNotText: /^0$/ }).waitFor({ timeout: 1_000 });
+  const seenAfterMs = Date.now() - clicked;
+  process.stderr.write(`[browser]   the viewer saw the PK score move ${seenAfterMs} ms after the gift was clicked\n`);
+  await hasExactText(gifter.page.getByTestId('balance'), 10000 - 10);
+  await viewer.shot('pk-score-moved');
+
+  // The score phase ends at its deadline (PK_SCORE_SECS after the accept) on the server's timer.
+  await viewer.page.locator('[data-testid="pk-bar"][data-state="PUNISHMENT"]').waitFor({ timeout: (PK_SCORE_SECS + 10) * 1000 });
+  await viewer.page.getByTestId('pk-phase').filter({ hasText: 'Punishment' }).waitFor();
+  await viewer.shot('pk-punishment');
+  return [...gifter.problems, ...viewer.problems];
+});
+
 async function main() {
   await mkdir(ARTIFACTS, { recursive: true });
   const started = Date.now();
   const media = await startMediaServer();
   const mediaUrl = `http://127.0.0.1:${media.address().port}`;
   // The download test fetches from the local media server: loopback is allowed for this run.
-  const platform = await startPlatform({ env: { VIDGRAPH_ASSETS__ALLOW_DESTINATIONS: '["127.0.0.0/8"]' } });
+  // Short PK phases, so the phase change at the deadline is seen in seconds.
+  const platform = await startPlatform({
+    env: {
+      VIDGRAPH_ASSETS__ALLOW_DESTINATIONS: '["127.0.0.0/8"]',
+      VIDGRAPH_LIVE__PK_SCORE_SECS: String(PK_SCORE_SECS),
+      VIDGRAPH_LIVE__PK_PUNISHMENT_SECS: String(PK_PUNISHMENT_SECS),
+    },
+  });
   const browser = await launchChromium();
   const failures = [];
   let ran = 0;
@@ -277,7 +369,7 @@ async function main() {
       current = null;
       const t0 = Date.now();
       try {
-        const problems = await body({ browser, webUrl: platform.webUrl, mediaUrl });
+        const problems = await body({ browser, webUrl: platform.webUrl, routerUrl: platform.routerUrl, liveUrl: platform.liveUrl, cliEnv: platform.cliEnv, mediaUrl });
         if (problems.length > 0) throw new Error(`the page reported problems:\n  ${problems.join('\n  ')}`);
         process.stderr.write(`[browser] PASS ${name} (${((Date.now() - t0) / 1000).toFixed(1)}s)\n`);
       } catch (error) {

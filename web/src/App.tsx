@@ -10,6 +10,7 @@ import { Home } from './pages/Home';
 import { NotFound } from './pages/NotFound';
 import { SignIn, SignUp } from './pages/Auth';
 import { Downloads } from './pages/Downloads';
+import { LiveRoom, LiveRooms } from './pages/Live';
 import { VideoPage } from './pages/Video';
 import { Context, useApp, useUser } from './session-context';
 
@@ -39,6 +40,8 @@ function ClientForUser() {
         <Routes>
           <Route path="/" element={<Home />} />
           <Route path="/video/:id" element={<VideoPage />} />
+          <Route path="/live" element={<LiveRooms />} />
+          <Route path="/live/:id" element={<LiveRoom />} />
           <Route path="/downloads" element={<Downloads />} />
           <Route path="/sign-in" element={<SignIn />} />
           <Route path="/sign-up" element={<SignUp />} />
@@ -76,6 +79,7 @@ function Header() {
         <NavLink to="/" end>
           Home
         </NavLink>
+        <NavLink to="/live">Live</NavLink>
         <NavLink to="/downloads">Downloads</NavLink>
         {user?.role === 'ADMIN' ? <NavLink to="/admin">Admin</NavLink> : null}
       </nav>

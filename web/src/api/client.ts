@@ -74,6 +74,11 @@ function videoCache() {
       ParsedMedia: embedded,
       // A format id is only unique within its media (`mp4`, `hls-720`…).
       MediaFormat: embedded,
+      PkSide: embedded,
+      RoomConnection: embedded,
+      RoomEdge: embedded,
+      Wallet: embedded,
+      GiftReceipt: embedded,
       Region: (region) => String(region.id),
     },
     optimistic: {
