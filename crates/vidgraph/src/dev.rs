@@ -293,4 +293,40 @@ mod tests {
         assert_eq!(child.delay, Duration::from_millis(80));
         let _ = std::fs::remove_file(&file);
     }
+
+    #[test]
+    fn an_instance_gets_its_own_ports_database_prefixes_and_files() {
+        let root = Path::new("/repo");
+        let mut default = AppConfig::default();
+        let plain = Layout::new(&DevOptions { port_base: DEFAULT_PORT_BASE, instance: None }, root, &mut default).expect("layout");
+        assert!(plain.overrides.is_empty());
+        assert_eq!((plain.subgraph_port(Subgraph::Content), plain.subgraph_port(Subgraph::Assets), plain.web_port()), (4001, 4005, 4010));
+
+        let mut config = AppConfig::default();
+        let options = DevOptions { port_base: 24000, instance: Some("web_1".into()) };
+        let layout = Layout::new(&options, root, &mut config).expect("layout");
+        assert_eq!(
+            (layout.subgraph_port(Subgraph::Content), layout.subgraph_port(Subgraph::Assets), layout.web_port()),
+            (24001, 24005, 24010)
+        );
+        assert_eq!(config.db.url.expose_secret(), "postgres://postgres@127.0.0.1:5432/vidgraph_web_1");
+        assert_ne!(config.redis.key_prefix, default.redis.key_prefix);
+        assert_ne!(config.nats.subject_prefix, default.nats.subject_prefix);
+        assert_eq!(config.storage.root, root.join(".vidgraph/instances/web_1/storage"));
+        assert_eq!(layout.runtime_dir, root.join(".vidgraph/instances/web_1"));
+        // The subgraph processes get the same settings as this one.
+        let get = |key: &str| layout.overrides.iter().find(|(k, _)| *k == key).map(|(_, v)| v.clone());
+        assert_eq!(get("VIDGRAPH_DB__URL").as_deref(), Some(config.db.url.expose_secret()));
+        assert_eq!(get("VIDGRAPH_NATS__SUBJECT_PREFIX"), Some(config.nats.subject_prefix.clone()));
+        assert_eq!(get("VIDGRAPH_REDIS__KEY_PREFIX"), Some(config.redis.key_prefix.clone()));
+        assert_eq!(get("VIDGRAPH_ASSETS__ROOT"), Some(config.assets.root.display().to_string()));
+    }
+
+    #[test]
+    fn instance_names_are_plain() {
+        assert!(parse_instance("web_1").is_ok());
+        for bad in ["", "Web", "a-b", "a/b", "../x", &"x".repeat(33)] {
+            assert!(parse_instance(bad).is_err(), "{bad}");
+        }
+    }
 }
