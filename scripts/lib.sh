@@ -18,6 +18,10 @@
 #       set, the venv under ~/.cache/vidgraph/yt-dlp, or PATH); --install (./test) creates that
 #       venv from PyPI when none runs and sets VIDGRAPH_REQUIRE_YTDLP=1 once one does; without
 #       it (./dev) a missing yt-dlp is one line saying how to install it.
+#   vg_ensure_web_app           web/: `npm ci` when web/node_modules is stale, `npm run build`
+#       when web/dist is missing or older than a source of it (web/ or the supergraph)
+#   vg_ensure_chromium          export VG_CHROMIUM (Debian's /usr/bin/chromium), apt-get
+#       installing `chromium` when it is missing (root or passwordless sudo)
 
 VG_REPO="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 VG_STATE_DIR="$VG_REPO/.vidgraph"
@@ -600,4 +604,36 @@ vg_ensure_ytdlp() {
 			"ytdlp::ytdlps_own_connections_are_refused_for_every_destination_the_url_policy_refuses," \
 			"vidgraph e2e assets_ytdlp::a_page_downloads_through_ytdlp_and_its_connections_obey_the_url_policy_through_the_router"
 	fi
+}
+
+# ---------------------------------------------------------------------------------------------
+# The web app (web/) and the browser its tests drive
+
+vg_ensure_web_app() {
+	local web="$VG_REPO/web" stamp="$VG_REPO/web/node_modules/.package-lock.json" built="$VG_REPO/web/dist/index.html"
+	vg_ensure_node_modules || return 1
+	if [[ ! -f $stamp || $web/package-lock.json -nt $stamp || $web/package.json -nt $stamp ]]; then
+		vg_log "web: npm ci"
+		(cd "$web" && npm ci --no-audit --no-fund --loglevel=error >&2) || vg_fail "web: npm ci failed" || return 1
+		touch "$stamp"
+	fi
+	# Stale when any input of the build is newer than its output (the generated src/gql/ is
+	# written by the build itself).
+	if [[ ! -f $built ]] || [[ -n $(find "$web/src" "$web/index.html" "$web/package-lock.json" "$web/vite.config.ts" \
+		"$web/codegen.ts" "$web/tsconfig.json" "$VG_REPO/schema/supergraph.graphql" \
+		-path "$web/src/gql" -prune -o -newer "$built" -print -quit) ]]; then
+		vg_log "web: npm run build (web/dist is missing or stale)"
+		(cd "$web" && npm run build --silent >&2) || vg_fail "web: the build failed" || return 1
+	else
+		vg_log "web: web/dist up to date"
+	fi
+}
+
+vg_ensure_chromium() {
+	VG_CHROMIUM="${VG_CHROMIUM:-/usr/bin/chromium}"
+	if [[ ! -x $VG_CHROMIUM ]]; then
+		vg_apt_install chromium || vg_fail "browser: $VG_CHROMIUM is missing and chromium cannot be installed" || return 1
+	fi
+	export VG_CHROMIUM
+	vg_log "browser: $("$VG_CHROMIUM" --version 2>/dev/null | head -n 1)"
 }

@@ -10,3 +10,4 @@ pub mod paths;
 pub mod router;
 pub mod schema_files;
 pub mod subgraphs;
+pub mod web;

@@ -13,8 +13,8 @@ struct Cli {
 
 #[derive(Subcommand)]
 enum Command {
-    /// Run everything locally: keys, migrations, demo data, five subgraphs and the router.
-    Dev,
+    /// Run everything locally: keys, migrations, demo data, five subgraphs, the router and the web app.
+    Dev(vidgraph::dev::DevOptions),
     /// Create the database if needed and apply pending migrations.
     Migrate,
     /// Insert the demo data that is missing (idempotent).
@@ -125,7 +125,7 @@ async fn main() -> std::process::ExitCode {
 
 async fn run(command: Command, config: AppConfig) -> anyhow::Result<()> {
     match command {
-        Command::Dev => vidgraph::dev::run(config).await,
+        Command::Dev(options) => vidgraph::dev::run(config, options).await,
         Command::Migrate => vidgraph::db_admin::migrate(&config).await,
         Command::Seed { videos, viewers } => vidgraph::db_admin::seed(&config, content::seed::SeedSize { videos, viewers }).await,
         Command::CommunityCheck => vidgraph::community_admin::check(&config).await,

@@ -1,0 +1,57 @@
+// The admin console: admins only. Today it holds GraphiQL, from our own bundle (no CDN), on
+// the router, sending the signed-in admin's token with every request.
+import 'graphiql/setup-workers/vite';
+import 'graphiql/style.css';
+import { GraphiQL } from 'graphiql';
+import { useMemo } from 'react';
+import { Link } from 'react-router-dom';
+import { useApp, useUser } from '../session-context';
+
+type FetcherParams = { query: string; operationName?: string | null; variables?: unknown };
+
+export default function Admin() {
+  const { config, session } = useApp();
+  const user = useUser();
+  const fetcher = useMemo(
+    () => async (params: FetcherParams) => {
+      const token = await session.accessToken();
+      const response = await fetch(config.graphqlUrl, {
+        method: 'POST',
+        headers: {
+          'Content-Type': 'application/json',
+          Accept: 'application/graphql-response+json, application/json',
+          ...(token ? { Authorization: `Bearer ${token}` } : {}),
+        },
+        body: JSON.stringify(params),
+      });
+      return response.json();
+    },
+    [config, session],
+  );
+  if (!user) {
+    return (
+      <section>
+        <h1>Admin console</h1>
+        <p>
+          <Link to="/sign-in">Sign in</Link> with an admin account.
+        </p>
+      </section>
+    );
+  }
+  if (user.role !== 'ADMIN') {
+    return (
+      <section>
+        <h1>Admin console</h1>
+        <p className="error">Only admins can open the admin console.</p>
+      </section>
+    );
+  }
+  return (
+    <section className="admin">
+      <h1>Admin console</h1>
+      <div className="graphiql-frame" data-testid="graphiql">
+        <GraphiQL fetcher={fetcher} defaultQuery="{ __typename }" />
+      </div>
+    </section>
+  );
+}
