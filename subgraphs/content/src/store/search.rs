@@ -4,9 +4,8 @@
 //! index on `search_text` finds parts of words of three characters or more. A video matches
 //! either way.
 //!
-//! Relevance ranks in tiers (a title hit, then a tag hit, then any other), newest first within
-//! a tier. That order lets a page be served without scoring every match: see
-//! [`relevance_ids`].
+//! Relevance ranks in two tiers (a title hit, then any other match), newest first within each.
+//! That order lets a page be served without scoring every match: see [`relevance_ids`].
 
 use super::schema::content::videos;
 use super::videos::{STATE_PUBLISHED, Video};
@@ -99,6 +98,16 @@ impl SearchQuery {
             "(v.search_doc @@ websearch_to_tsquery('simple', $1) OR v.search_text LIKE $2)"
         }
     }
+
+    /// [`TITLE_HIT`] in the form the title indexes serve (migration 2026-12-02-000501):
+    /// `content.search_field(title, 'A')` holds exactly the lexemes `TITLE_HIT` filters for.
+    fn title_hit_indexed(&self) -> &'static str {
+        if self.bigram_only {
+            "content.search_field(v.title, 'A') @@ websearch_to_tsquery('simple', $1)"
+        } else {
+            "(content.search_field(v.title, 'A') @@ websearch_to_tsquery('simple', $1) OR lower(v.title) LIKE $2)"
+        }
+    }
 }
 
 /// Matches what `content.cjk_bigrams` (migration 2026-12-02-000500) makes bigrams of: Han,
@@ -110,18 +119,6 @@ fn is_cjk(c: char) -> bool {
 /// A title hit (a title word or bigram, or part of the title), evaluated on a row the walk
 /// reads: `ts_filter` keeps the title's lexemes (weight A) of the stored document.
 const TITLE_HIT: &str = "(ts_filter(v.search_doc, '{a}') @@ websearch_to_tsquery('simple', $1) OR lower(v.title) LIKE $2)";
-
-impl SearchQuery {
-    /// The same title hit in the form the title indexes serve (migration 2026-12-02-000501):
-    /// `content.search_field(title, 'A')` holds exactly the lexemes `TITLE_HIT` filters for.
-    fn title_hit_indexed(&self) -> &'static str {
-        if self.bigram_only {
-            "content.search_field(v.title, 'A') @@ websearch_to_tsquery('simple', $1)"
-        } else {
-            "(content.search_field(v.title, 'A') @@ websearch_to_tsquery('simple', $1) OR lower(v.title) LIKE $2)"
-        }
-    }
-}
 
 /// Which plans served a relevance page.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
