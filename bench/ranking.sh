@@ -33,12 +33,18 @@ psql "$VIDGRAPH_DB__URL" -Atc "SELECT 'ranking_videos ' || count(*) FROM ranking
 psql "$VIDGRAPH_DB__URL" -Atc "SELECT 'growth_buckets ' || count(*) FROM ranking.stat_buckets"
 
 echo "== full recompute (release build, in-process: Postgres batches of 5000 -> Redis build keys -> RENAME)"
+# phases: seconds spent reading batches, scoring, writing Redis, checkpointing (summed over
+# batches; each read overlaps the previous batch's write and checkpoint), and the wall time of
+# those overlapped steps
 before=$(redis-cli info memory | awk -F: '/^used_memory:/ {print $2}' | tr -d '\r')
-$V recompute-rankings 2>/dev/null
+$V recompute-rankings 2>"$WORK/recompute.log"
+phases() { sed 's/\x1b\[[0-9;]*m//g' "$WORK/recompute.log" | grep -o 'recompute build phases.*' | sed 's/recompute build phases run.id=[^ ]* //'; }
+echo "phases: $(phases)"
 after=$(redis-cli info memory | awk -F: '/^used_memory:/ {print $2}' | tr -d '\r')
 python3 -c "print('redis_memory_delta_mb %.1f (the first run; later runs replace the same keys)' % (($after - $before) / 1048576))"
 echo "-- and again, over rankings that exist (what the hourly run does)"
-$V recompute-rankings 2>/dev/null
+$V recompute-rankings 2>"$WORK/recompute.log"
+echo "phases: $(phases)"
 
 vg_bench_start_dev 300
 $V mint-tokens --prefix viewer --count 2000 >"$WORK/viewers.txt"

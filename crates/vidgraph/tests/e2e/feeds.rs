@@ -134,3 +134,107 @@ async fn search_finds_english_and_chinese_words_and_parts_sorted_and_filtered() 
     let wildcard = platform.gql(search, json!({ "q": "%" }), None).await.ok();
     assert_eq!(wildcard.node_ids("searchVideos"), Vec::<String>::new(), "a LIKE wildcard matches itself only");
 }
+
+#[tokio::test]
+async fn search_relevance_ranks_title_hits_first_then_other_matches_newest_first() {
+    let platform = Platform::start().await;
+    let (_, up, _) = platform.register("tiers").await;
+    // published oldest first: recency decides only within a tier
+    let title_old = publish(&platform, &up, "Zorbik review", 1, &[], "").await;
+    let tag = publish(&platform, &up, "Morning run", 1, &["zorbik"], "").await;
+    let description = publish(&platform, &up, "Evening walk", 1, &[], "A walk with the zorbik").await;
+    let title_new = publish(&platform, &up, "The ZORBIK sequel", 1, &[], "").await;
+    let cjk = publish(&platform, &up, "周末", 1, &["美食教程"], "").await;
+
+    let search = "query($q: String!) { searchVideos(query: $q, first: 10) { edges { node { id } } } }";
+    let run = async |q: &str| platform.gql(search, json!({ "q": q }), None).await.ok().node_ids("searchVideos");
+    let expected = [title_new, title_old, description, tag];
+    assert_eq!(run("zorbik").await, expected);
+    assert_eq!(run("orbi").await, expected, "parts of words rank the same way");
+    // two CJK characters inside a longer run (a tag): found by its bigram
+    assert_eq!(run("食教").await, [cjk.clone()]);
+    assert_eq!(run("教程").await, [cjk]);
+}
+
+/// The relevance order (title hits, then the other matches; newest first within each),
+/// computed the plain way over every match: what either plan of `store::search` must return.
+async fn relevance_oracle(conn: &mut diesel_async::AsyncPgConnection, word: &str, offset: i64, limit: i64) -> Vec<String> {
+    use diesel_async::RunQueryDsl;
+    #[derive(diesel::QueryableByName)]
+    struct Id {
+        #[diesel(sql_type = diesel::sql_types::Text)]
+        id: String,
+    }
+    let rows: Vec<Id> = diesel::sql_query(
+        "SELECT id::text AS id FROM content.videos WHERE state = 'published' AND \
+            (title ILIKE '%' || $1 || '%' OR array_to_string(tags, ' ') ILIKE '%' || $1 || '%' OR description ILIKE '%' || $1 || '%') \
+         ORDER BY title ILIKE '%' || $1 || '%' DESC, \
+            published_at DESC, id DESC OFFSET $2 LIMIT $3",
+    )
+    .bind::<diesel::sql_types::Text, _>(word)
+    .bind::<diesel::sql_types::BigInt, _>(offset)
+    .bind::<diesel::sql_types::BigInt, _>(limit)
+    .load(conn)
+    .await
+    .expect("oracle");
+    rows.into_iter().map(|row| row.id).collect()
+}
+
+#[tokio::test]
+async fn search_relevance_pages_are_the_same_whichever_plan_serves_them() {
+    use content::store::search::{FEW_MATCHES, MIN_WALK, RelevancePlan, relevance_ids};
+    use diesel_async::RunQueryDsl;
+    let platform = Platform::start().await;
+    let (author, _, _) = platform.register("bulk").await;
+    let db = platform.db();
+    let mut conn = db.pool.get().await.expect("connection");
+    // Five times the least walk, one a minute, newest first: `qcommon` in every 10th title
+    // (1,000 title hits), `qold` in the titles of the oldest 400 but the other words' (359:
+    // more than a few, none among the newest), `qtagword` in every 3rd video's tags only, `qrare` in ten titles, ten
+    // tags and ten descriptions (a few).
+    let videos = 5 * MIN_WALK;
+    assert!(359 > FEW_MATCHES && 30 < FEW_MATCHES);
+    diesel::sql_query(
+        "INSERT INTO content.videos (id, author_id, region_id, title, description, duration_secs, state, published_at, tags) \
+         SELECT gen_random_uuid(), $1::uuid, 1 + g % 3, \
+                CASE WHEN g % 10 = 0 THEN 'Video qcommon ' || g WHEN g % 1000 = 7 THEN 'qrare ' || g \
+                     WHEN g > $2 - 400 THEN 'Video qold ' || g ELSE 'Video ' || g END, \
+                CASE WHEN g % 1000 = 9 THEN 'about qrare' ELSE 'Just a video' END, 60, 'published', \
+                now() - g * interval '1 minute', \
+                CASE WHEN g % 3 = 0 THEN ARRAY['qtagword'] WHEN g % 1000 = 8 THEN ARRAY['qrare'] ELSE ARRAY['misc'] END \
+         FROM generate_series(1, $2) AS g",
+    )
+    .bind::<diesel::sql_types::Text, _>(&author)
+    .bind::<diesel::sql_types::BigInt, _>(videos)
+    .execute(&mut conn)
+    .await
+    .expect("bulk videos");
+    diesel::sql_query("INSERT INTO content.video_stats (video_id) SELECT id FROM content.videos ON CONFLICT DO NOTHING")
+        .execute(&mut conn)
+        .await
+        .expect("stats");
+
+    let paged = "query($q: String!, $after: String) { searchVideos(query: $q, first: 20, after: $after) { edges { node { id } } } }";
+    let cases = [
+        ("qcommon", 0, RelevancePlan::NewestTitleHits),
+        ("qcommon", 40, RelevancePlan::NewestTitleHits),
+        ("qcommon", 600, RelevancePlan::NewestTitleHits),
+        ("qcommon", 990, RelevancePlan::AllMatches),
+        ("qold", 0, RelevancePlan::AllTitleHits),
+        ("qold", 340, RelevancePlan::AllMatches),
+        ("qtagword", 0, RelevancePlan::NewestOtherHits),
+        ("qtagword", 40, RelevancePlan::NewestOtherHits),
+        ("qrare", 0, RelevancePlan::FewMatches),
+        ("qrare", 20, RelevancePlan::FewMatches),
+    ];
+    for (word, offset, plan) in cases {
+        // the API asks for one row more than the page (to know whether another follows)
+        let page = relevance_ids(&mut conn, word, None, offset, 21).await.expect("relevance ids");
+        assert_eq!(page.plan, plan, "{word} from {offset}");
+        let oracle = relevance_oracle(&mut conn, word, offset, 20).await;
+        assert!(!oracle.is_empty(), "{word} from {offset} matches something");
+        let after = (offset > 0).then(|| content::domain::video::OffsetCursor(offset).encode());
+        let reply = platform.gql(paged, json!({ "q": word, "after": after }), None).await.ok();
+        assert_eq!(reply.node_ids("searchVideos"), oracle, "{word} from {offset}");
+    }
+}

@@ -99,6 +99,17 @@ enum Built {
     Lost,
 }
 
+/// Where a build's time went: batch reads, scoring, Redis writes and checkpoints, and the wall
+/// time of the overlapped read-while-writing steps.
+#[derive(Default)]
+struct Phases {
+    read: std::time::Duration,
+    score: std::time::Duration,
+    redis: std::time::Duration,
+    checkpoint: std::time::Duration,
+    overlapped: std::time::Duration,
+}
+
 /// The job, as each replica holds it.
 #[derive(Clone)]
 pub struct RecomputeJob {
@@ -200,23 +211,48 @@ impl RecomputeJob {
             run.checkpoint = None;
             run.videos_processed = 0;
         }
+        // The next batch is read (on a second connection) while the current one is written to
+        // Redis and checkpointed: the read depends only on the current batch's last id.
+        let mut reader = self.db.pool.get().await?;
+        let mut phases = Phases::default();
+        let started = std::time::Instant::now();
+        let mut next = videos::sums(&mut reader, None, run.checkpoint, run.as_of, self.batch_size).await?;
+        phases.read += started.elapsed();
         let mut batches = 0;
         loop {
-            let batch = videos::sums(&mut conn, None, run.checkpoint, run.as_of, self.batch_size).await?;
+            let batch = std::mem::take(&mut next);
             let Some(last) = batch.last().map(|video| video.video_id) else { break };
+            let started = std::time::Instant::now();
             let scored: Vec<_> = batch.iter().map(|video| scores(&weights, video, run.as_of)).collect();
-            self.boards.add_to_build(run.id, &scored).await.map_err(RankingError::internal)?;
+            phases.score += started.elapsed();
             let processed = run.videos_processed + batch.len() as i64;
-            // The checkpoint renews the lease in its transaction: a replica that lost the run
-            // records nothing and stops here.
-            let saved = conn
-                .transaction::<_, RankingError, _>(async |conn| {
-                    Ok(leases.renew(conn, lease).await? && runs::checkpoint(conn, id, last, processed).await?)
-                })
-                .await?;
+            let write = async {
+                let started = std::time::Instant::now();
+                self.boards.add_to_build(run.id, &scored).await.map_err(RankingError::internal)?;
+                let redis = started.elapsed();
+                // The checkpoint renews the lease in its transaction: a replica that lost the
+                // run records nothing and stops here.
+                let saved = conn
+                    .transaction::<_, RankingError, _>(async |conn| {
+                        Ok(leases.renew(conn, lease).await? && runs::checkpoint(conn, id, last, processed).await?)
+                    })
+                    .await?;
+                Ok::<_, RankingError>((saved, redis, started.elapsed() - redis))
+            };
+            let read = async {
+                let started = std::time::Instant::now();
+                (videos::sums(&mut reader, None, Some(last), run.as_of, self.batch_size).await, started.elapsed())
+            };
+            let started = std::time::Instant::now();
+            let (written, (read, read_time)) = tokio::join!(write, read);
+            phases.overlapped += started.elapsed();
+            let (saved, redis, checkpoint) = written?;
+            (phases.read, phases.redis, phases.checkpoint) =
+                (phases.read + read_time, phases.redis + redis, phases.checkpoint + checkpoint);
             if !saved {
                 return Ok(Built::Lost);
             }
+            next = read?;
             (run.checkpoint, run.videos_processed) = (Some(last), processed);
             metrics::counter!("hot_recompute_videos_total").increment(batch.len() as u64);
             batches += 1;
@@ -224,6 +260,16 @@ impl RecomputeJob {
                 return Ok(Built::Stopped);
             }
         }
+        tracing::info!(
+            run.id = %run.id,
+            batches,
+            read_s = phases.read.as_secs_f64(),
+            score_s = phases.score.as_secs_f64(),
+            redis_s = phases.redis.as_secs_f64(),
+            checkpoint_s = phases.checkpoint.as_secs_f64(),
+            overlapped_s = phases.overlapped.as_secs_f64(),
+            "recompute build phases"
+        );
         // A batch read before a video was removed or moved may have written it into the build
         // after the live consumer took it out (`NX` keeps what the consumer wrote, not what it
         // deleted): take every video whose lifecycle changed since the run began out again

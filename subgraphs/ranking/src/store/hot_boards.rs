@@ -212,26 +212,34 @@ impl HotBoards {
         Ok(conn.exists(self.build_key(TimeRange::All, GLOBAL, run)).await?)
     }
 
-    /// Adds a batch to the build of `run` (one pipeline). `NX`: a video the live consumer
-    /// already wrote into the build (it changed after the batch was read) keeps that newer value.
+    /// Adds a batch to the build of `run` (one pipeline, one `ZADD` per ranking with all of the
+    /// batch's members of it, rather than a command per member).
+    /// `NX` (per member): a video the live consumer already wrote into the build (it changed
+    /// after the batch was read) keeps that newer value.
     pub async fn add_to_build(&self, run: Uuid, batch: &[VideoScores]) -> anyhow::Result<()> {
         if batch.is_empty() {
             return Ok(());
         }
-        let mut pipe = redis::pipe();
+        // Scope 0 (global) and each region of the batch, per range, in [`TimeRange::ALL`] order.
+        let mut rankings: std::collections::BTreeMap<(i32, usize), redis::Cmd> = std::collections::BTreeMap::new();
         for scores in batch {
-            for (range, value) in TimeRange::ALL.into_iter().zip(scores.values) {
+            let member = scores.video_id.to_string();
+            for (index, (range, value)) in TimeRange::ALL.into_iter().zip(scores.values).enumerate() {
                 if holds(range, value) {
                     for scope in [GLOBAL, scores.region_id] {
-                        pipe.cmd("ZADD")
-                            .arg(self.build_key(range, scope, run))
-                            .arg("NX")
-                            .arg(value as f64)
-                            .arg(scores.video_id.to_string())
-                            .ignore();
+                        let zadd = rankings.entry((scope, index)).or_insert_with(|| {
+                            let mut zadd = redis::cmd("ZADD");
+                            zadd.arg(self.build_key(range, scope, run)).arg("NX");
+                            zadd
+                        });
+                        zadd.arg(value as f64).arg(&member);
                     }
                 }
             }
+        }
+        let mut pipe = redis::pipe();
+        for zadd in rankings.into_values() {
+            pipe.add_command(zadd).ignore();
         }
         let regions: Vec<i32> = batch.iter().map(|scores| scores.region_id).collect();
         pipe.sadd(self.scopes_key(), regions).ignore();

@@ -196,20 +196,28 @@ pub async fn sums(
     as_of: DateTime<Utc>,
     limit: i64,
 ) -> QueryResult<Vec<VideoSums>> {
-    const GROWTH: &str = "ARRAY[coalesce(sum(b.views), 0), coalesce(sum(b.likes), 0), coalesce(sum(b.coins), 0), coalesce(sum(b.favourites), 0), \
-        coalesce(sum(b.shares), 0), coalesce(sum(b.comments), 0), coalesce(sum(b.danmaku), 0)]";
+    // One pass over the video's last 30 days of buckets sums all three windows (rather than an
+    // index probe per window and video).
+    const GROWTH: [&str; 7] = ["views", "likes", "coins", "favourites", "shares", "comments", "danmaku"];
+    let window = |interval: &str| {
+        let sums: Vec<String> =
+            GROWTH.iter().map(|c| format!("coalesce(sum(b.{c}) FILTER (WHERE b.bucket > $1 - interval '{interval}'), 0)")).collect();
+        format!("ARRAY[{}]::bigint[]", sums.join(", "))
+    };
     let sql = format!(
         "SELECT v.video_id, v.region_id, v.published_at, \
             ARRAY[v.views, v.likes, v.coins, v.favourites, v.shares, v.comments, v.danmaku] AS totals, \
-            coalesce(g.day, '{{}}') AS day, coalesce(g.week, '{{}}') AS week, coalesce(g.month, '{{}}') AS month \
+            g.day, g.week, g.month \
          FROM ranking.videos v \
-         LEFT JOIN LATERAL ( \
-            SELECT (SELECT {GROWTH} FROM ranking.stat_buckets b WHERE b.video_id = v.video_id AND b.bucket > $1 - interval '1 day')::bigint[] AS day, \
-                   (SELECT {GROWTH} FROM ranking.stat_buckets b WHERE b.video_id = v.video_id AND b.bucket > $1 - interval '7 days')::bigint[] AS week, \
-                   (SELECT {GROWTH} FROM ranking.stat_buckets b WHERE b.video_id = v.video_id AND b.bucket > $1 - interval '30 days')::bigint[] AS month \
-         ) g ON true \
+         CROSS JOIN LATERAL ( \
+            SELECT {day} AS day, {week} AS week, {month} AS month \
+            FROM ranking.stat_buckets b WHERE b.video_id = v.video_id AND b.bucket > $1 - interval '30 days' \
+         ) g \
          WHERE v.state = 'published' AND ($2 OR v.video_id = ANY($3)) AND ($4::uuid IS NULL OR v.video_id > $4) \
-         ORDER BY v.video_id LIMIT $5"
+         ORDER BY v.video_id LIMIT $5",
+        day = window("1 day"),
+        week = window("7 days"),
+        month = window("30 days"),
     );
     diesel::sql_query(sql)
         .bind::<Timestamptz, _>(as_of)

@@ -1,0 +1,1 @@
+DROP INDEX content.videos_search_title_doc_idx, content.videos_search_title_trgm_idx;
