@@ -101,6 +101,9 @@ async fn community_admins_lists_site_admins_and_zone_admins_with_their_scope_to_
     let zone = platform.gql(CREATE_ZONE, json!({}), Some(&root)).await.ok().data("/createZone/id").as_str().expect("zone").to_owned();
     let add = "mutation($zone: ID!, $user: ID!) { addZoneAdmin(zoneId: $zone, userId: $user) { user { id } } }";
     platform.gql(add, json!({ "zone": zone, "user": moderator_id }), Some(&root)).await.ok();
+    // An id that is no account is not made an admin of anything.
+    let unknown = uuid::Uuid::new_v4().to_string();
+    assert_eq!(platform.gql(add, json!({ "zone": zone, "user": unknown }), Some(&root)).await.codes(), ["NOT_FOUND"]);
 
     let expected = json!([
         { "user": { "id": root_id }, "username": "root", "scope": "SITE", "zone": null },

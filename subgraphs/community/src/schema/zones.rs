@@ -261,6 +261,7 @@ impl ZoneMutation {
     async fn add_zone_admin(&self, ctx: &Context<'_>, zone_id: ID, user_id: ID) -> async_graphql::Result<Vec<ZoneAdminObject>> {
         let admin = viewer(ctx).require_admin().coded()?;
         let (zone, user) = (parse_id(&zone_id, "zoneId")?, parse_id(&user_id, "userId")?);
+        ctx.data::<Directory>()?.require_account(user).await.coded()?;
         Ok(admins(ctx.data::<Posts>()?.set_zone_admin(admin, zone, user, true).await.coded()?))
     }
 
