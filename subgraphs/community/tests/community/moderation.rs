@@ -134,6 +134,8 @@ async fn a_zone_admin_moderates_their_zone_only() {
     let world = World::new().await;
     let root = admin();
     let (keeper, alice) = (user(), user());
+    // Only accounts can be made zone admins.
+    world.enroll(&[id_of(&keeper)]).await;
     let (games, music) = (zone(&world, &root, "Games").await, zone(&world, &root, "Music").await);
     let add = "mutation($z: ID!, $u: ID!) { addZoneAdmin(zoneId: $z, userId: $u) { user { id } addedBy { id } } }";
     let keeper_id = id_of(&keeper).to_string();
