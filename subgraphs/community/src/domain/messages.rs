@@ -107,13 +107,16 @@ impl Messages {
         let body = message_body(text)?;
         let key = idempotency_key(key)?;
         let now = self.clock.now();
+        // Before this send takes a connection: the directory check takes one of its own (and
+        // may wait for a fresh account), so holding ours across it let concurrent retries use
+        // up the pool and time out.
+        self.directory.require_account(to).await?;
         let mut conn = self.db.pool.get().await?;
         // A retry of a committed send is answered before it counts against the rate limit.
         if let Some(first) = messages::by_key(&mut conn, sender.id, key).await? {
             return replay(first, to, &body);
         }
         self.throttle(&MESSAGE_LIMIT, sender.id, "Too many messages").await?;
-        self.directory.require_account(to).await?;
         let sent = conn
             .transaction::<_, CommunityError, _>(async |conn| {
                 require_allowed(conn, sender.id, Activity::Publish, now).await?;
