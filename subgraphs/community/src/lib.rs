@@ -10,7 +10,6 @@ pub mod schema;
 pub mod seed;
 pub mod store;
 
-use async_graphql::dataloader::DataLoader;
 use async_graphql::{Schema, SchemaBuilder};
 use domain::directory::Directory;
 use domain::dynamics::Dynamics;
@@ -24,6 +23,7 @@ use domain::reports::Reports;
 use events::CommunityEvents;
 use events::inbox::InboxPush;
 use events::push::DynamicPush;
+use platform::batch::{Batcher, PerRequest};
 use platform::clock::{SharedClock, SystemClock};
 use platform::config::DbConfig;
 use platform::db::Db;
@@ -49,20 +49,22 @@ pub fn sdl() -> String {
     platform::schema::federation_sdl(&builder(&Default::default()).finish())
 }
 
-/// How long a dataloader collects keys before it loads them in one statement (as in
-/// `content`: 1 ms splits batches on a busy machine).
-const BATCH_WINDOW: std::time::Duration = std::time::Duration::from_millis(5);
-
-fn batching<T: async_graphql::dataloader::Loader<K>, K>(loader: T) -> DataLoader<T>
-where
-    K: Send + Sync + std::hash::Hash + Eq + Clone + 'static,
-{
-    DataLoader::new(loader, tokio::spawn).delay(BATCH_WINDOW)
+/// Every request gets its own batchers (`platform::batch`, as in `content`).
+fn with_per_request_loaders(schema: CommunitySchema, posts: &Posts, likes: &Likes, follows: &Follows) -> PerRequest<CommunitySchema> {
+    let (posts, likes, follows) = (posts.clone(), likes.clone(), follows.clone());
+    PerRequest::new(schema, move |request| {
+        request
+            .data(Batcher::new(ZoneLoader(posts.clone())))
+            .data(Batcher::new(ZoneFollowLoader(posts.clone())))
+            .data(Batcher::new(LikeLoader(likes.clone())))
+            .data(Batcher::new(UserStatsLoader(follows.clone())))
+            .data(Batcher::new(FollowStateLoader(follows.clone())))
+    })
 }
 
 /// The schema with its services and loaders over `deps`, reading time from `clock`; `events`
 /// records into the outbox whose relay [`build`] runs.
-pub fn build_schema(deps: &Deps, clock: SharedClock, events: CommunityEvents) -> CommunitySchema {
+pub fn build_schema(deps: &Deps, clock: SharedClock, events: CommunityEvents) -> PerRequest<CommunitySchema> {
     let push = InboxPush::new(deps.nats.clone());
     let notifications = Notifications::new(deps.db.clone(), clock.clone(), push.clone());
     let directory = Directory::new(deps.db.clone(), clock.clone());
@@ -72,24 +74,20 @@ pub fn build_schema(deps: &Deps, clock: SharedClock, events: CommunityEvents) ->
     let likes = Likes::new(deps.db.clone(), deps.redis.clone(), clock.clone(), notifications.clone());
     let dynamic_push = DynamicPush::new(&deps.nats, &deps.db);
     let dynamics = Dynamics::new(deps.db.clone(), deps.redis.clone(), clock.clone(), dynamic_push, events.clone(), notifications.clone());
-    builder(&deps.config.limits)
+    let schema = builder(&deps.config.limits)
         .data(deps.clone())
         .data(deps.db.clone())
-        .data(batching(ZoneLoader(posts.clone())))
-        .data(batching(ZoneFollowLoader(posts.clone())))
-        .data(batching(LikeLoader(likes.clone())))
-        .data(likes)
-        .data(posts)
+        .data(likes.clone())
+        .data(posts.clone())
         .data(Reports::new(deps.db.clone(), clock.clone()))
         .data(Moderation::new(deps.db.clone(), clock.clone()))
-        .data(batching(UserStatsLoader(follows.clone())))
-        .data(batching(FollowStateLoader(follows.clone())))
-        .data(follows)
+        .data(follows.clone())
         .data(dynamics)
         .data(Messages::new(deps.db.clone(), deps.redis.clone(), clock.clone(), push, directory.clone()))
         .data(directory)
         .data(notifications)
-        .finish()
+        .finish();
+    with_per_request_loaders(schema, &posts, &likes, &follows)
 }
 
 /// The subgraph, bound and ready to serve, with its background work: the outbox relay, the

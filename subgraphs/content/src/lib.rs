@@ -49,7 +49,7 @@ pub fn sdl() -> String {
 
 /// The schema with its services and loaders, over `deps`; `catalogue_events` records events into
 /// the outbox whose relay [`build`] runs, and `uploads` is the service its upload route uses.
-pub fn build_schema(deps: &Deps, catalogue_events: CatalogueEvents, uploads: Uploads) -> Result<ContentSchema, InitError> {
+pub fn build_schema(deps: &Deps, catalogue_events: CatalogueEvents, uploads: Uploads) -> Result<PerRequest<ContentSchema>, InitError> {
     let keys = KeyPair::load(&deps.config.auth.key_dir)?;
     let signer = Arc::new(TokenSigner::new(&keys, &deps.config.auth));
     let events = events::UserEvents::new(deps.nats.clone());
@@ -58,7 +58,7 @@ pub fn build_schema(deps: &Deps, catalogue_events: CatalogueEvents, uploads: Upl
     let db = deps.db.clone();
     let cache = VideoCache::new(deps.redis.clone());
     let regions = RegionCatalog::new(db.clone());
-    Ok(builder(&deps.config.limits)
+    let schema = builder(&deps.config.limits)
         .data(identity)
         .data(uploads)
         .data(events)
@@ -71,14 +71,14 @@ pub fn build_schema(deps: &Deps, catalogue_events: CatalogueEvents, uploads: Upl
         .data(regions)
         .data(deps.redis.clone())
         .data(db.clone())
-        .extension(per_request_loaders(db, cache))
-        .finish())
+        .finish();
+    Ok(with_per_request_loaders(schema, db, cache))
 }
 
 /// Every request gets its own batchers (`platform::batch`): the loads of one round of its
 /// resolvers cost one statement per loader, with no batching window to wait out.
-fn per_request_loaders(db: Db, cache: VideoCache) -> PerRequest {
-    PerRequest::new(move |request| {
+fn with_per_request_loaders(schema: ContentSchema, db: Db, cache: VideoCache) -> PerRequest<ContentSchema> {
+    PerRequest::new(schema, move |request| {
         request
             .data(Batcher::new(UserLoader(db.clone())))
             .data(Batcher::new(VideoLoader { db: db.clone(), cache: cache.clone() }))

@@ -113,9 +113,9 @@ impl Services {
 }
 
 /// Every request gets its own batchers (`platform::batch`, as in `content`).
-fn per_request_loaders(db: Db, services: &Services) -> PerRequest {
+fn with_per_request_loaders(schema: LiveSchema, db: Db, services: &Services) -> PerRequest<LiveSchema> {
     let (medals, danmaku) = (services.medals.clone(), services.danmaku.clone());
-    PerRequest::new(move |request| {
+    PerRequest::new(schema, move |request| {
         request
             .data(Batcher::new(UserMedalsLoader(medals.clone())))
             .data(Batcher::new(WornMedalsLoader(medals.clone())))
@@ -127,9 +127,8 @@ fn per_request_loaders(db: Db, services: &Services) -> PerRequest {
 }
 
 /// The schema over `services`.
-pub fn build_schema(deps: &Deps, services: &Services) -> LiveSchema {
-    let db = deps.db.clone();
-    builder(&deps.config.limits)
+pub fn build_schema(deps: &Deps, services: &Services) -> PerRequest<LiveSchema> {
+    let schema = builder(&deps.config.limits)
         .data(deps.clone())
         .data(services.rooms.clone())
         .data(services.wallets.clone())
@@ -137,8 +136,8 @@ pub fn build_schema(deps: &Deps, services: &Services) -> LiveSchema {
         .data(services.pks.clone())
         .data(services.danmaku.clone())
         .data(services.medals.clone())
-        .extension(per_request_loaders(db, services))
-        .finish()
+        .finish();
+    with_per_request_loaders(schema, deps.db.clone(), services)
 }
 
 /// The subgraph, bound and ready to serve, with its configured settings and the real clock.

@@ -46,8 +46,8 @@ pub async fn hot_rankings(deps: &Deps, clock: SharedClock) -> Result<HotRankings
 }
 
 /// Every request gets its own batcher (`platform::batch`, as in `content`).
-fn per_request_loaders(rankings: HotRankings) -> PerRequest {
-    PerRequest::new(move |request| request.data(Batcher::new(HotPositionLoader(rankings.clone()))))
+fn with_per_request_loaders(schema: RankingSchema, rankings: HotRankings) -> PerRequest<RankingSchema> {
+    PerRequest::new(schema, move |request| request.data(Batcher::new(HotPositionLoader(rankings.clone()))))
 }
 
 /// The subgraph, bound and ready to serve, with its background work: the content event
@@ -64,8 +64,8 @@ pub async fn build(deps: Deps) -> Result<Application, InitError> {
         .data(rankings.clone())
         .data(weekstar.service())
         .data(platform::consumer::dead_letters::DeadLetters::new(&deps.nats))
-        .extension(per_request_loaders(rankings.clone()))
         .finish();
+    let schema = with_per_request_loaders(schema, rankings.clone());
     let (db, nats) = (deps.db.clone(), deps.nats.clone());
     let rankings_db = deps.db.clone();
     let retry = platform::consumer::RetryPolicy::from_config(&deps.config.nats);

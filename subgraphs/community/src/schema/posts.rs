@@ -15,10 +15,11 @@ use crate::store::comments::Comment;
 use crate::store::likes::Target;
 use crate::store::posts::{Order, Post};
 use async_graphql::connection::{Connection, ConnectionNameType, Edge, EmptyFields};
-use async_graphql::dataloader::{DataLoader, Loader};
+use async_graphql::dataloader::Loader;
 use async_graphql::{Context, Enum, ID, InputObject, Object, SimpleObject};
 use chrono::{DateTime, Utc};
 use platform::auth::{AdminOnly, SignedIn, viewer};
+use platform::batch::Batcher;
 use std::collections::HashMap;
 use std::sync::Arc;
 use uuid::Uuid;
@@ -122,7 +123,7 @@ impl PostObject {
 
     /// Its zone.
     async fn zone(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<ZoneObject>> {
-        Ok(ctx.data::<DataLoader<ZoneLoader>>()?.load_one(self.0.zone_id).await.coded()?.map(ZoneObject))
+        Ok(ctx.data::<Batcher<Uuid, ZoneLoader>>()?.load_one(self.0.zone_id).await.coded()?.map(ZoneObject))
     }
 
     /// Its author.
@@ -244,7 +245,7 @@ impl CommentObject {
 
 pub(crate) async fn liked(ctx: &Context<'_>, target: Target) -> async_graphql::Result<bool> {
     let Some(viewer_id) = viewer(ctx).user_id() else { return Ok(false) };
-    Ok(ctx.data::<DataLoader<LikeLoader>>()?.load_one((viewer_id, target)).await.coded()?.is_some())
+    Ok(ctx.data::<Batcher<(Uuid, Target), LikeLoader>>()?.load_one((viewer_id, target)).await.coded()?.is_some())
 }
 
 /// Whether (viewer, item) is a like, for posts, comments and dynamics: one statement per batch.

@@ -5,9 +5,10 @@ use super::CodedResultExt;
 use crate::domain::CommunityError;
 use crate::domain::follows::Follows;
 use crate::store::stats::UserStats;
-use async_graphql::dataloader::{DataLoader, Loader};
+use async_graphql::dataloader::Loader;
 use async_graphql::{Context, ID, Object};
 use platform::auth::viewer;
+use platform::batch::Batcher;
 use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 use uuid::Uuid;
@@ -21,7 +22,7 @@ pub struct User {
 
 impl User {
     async fn stats(&self, ctx: &Context<'_>) -> async_graphql::Result<UserStats> {
-        let stats = ctx.data::<DataLoader<UserStatsLoader>>()?.load_one(self.id).await.coded()?;
+        let stats = ctx.data::<Batcher<Uuid, UserStatsLoader>>()?.load_one(self.id).await.coded()?;
         Ok(stats.unwrap_or(UserStats::zero(self.id)))
     }
 }
@@ -54,7 +55,7 @@ impl User {
         if viewer_id == self.id {
             return Ok(false);
         }
-        Ok(ctx.data::<DataLoader<FollowStateLoader>>()?.load_one((viewer_id, self.id)).await.coded()?.is_some())
+        Ok(ctx.data::<Batcher<(Uuid, Uuid), FollowStateLoader>>()?.load_one((viewer_id, self.id)).await.coded()?.is_some())
     }
 }
 

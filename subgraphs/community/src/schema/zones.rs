@@ -7,10 +7,11 @@ use crate::domain::CommunityError;
 use crate::domain::directory::{Admin, Directory};
 use crate::domain::posts::Posts;
 use crate::store::zones::Zone;
-use async_graphql::dataloader::{DataLoader, Loader};
+use async_graphql::dataloader::Loader;
 use async_graphql::{Context, ID, InputObject, Object, SimpleObject};
 use chrono::{DateTime, Utc};
 use platform::auth::{AdminOnly, SignedIn, viewer};
+use platform::batch::Batcher;
 use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 use uuid::Uuid;
@@ -53,7 +54,7 @@ impl ZoneObject {
     /// Whether the signed-in viewer follows it (`false` when anonymous).
     async fn is_followed_by_viewer(&self, ctx: &Context<'_>) -> async_graphql::Result<bool> {
         let Some(viewer_id) = viewer(ctx).user_id() else { return Ok(false) };
-        Ok(ctx.data::<DataLoader<ZoneFollowLoader>>()?.load_one((viewer_id, self.0.id)).await.coded()?.is_some())
+        Ok(ctx.data::<Batcher<(Uuid, Uuid), ZoneFollowLoader>>()?.load_one((viewer_id, self.0.id)).await.coded()?.is_some())
     }
 }
 
@@ -163,7 +164,7 @@ impl CommunityAdmin {
     /// The zone, for a zone admin.
     async fn zone(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<ZoneObject>> {
         let Admin::Zone(admin) = &self.0 else { return Ok(None) };
-        Ok(ctx.data::<DataLoader<ZoneLoader>>()?.load_one(admin.zone_id).await.coded()?.map(ZoneObject))
+        Ok(ctx.data::<Batcher<Uuid, ZoneLoader>>()?.load_one(admin.zone_id).await.coded()?.map(ZoneObject))
     }
 
     /// Since when (a zone admin's appointment; a site admin's last role change).
@@ -189,7 +190,7 @@ impl ZoneQuery {
     /// A zone by id (`null` when there is none).
     async fn zone(&self, ctx: &Context<'_>, id: ID) -> async_graphql::Result<Option<ZoneObject>> {
         let id = parse_id(&id, "id")?;
-        Ok(ctx.data::<DataLoader<ZoneLoader>>()?.load_one(id).await.coded()?.map(ZoneObject))
+        Ok(ctx.data::<Batcher<Uuid, ZoneLoader>>()?.load_one(id).await.coded()?.map(ZoneObject))
     }
 
     /// The admins of a zone (besides the site's admins, who moderate every zone).

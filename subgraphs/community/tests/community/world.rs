@@ -3,6 +3,7 @@
 use async_graphql::{Request, Variables};
 use platform::Deps;
 use platform::auth::{AuthUser, Role, Viewer};
+use platform::batch::PerRequest;
 use platform::clock::{ManualClock, SharedClock};
 use platform::testkit::TestServices;
 use serde_json::Value;
@@ -13,7 +14,7 @@ use vidgraph_community::events::CommunityEvents;
 pub struct World {
     pub _services: TestServices,
     pub deps: Deps,
-    pub schema: CommunitySchema,
+    pub schema: PerRequest<CommunitySchema>,
     pub clock: std::sync::Arc<ManualClock>,
 }
 
