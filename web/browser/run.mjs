@@ -345,6 +345,85 @@ test('two_browsers_in_a_live_room_one_gifts_during_a_pk_and_the_other_sees_the_s
   return [...gifter.problems, ...viewer.problems];
 });
 
+test('a_dynamic_published_by_a_streamer_appears_in_a_followers_open_page_without_a_reload_and_the_community_pages_work', async ({ browser, webUrl, routerUrl }) => {
+  const streamer = await register(routerUrl, 'dyn');
+  const admin = await gql(routerUrl, 'mutation { login(input: { login: "admin", password: "admin-pass-1" }) { accessToken } }');
+  const zone = await gql(routerUrl, 'mutation($input: ZoneInput!) { createZone(input: $input) { id } }', { input: { name: `Zone ${unique}`, description: 'A zone of the browser tests' } }, admin.login.accessToken);
+  const zoneId = zone.createZone.id;
+
+  const follower = await watchedPage(browser, 'community-follower');
+  const { page } = follower;
+  await signUp(page, webUrl, 'fol');
+  // Community pages: a zone, posting, a comment and a quote reply, the hall of fame.
+  await page.getByRole('link', { name: 'Community' }).click();
+  await page.getByRole('link', { name: `Zone ${unique}` }).click();
+  await page.getByText('No posts in this zone yet.').waitFor();
+  await page.getByLabel('New post').fill(`First post ${unique}`);
+  await page.getByRole('button', { name: 'Post', exact: true }).click();
+  await page.getByTestId('post-list').getByRole('link', { name: `First post ${unique}` }).click();
+  await page.getByText('No comments yet.').waitFor();
+  await page.getByLabel('New comment').fill('A first comment');
+  await page.getByRole('button', { name: 'Comment', exact: true }).click();
+  await page.getByText('A first comment').waitFor();
+  await page.getByRole('button', { name: 'Quote reply' }).first().click();
+  await page.getByLabel('New comment').fill('A quote reply');
+  await page.getByRole('button', { name: 'Comment', exact: true }).click();
+  await page.getByRole('button', { name: '1 replies' }).click();
+  await page.locator('.replies blockquote').filter({ hasText: 'A first comment' }).waitFor();
+  await page.locator('.replies').getByText('A quote reply').waitFor();
+  await follower.shot('post-thread');
+  await page.goto(`${webUrl}/community/zone/${zoneId}`);
+  await page.getByRole('tab', { name: 'Hall of fame' }).click();
+  await page.getByTestId('hall-of-fame').getByText(`web_fol_${unique}`).waitFor();
+  await follower.shot('hall-of-fame');
+
+  // Follow the streamer, then keep the following-dynamics page open.
+  await page.goto(`${webUrl}/user/${streamer.id}`);
+  await page.getByRole('button', { name: 'Follow' }).click();
+  await page.getByRole('button', { name: 'Unfollow' }).waitFor();
+  await hasExactText(page.getByTestId('follower-count'), 1);
+  // The page subscribes to `dynamicPublished` once it has read the feed: the subscribe frame
+  // on its socket is what the publication below waits for.
+  const subscribed = page.waitForEvent('websocket').then((socket) =>
+    socket.waitForEvent('framesent', { predicate: (frame) => String(frame.payload).includes('dynamicPublished') }),
+  );
+  await page.getByRole('link', { name: 'Dynamics' }).click();
+  await page.getByText('Nobody you follow has published a dynamic yet.').waitFor();
+  await page.getByTestId('dynamics-mode').filter({ hasText: 'New dynamics appear as they are published.' }).waitFor();
+  await subscribed;
+  await follower.shot('dynamics-empty');
+
+  // The streamer publishes from their own page, in another browser context.
+  const author = await watchedPage(browser, 'community-streamer');
+  await signIn(author.page, webUrl, streamer.name, 'web-pass-1');
+  await author.page.getByTestId('unread-notifications').filter({ hasText: '1' }).waitFor();
+  await author.page.getByTestId('signed-in-as').click();
+  await author.page.getByLabel('New dynamic').fill(`Going live soon ${unique}`);
+  await author.page.getByRole('button', { name: 'Publish dynamic' }).click();
+  await author.page.getByTestId('dynamic').filter({ hasText: `Going live soon ${unique}` }).waitFor();
+  await author.shot('streamer-page');
+
+  await page.getByTestId('following-dynamics').getByTestId('dynamic').filter({ hasText: `Going live soon ${unique}` }).waitFor({ timeout: 5_000 });
+  await follower.shot('dynamic-pushed');
+
+  // Notifications and direct messages, with the badge of an unread message.
+  await author.page.getByRole('link', { name: 'Notifications' }).click();
+  await author.page.getByText(`web_fol_${unique} followed you`).waitFor();
+  await author.shot('notifications');
+  await page.goto(`${webUrl}/user/${streamer.id}`);
+  await page.getByRole('link', { name: 'Message', exact: true }).click();
+  await page.getByText('No messages yet.').waitFor();
+  await page.getByLabel('New message').fill('Hello streamer');
+  await page.getByRole('button', { name: 'Send' }).click();
+  await page.locator('.messages').getByText('Hello streamer').waitFor();
+  await author.page.goto(`${webUrl}/messages`);
+  await author.page.getByTestId('unread-messages').filter({ hasText: '1' }).waitFor();
+  await author.shot('messages');
+  await author.page.getByRole('link', { name: `web_fol_${unique}` }).click();
+  await author.page.locator('.messages').getByText('Hello streamer').waitFor();
+  return [...follower.problems, ...author.problems];
+});
+
 async function main() {
   await mkdir(ARTIFACTS, { recursive: true });
   const started = Date.now();

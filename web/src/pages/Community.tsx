@@ -618,7 +618,7 @@ function DynamicItem({ dynamic }: { dynamic: DynamicFieldsFragment }) {
 export function UserPage() {
   const { id = '' } = useParams();
   const viewer = useUser();
-  const [result] = useQuery({ query: UserQuery, variables: { id } });
+  const [result, refetch] = useQuery({ query: UserQuery, variables: { id } });
   const [follow, followUser] = useMutation(FollowUser);
   const [unfollow, unfollowUser] = useMutation(UnfollowUser);
   if (result.error) return <ErrorMessage error={result.error} />;
@@ -648,7 +648,7 @@ export function UserPage() {
       ) : null}
       {!viewer ? <SignInFirst to="follow or message them" /> : null}
       <ErrorMessage error={follow.error ?? unfollow.error} />
-      {self ? <NewDynamic /> : null}
+      {self ? <NewDynamic onPublished={() => refetch({ requestPolicy: 'network-only' })} /> : null}
       <h2>Dynamics</h2>
       {dynamics.length === 0 ? <Empty>No dynamics yet.</Empty> : null}
       <ul className="dynamics">
@@ -660,12 +660,15 @@ export function UserPage() {
   );
 }
 
-function NewDynamic() {
+function NewDynamic({ onPublished }: { onPublished: () => void }) {
   const [body, setBody] = useState('');
   const [result, create] = useMutation(CreateDynamic);
   const submit = async (event: FormEvent) => {
     event.preventDefault();
-    if ((await create({ body })).data) setBody('');
+    if ((await create({ body })).data) {
+      setBody('');
+      onPublished();
+    }
   };
   return (
     <form className="compose" onSubmit={(e) => void submit(e)}>
