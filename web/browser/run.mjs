@@ -178,7 +178,7 @@ test('the_admin_consoles_graphiql_runs_a_query_against_the_router_and_non_admins
   await page.getByRole('button', { name: 'Sign out' }).click();
 
   await signIn('admin', 'admin-pass-1');
-  await page.getByRole('link', { name: 'Admin' }).click();
+  await page.getByRole('link', { name: 'Admin', exact: true }).click();
   // GraphiQL runs the query of its editor: wait until the editor holds it (monaco rendered it).
   const graphiql = page.getByTestId('graphiql');
   await graphiql.locator('.graphiql-query-editor .view-lines').filter({ hasText: '__typename' }).waitFor();
