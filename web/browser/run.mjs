@@ -424,6 +424,38 @@ test('a_dynamic_published_by_a_streamer_appears_in_a_followers_open_page_without
   return [...follower.problems, ...author.problems];
 });
 
+test('a_video_with_a_source_draws_its_danmaku_over_the_player_in_the_three_modes_and_sends_one', async ({ browser, webUrl, routerUrl, mediaUrl }) => {
+  const uploader = await register(routerUrl, 'vod');
+  const { regions } = await gql(routerUrl, '{ regions { id } }');
+  const created = await gql(
+    routerUrl,
+    'mutation($input: CreateVideoInput!) { createVideo(input: $input) { id } }',
+    { input: { title: `Danmaku clip ${unique}`, regionId: regions[0].id, durationSecs: 60, sourceUrl: `${mediaUrl}/media/clip.mp4` } },
+    uploader.token,
+  );
+  const videoId = created.createVideo.id;
+  for (const [text, mode] of [['scrolling by', 'SCROLL'], ['fixed on top', 'TOP'], ['fixed at the bottom', 'BOTTOM']]) {
+    await gql(routerUrl, 'mutation($input: SendDanmakuInput!) { sendDanmaku(input: $input) { id } }', { input: { videoId, offsetMs: 0, text, mode } }, uploader.token);
+  }
+  // Later than the paused player's time 0: not on screen.
+  await gql(routerUrl, 'mutation($input: SendDanmakuInput!) { sendDanmaku(input: $input) { id } }', { input: { videoId, offsetMs: 30_000, text: 'half a minute in' } }, uploader.token);
+
+  const viewer = await watchedPage(browser, 'video-danmaku');
+  await signUp(viewer.page, webUrl, 'vodv');
+  await viewer.page.goto(`${webUrl}/video/${videoId}`);
+  const layer = viewer.page.getByTestId('danmaku-layer');
+  await layer.locator('.vod-danmaku.scroll').filter({ hasText: 'scrolling by' }).waitFor();
+  await layer.locator('.vod-danmaku.top').filter({ hasText: 'fixed on top' }).waitFor();
+  await layer.locator('.vod-danmaku.bottom').filter({ hasText: 'fixed at the bottom' }).waitFor();
+  if ((await layer.getByText('half a minute in').count()) !== 0) fail('a danmaku of 0:30 is shown at 0:00');
+  await viewer.page.getByLabel('Danmaku', { exact: true }).fill('my own danmaku');
+  await viewer.page.getByLabel('Danmaku mode').selectOption('TOP');
+  await viewer.page.getByRole('button', { name: 'Send danmaku' }).click();
+  await layer.locator('.vod-danmaku.top').filter({ hasText: 'my own danmaku' }).waitFor();
+  await viewer.shot('danmaku');
+  return viewer.problems;
+});
+
 async function main() {
   await mkdir(ARTIFACTS, { recursive: true });
   const started = Date.now();
