@@ -456,6 +456,31 @@ test('a_video_with_a_source_draws_its_danmaku_over_the_player_in_the_three_modes
   return viewer.problems;
 });
 
+test('a_recharge_in_a_live_room_creates_an_order_that_the_development_payment_callback_credits_and_the_week_star_boards_show', async ({ browser, webUrl, routerUrl, liveUrl, cliEnv }) => {
+  const streamer = await register(routerUrl, 'rch');
+  const fan = await register(routerUrl, 'rchfan');
+  const { channels } = await gql(routerUrl, '{ channels { id } }');
+  const opened = await gql(routerUrl, 'mutation($input: OpenRoomInput!) { openRoom(input: $input) { id } }', { input: { title: `Recharge room ${unique}`, channelId: channels[0].id } }, streamer.token);
+  await gql(routerUrl, 'mutation { startLive { id } }', {}, streamer.token);
+
+  const viewer = await watchedPage(browser, 'live-recharge');
+  await signIn(viewer.page, webUrl, fan.name, 'web-pass-1');
+  await viewer.page.goto(`${webUrl}/live/${opened.openRoom.id}`);
+  await hasExactText(viewer.page.getByTestId('balance'), 0);
+  await viewer.page.getByTestId('week-star').getByRole('heading', { name: 'Week stars' }).waitFor();
+  await viewer.page.getByRole('button', { name: 'Recharge 1000', exact: true }).click();
+  const order = viewer.page.locator('[data-testid="recharge-order"][data-status="PENDING"]');
+  await order.waitFor();
+  await viewer.shot('order-pending');
+  // The development payment provider: the CLI sends the signed callback, as a person would.
+  const orderId = await order.getAttribute('data-order-id');
+  await promisify(execFile)(path.join(repo, 'target/debug/vidgraph'), ['pay', orderId, '--url', liveUrl], { cwd: repo, env: cliEnv });
+  await viewer.page.locator('[data-testid="recharge-order"][data-status="PAID"]').waitFor();
+  await hasExactText(viewer.page.getByTestId('balance'), 1000);
+  await viewer.shot('order-paid');
+  return viewer.problems;
+});
+
 async function main() {
   await mkdir(ARTIFACTS, { recursive: true });
   const started = Date.now();

@@ -98,6 +98,9 @@ function videoCache() {
       SendMessageResult: embedded,
       UnreadNotifications: embedded,
       FameEntry: embedded,
+      WeekStarBoard: embedded,
+      WeekStarEntry: embedded,
+      WeekStarWeek: embedded,
       Region: (region) => String(region.id),
     },
     optimistic: {
