@@ -481,6 +481,49 @@ test('a_recharge_in_a_live_room_creates_an_order_that_the_development_payment_ca
   return viewer.problems;
 });
 
+test('with_push_turned_off_in_the_admin_console_a_followers_dynamics_page_polls_and_shows_a_new_dynamic', async ({ browser, webUrl, routerUrl }) => {
+  const streamer = await register(routerUrl, 'poll');
+  const follower = await register(routerUrl, 'pollfan');
+  await gql(routerUrl, 'mutation($id: ID!) { followUser(userId: $id) { following } }', { id: streamer.id }, follower.token);
+
+  const admin = await watchedPage(browser, 'admin-push');
+  await signIn(admin.page, webUrl, 'admin', 'admin-pass-1');
+  await admin.page.goto(`${webUrl}/admin`);
+  await admin.page.getByRole('tab', { name: 'Community' }).click();
+  await admin.page.getByTestId('push-state').filter({ hasText: 'Push is on' }).waitFor();
+  // The server refuses an interval under 5 s: its message is shown.
+  await admin.page.getByLabel('Poll interval').fill('1');
+  await admin.page.getByRole('button', { name: 'Turn push off' }).click();
+  await admin.page.getByRole('alert').waitFor();
+  await admin.page.getByLabel('Poll interval').fill('5');
+  await admin.page.getByRole('button', { name: 'Turn push off' }).click();
+  await admin.page.getByTestId('push-state').filter({ hasText: 'Push is off' }).waitFor();
+  await admin.page.getByText('No post waits for review.').waitFor();
+  await admin.shot('community');
+  await admin.page.getByRole('tab', { name: 'Live' }).click();
+  await admin.page.getByLabel('User id').fill(streamer.id);
+  await admin.page.getByRole('button', { name: 'Add' }).click();
+  await admin.page.getByRole('listitem').filter({ hasText: streamer.name }).waitFor();
+  await admin.shot('pk-whitelist');
+  try {
+    const viewer = await watchedPage(browser, 'dynamics-polling');
+    await signIn(viewer.page, webUrl, follower.name, 'web-pass-1');
+    await viewer.page.getByRole('link', { name: 'Dynamics' }).click();
+    await viewer.page.getByTestId('dynamics-mode').filter({ hasText: 'Push is off: checking for new dynamics every 5 s.' }).waitFor();
+    await viewer.page.getByText('Nobody you follow has published a dynamic yet.').waitFor();
+    await gql(routerUrl, 'mutation($body: String!) { createDynamic(body: $body) { id } }', { body: `Polled ${unique}` }, streamer.token);
+    // One poll interval and the poll's own time: well inside the deadline.
+    await viewer.page.getByTestId('following-dynamics').getByText(`Polled ${unique}`).waitFor({ timeout: 12_000 });
+    await viewer.shot('dynamic-polled');
+    return [...admin.problems, ...viewer.problems];
+  } finally {
+    // The other tests expect push on.
+    await admin.page.getByRole('tab', { name: 'Community' }).click();
+    await admin.page.getByRole('button', { name: 'Turn push on' }).click();
+    await admin.page.getByTestId('push-state').filter({ hasText: 'Push is on' }).waitFor();
+  }
+});
+
 async function main() {
   await mkdir(ARTIFACTS, { recursive: true });
   const started = Date.now();
