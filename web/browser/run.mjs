@@ -356,10 +356,14 @@ test('a_dynamic_published_by_a_streamer_appears_in_a_followers_open_page_without
   await signUp(page, webUrl, 'fol');
   // Community pages: a zone, posting, a comment and a quote reply, the hall of fame.
   await page.getByRole('link', { name: 'Community' }).click();
+  await page.getByRole('link', { name: `Zone ${unique}` }).waitFor();
+  await follower.shot('zones');
   await page.getByRole('link', { name: `Zone ${unique}` }).click();
   await page.getByText('No posts in this zone yet.').waitFor();
   await page.getByLabel('New post').fill(`First post ${unique}`);
   await page.getByRole('button', { name: 'Post', exact: true }).click();
+  await page.getByTestId('post-list').getByRole('link', { name: `First post ${unique}` }).waitFor();
+  await follower.shot('zone-posts');
   await page.getByTestId('post-list').getByRole('link', { name: `First post ${unique}` }).click();
   await page.getByText('No comments yet.').waitFor();
   await page.getByLabel('New comment').fill('A first comment');
@@ -421,6 +425,7 @@ test('a_dynamic_published_by_a_streamer_appears_in_a_followers_open_page_without
   await author.shot('messages');
   await author.page.getByRole('link', { name: `web_fol_${unique}` }).click();
   await author.page.locator('.messages').getByText('Hello streamer').waitFor();
+  await author.shot('conversation');
   return [...follower.problems, ...author.problems];
 });
 
