@@ -178,7 +178,7 @@ test('the_admin_consoles_graphiql_runs_a_query_against_the_router_and_non_admins
   await page.getByRole('button', { name: 'Sign out' }).click();
 
   await signIn('admin', 'admin-pass-1');
-  await page.getByRole('link', { name: 'Admin' }).click();
+  await page.getByRole('link', { name: 'Admin', exact: true }).click();
   // GraphiQL runs the query of its editor: wait until the editor holds it (monaco rendered it).
   const graphiql = page.getByTestId('graphiql');
   await graphiql.locator('.graphiql-query-editor .view-lines').filter({ hasText: '__typename' }).waitFor();
@@ -343,6 +343,200 @@ test('two_browsers_in_a_live_room_one_gifts_during_a_pk_and_the_other_sees_the_s
   await viewer.page.getByTestId('pk-phase').filter({ hasText: 'Punishment' }).waitFor();
   await viewer.shot('pk-punishment');
   return [...gifter.problems, ...viewer.problems];
+});
+
+test('a_dynamic_published_by_a_streamer_appears_in_a_followers_open_page_without_a_reload_and_the_community_pages_work', async ({ browser, webUrl, routerUrl }) => {
+  const streamer = await register(routerUrl, 'dyn');
+  const admin = await gql(routerUrl, 'mutation { login(input: { login: "admin", password: "admin-pass-1" }) { accessToken } }');
+  const zone = await gql(routerUrl, 'mutation($input: ZoneInput!) { createZone(input: $input) { id } }', { input: { name: `Zone ${unique}`, description: 'A zone of the browser tests' } }, admin.login.accessToken);
+  const zoneId = zone.createZone.id;
+
+  const follower = await watchedPage(browser, 'community-follower');
+  const { page } = follower;
+  await signUp(page, webUrl, 'fol');
+  // Community pages: a zone, posting, a comment and a quote reply, the hall of fame.
+  await page.getByRole('link', { name: 'Community' }).click();
+  await page.getByRole('link', { name: `Zone ${unique}` }).waitFor();
+  await follower.shot('zones');
+  await page.getByRole('link', { name: `Zone ${unique}` }).click();
+  await page.getByText('No posts in this zone yet.').waitFor();
+  await page.getByLabel('New post').fill(`First post ${unique}`);
+  await page.getByRole('button', { name: 'Post', exact: true }).click();
+  await page.getByTestId('post-list').getByRole('link', { name: `First post ${unique}` }).waitFor();
+  await follower.shot('zone-posts');
+  await page.getByTestId('post-list').getByRole('link', { name: `First post ${unique}` }).click();
+  await page.getByText('No comments yet.').waitFor();
+  await page.getByLabel('New comment').fill('A first comment');
+  await page.getByRole('button', { name: 'Comment', exact: true }).click();
+  await page.getByText('A first comment').waitFor();
+  await page.getByRole('button', { name: 'Quote reply' }).first().click();
+  await page.getByLabel('New comment').fill('A quote reply');
+  await page.getByRole('button', { name: 'Comment', exact: true }).click();
+  await page.getByRole('button', { name: '1 replies' }).click();
+  await page.locator('.replies blockquote').filter({ hasText: 'A first comment' }).waitFor();
+  await page.locator('.replies').getByText('A quote reply').waitFor();
+  await follower.shot('post-thread');
+  await page.goto(`${webUrl}/community/zone/${zoneId}`);
+  await page.getByRole('tab', { name: 'Hall of fame' }).click();
+  await page.getByTestId('hall-of-fame').getByText(`web_fol_${unique}`).waitFor();
+  await follower.shot('hall-of-fame');
+
+  // Follow the streamer, then keep the following-dynamics page open.
+  await page.goto(`${webUrl}/user/${streamer.id}`);
+  await page.getByRole('button', { name: 'Follow' }).click();
+  await page.getByRole('button', { name: 'Unfollow' }).waitFor();
+  await hasExactText(page.getByTestId('follower-count'), 1);
+  // The page subscribes to `dynamicPublished` once it has read the feed: the subscribe frame
+  // on its socket is what the publication below waits for.
+  const subscribed = page.waitForEvent('websocket').then((socket) =>
+    socket.waitForEvent('framesent', { predicate: (frame) => String(frame.payload).includes('dynamicPublished') }),
+  );
+  await page.getByRole('link', { name: 'Dynamics' }).click();
+  await page.getByText('Nobody you follow has published a dynamic yet.').waitFor();
+  await page.getByTestId('dynamics-mode').filter({ hasText: 'New dynamics appear as they are published.' }).waitFor();
+  await subscribed;
+  await follower.shot('dynamics-empty');
+
+  // The streamer publishes from their own page, in another browser context.
+  const author = await watchedPage(browser, 'community-streamer');
+  await signIn(author.page, webUrl, streamer.name, 'web-pass-1');
+  await author.page.getByTestId('unread-notifications').filter({ hasText: '1' }).waitFor();
+  await author.page.getByTestId('signed-in-as').click();
+  await author.page.getByLabel('New dynamic').fill(`Going live soon ${unique}`);
+  await author.page.getByRole('button', { name: 'Publish dynamic' }).click();
+  await author.page.getByTestId('dynamic').filter({ hasText: `Going live soon ${unique}` }).waitFor();
+  await author.shot('streamer-page');
+
+  await page.getByTestId('following-dynamics').getByTestId('dynamic').filter({ hasText: `Going live soon ${unique}` }).waitFor({ timeout: 5_000 });
+  await follower.shot('dynamic-pushed');
+
+  // Notifications and direct messages, with the badge of an unread message.
+  await author.page.getByRole('link', { name: 'Notifications' }).click();
+  await author.page.getByText(`web_fol_${unique} followed you`).waitFor();
+  await author.shot('notifications');
+  await page.goto(`${webUrl}/user/${streamer.id}`);
+  await page.getByRole('link', { name: 'Message', exact: true }).click();
+  await page.getByText('No messages yet.').waitFor();
+  await page.getByLabel('New message').fill('Hello streamer');
+  await page.getByRole('button', { name: 'Send' }).click();
+  await page.locator('.messages').getByText('Hello streamer').waitFor();
+  await author.page.goto(`${webUrl}/messages`);
+  await author.page.getByTestId('unread-messages').filter({ hasText: '1' }).waitFor();
+  await author.shot('messages');
+  await author.page.getByRole('link', { name: `web_fol_${unique}` }).click();
+  await author.page.locator('.messages').getByText('Hello streamer').waitFor();
+  await author.shot('conversation');
+  return [...follower.problems, ...author.problems];
+});
+
+test('a_video_with_a_source_draws_its_danmaku_over_the_player_in_the_three_modes_and_sends_one', async ({ browser, webUrl, routerUrl, mediaUrl }) => {
+  const uploader = await register(routerUrl, 'vod');
+  const { regions } = await gql(routerUrl, '{ regions { id } }');
+  const created = await gql(
+    routerUrl,
+    'mutation($input: CreateVideoInput!) { createVideo(input: $input) { id } }',
+    { input: { title: `Danmaku clip ${unique}`, regionId: regions[0].id, durationSecs: 60, sourceUrl: `${mediaUrl}/media/clip.mp4` } },
+    uploader.token,
+  );
+  const videoId = created.createVideo.id;
+  // Its source is this run's media server: the video must not outlive the run (the instance's
+  // database does, and the next run's first test opens the newest video of the feed).
+  try {
+    return await danmakuOverThePlayer({ browser, webUrl, routerUrl, uploader, videoId });
+  } finally {
+    await gql(routerUrl, 'mutation($id: ID!) { deleteVideo(id: $id) }', { id: videoId }, uploader.token);
+  }
+});
+
+async function danmakuOverThePlayer({ browser, webUrl, routerUrl, uploader, videoId }) {
+  for (const [text, mode] of [['scrolling by', 'SCROLL'], ['fixed on top', 'TOP'], ['fixed at the bottom', 'BOTTOM']]) {
+    await gql(routerUrl, 'mutation($input: SendDanmakuInput!) { sendDanmaku(input: $input) { id } }', { input: { videoId, offsetMs: 0, text, mode } }, uploader.token);
+  }
+  // Later than the paused player's time 0: not on screen.
+  await gql(routerUrl, 'mutation($input: SendDanmakuInput!) { sendDanmaku(input: $input) { id } }', { input: { videoId, offsetMs: 30_000, text: 'half a minute in' } }, uploader.token);
+
+  const viewer = await watchedPage(browser, 'video-danmaku');
+  await signUp(viewer.page, webUrl, 'vodv');
+  await viewer.page.goto(`${webUrl}/video/${videoId}`);
+  const layer = viewer.page.getByTestId('danmaku-layer');
+  await layer.locator('.vod-danmaku.scroll').filter({ hasText: 'scrolling by' }).waitFor();
+  await layer.locator('.vod-danmaku.top').filter({ hasText: 'fixed on top' }).waitFor();
+  await layer.locator('.vod-danmaku.bottom').filter({ hasText: 'fixed at the bottom' }).waitFor();
+  if ((await layer.getByText('half a minute in').count()) !== 0) fail('a danmaku of 0:30 is shown at 0:00');
+  await viewer.page.getByLabel('Danmaku', { exact: true }).fill('my own danmaku');
+  await viewer.page.getByLabel('Danmaku mode').selectOption('TOP');
+  await viewer.page.getByRole('button', { name: 'Send danmaku' }).click();
+  await layer.locator('.vod-danmaku.top').filter({ hasText: 'my own danmaku' }).waitFor();
+  await viewer.shot('danmaku');
+  return viewer.problems;
+}
+
+test('a_recharge_in_a_live_room_creates_an_order_that_the_development_payment_callback_credits_and_the_week_star_boards_show', async ({ browser, webUrl, routerUrl, liveUrl, cliEnv }) => {
+  const streamer = await register(routerUrl, 'rch');
+  const fan = await register(routerUrl, 'rchfan');
+  const { channels } = await gql(routerUrl, '{ channels { id } }');
+  const opened = await gql(routerUrl, 'mutation($input: OpenRoomInput!) { openRoom(input: $input) { id } }', { input: { title: `Recharge room ${unique}`, channelId: channels[0].id } }, streamer.token);
+  await gql(routerUrl, 'mutation { startLive { id } }', {}, streamer.token);
+
+  const viewer = await watchedPage(browser, 'live-recharge');
+  await signIn(viewer.page, webUrl, fan.name, 'web-pass-1');
+  await viewer.page.goto(`${webUrl}/live/${opened.openRoom.id}`);
+  await hasExactText(viewer.page.getByTestId('balance'), 0);
+  await viewer.page.getByTestId('week-star').getByRole('heading', { name: 'Week stars' }).waitFor();
+  await viewer.page.getByRole('button', { name: 'Recharge 1000', exact: true }).click();
+  const order = viewer.page.locator('[data-testid="recharge-order"][data-status="PENDING"]');
+  await order.waitFor();
+  await viewer.shot('order-pending');
+  // The development payment provider: the CLI sends the signed callback, as a person would.
+  const orderId = await order.getAttribute('data-order-id');
+  await promisify(execFile)(path.join(repo, 'target/debug/vidgraph'), ['pay', orderId, '--url', liveUrl], { cwd: repo, env: cliEnv });
+  await viewer.page.locator('[data-testid="recharge-order"][data-status="PAID"]').waitFor();
+  await hasExactText(viewer.page.getByTestId('balance'), 1000);
+  await viewer.shot('order-paid');
+  return viewer.problems;
+});
+
+test('with_push_turned_off_in_the_admin_console_a_followers_dynamics_page_polls_and_shows_a_new_dynamic', async ({ browser, webUrl, routerUrl }) => {
+  const streamer = await register(routerUrl, 'poll');
+  const follower = await register(routerUrl, 'pollfan');
+  await gql(routerUrl, 'mutation($id: ID!) { followUser(userId: $id) { following } }', { id: streamer.id }, follower.token);
+
+  const admin = await watchedPage(browser, 'admin-push');
+  await signIn(admin.page, webUrl, 'admin', 'admin-pass-1');
+  await admin.page.goto(`${webUrl}/admin`);
+  await admin.page.getByRole('tab', { name: 'Community' }).click();
+  await admin.page.getByTestId('push-state').filter({ hasText: 'Push is on' }).waitFor();
+  // The server refuses an interval under 5 s: its message is shown.
+  await admin.page.getByLabel('Poll interval').fill('1');
+  await admin.page.getByRole('button', { name: 'Turn push off' }).click();
+  await admin.page.locator('.error[role="alert"]').waitFor();
+  await admin.page.getByLabel('Poll interval').fill('5');
+  await admin.page.getByRole('button', { name: 'Turn push off' }).click();
+  await admin.page.getByTestId('push-state').filter({ hasText: 'Push is off' }).waitFor();
+  await admin.page.getByText('No post waits for review.').waitFor();
+  await admin.shot('community');
+  await admin.page.getByRole('tab', { name: 'Live' }).click();
+  await admin.page.getByLabel('User id').fill(streamer.id);
+  await admin.page.getByRole('button', { name: 'Add' }).click();
+  await admin.page.getByRole('listitem').filter({ hasText: streamer.name }).waitFor();
+  await admin.shot('pk-whitelist');
+  try {
+    const viewer = await watchedPage(browser, 'dynamics-polling');
+    await signIn(viewer.page, webUrl, follower.name, 'web-pass-1');
+    await viewer.page.getByRole('link', { name: 'Dynamics' }).click();
+    await viewer.page.getByTestId('dynamics-mode').filter({ hasText: 'Push is off: checking for new dynamics every 5 s.' }).waitFor();
+    await viewer.page.getByText('Nobody you follow has published a dynamic yet.').waitFor();
+    await gql(routerUrl, 'mutation($body: String!) { createDynamic(body: $body) { id } }', { body: `Polled ${unique}` }, streamer.token);
+    // One poll interval and the poll's own time: well inside the deadline.
+    await viewer.page.getByTestId('following-dynamics').getByText(`Polled ${unique}`).waitFor({ timeout: 12_000 });
+    await viewer.shot('dynamic-polled');
+    return [...admin.problems, ...viewer.problems];
+  } finally {
+    // The other tests expect push on.
+    await admin.page.getByRole('tab', { name: 'Community' }).click();
+    await admin.page.getByRole('button', { name: 'Turn push on' }).click();
+    await admin.page.getByTestId('push-state').filter({ hasText: 'Push is on' }).waitFor();
+  }
 });
 
 async function main() {

@@ -1,17 +1,21 @@
-// The admin console: admins only. Today it holds GraphiQL, from our own bundle (no CDN), on
+// The admin console: admins only. It holds forms (./AdminPanels) and GraphiQL, from our own bundle (no CDN), on
 // the router, sending the signed-in admin's token with every request.
 import 'graphiql/setup-workers/vite';
 import 'graphiql/style.css';
 import { GraphiQL } from 'graphiql';
-import { useMemo } from 'react';
+import { useMemo, useState } from 'react';
 import { Link } from 'react-router-dom';
 import { useApp, useUser } from '../session-context';
+import { PkWhitelistPanel, PostReviewPanel, PushPanel } from './AdminPanels';
+
+const TABS = ['GraphiQL', 'Community', 'Live'] as const;
 
 type FetcherParams = { query: string; operationName?: string | null; variables?: unknown };
 
 export default function Admin() {
   const { config, session } = useApp();
   const user = useUser();
+  const [tab, setTab] = useState<(typeof TABS)[number]>('GraphiQL');
   const fetcher = useMemo(
     () => async (params: FetcherParams) => {
       const token = await session.accessToken();
@@ -49,9 +53,25 @@ export default function Admin() {
   return (
     <section className="admin">
       <h1>Admin console</h1>
-      <div className="graphiql-frame" data-testid="graphiql">
-        <GraphiQL fetcher={fetcher} defaultQuery="{ __typename }" />
+      <div className="tabs" role="tablist" aria-label="Admin">
+        {TABS.map((name) => (
+          <button type="button" role="tab" key={name} aria-selected={tab === name} onClick={() => setTab(name)}>
+            {name}
+          </button>
+        ))}
       </div>
+      {tab === 'GraphiQL' ? (
+        <div className="graphiql-frame" data-testid="graphiql">
+          <GraphiQL fetcher={fetcher} defaultQuery="{ __typename }" />
+        </div>
+      ) : null}
+      {tab === 'Community' ? (
+        <>
+          <PushPanel />
+          <PostReviewPanel />
+        </>
+      ) : null}
+      {tab === 'Live' ? <PkWhitelistPanel /> : null}
     </section>
   );
 }

@@ -1,9 +1,10 @@
-import { useEffect, useState, type FormEvent } from 'react';
+import { useCallback, useEffect, useState, type FormEvent } from 'react';
 import { Link, useParams } from 'react-router-dom';
 import { useMutation, useQuery, useSubscription } from 'urql';
 import { Empty, ErrorMessage, Loading } from '../components/common';
 import { graphql } from '../gql';
 import type { LiveDanmakuFieldsFragment, RoomPkSubscription } from '../gql/graphql';
+import { Recharge, WeekStar } from '../live/Extras';
 import { formatCountdown, inviterShare, phaseOf } from '../live/countdown';
 import { useUser } from '../session-context';
 
@@ -204,6 +205,7 @@ export function LiveRoom() {
         <Danmaku roomId={room.id} canSend={user !== null && room.isLive} />
         {user ? <Gifts roomId={room.id} gifts={result.data?.gifts ?? []} /> : <p className="muted"><Link to="/sign-in">Sign in</Link> to send gifts and danmaku.</p>}
       </div>
+      {room.channel ? <WeekStar channelId={room.channel.id} /> : null}
     </article>
   );
 }
@@ -301,9 +303,19 @@ function Danmaku({ roomId, canSend }: { roomId: string; canSend: boolean }) {
 }
 
 function Gifts({ roomId, gifts }: { roomId: string; gifts: Array<{ id: string; name: string; price: number }> }) {
-  const [wallet] = useQuery({ query: WalletQuery });
+  const [wallet, refetchWallet] = useQuery({ query: WalletQuery });
   const [receipt, send] = useMutation(SendGift);
-  const balance = receipt.data?.sendGift.balance ?? wallet.data?.myWallet.balance;
+  // The latest of the two: a gift's receipt, or the wallet read again after a recharge.
+  const [recharged, setRecharged] = useState(false);
+  const balance = (recharged ? undefined : receipt.data?.sendGift.balance) ?? wallet.data?.myWallet.balance;
+  const onPaid = useCallback(() => {
+    setRecharged(true);
+    refetchWallet({ requestPolicy: 'network-only' });
+  }, [refetchWallet]);
+  const sendGift = (giftId: string) => {
+    setRecharged(false);
+    void send({ roomId, giftId, count: 1, idempotencyKey: crypto.randomUUID() });
+  };
   return (
     <section className="gifts">
       <h2>Gifts</h2>
@@ -318,12 +330,13 @@ function Gifts({ roomId, gifts }: { roomId: string; gifts: Array<{ id: string; n
             key={gift.id}
             data-testid={`gift-${gift.id}`}
             disabled={receipt.fetching || balance === undefined || balance < gift.price}
-            onClick={() => void send({ roomId, giftId: gift.id, count: 1, idempotencyKey: crypto.randomUUID() })}
+            onClick={() => sendGift(gift.id)}
           >
             {gift.name} <span className="muted">{gift.price}</span>
           </button>
         ))}
       </div>
+      <Recharge onPaid={onPaid} />
     </section>
   );
 }

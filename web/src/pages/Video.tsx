@@ -4,6 +4,7 @@ import { useMutation, useQuery } from 'urql';
 import { Empty, ErrorMessage, Loading, formatCount } from '../components/common';
 import { graphql } from '../gql';
 import type { CommentFieldsFragment, CommentOrder } from '../gql/graphql';
+import { VodPlayer } from '../video/Player';
 import { useUser } from '../session-context';
 
 const VideoQuery = graphql(`
@@ -142,9 +143,13 @@ export function VideoPage() {
 
   return (
     <article className="video">
-      <div className="player">
-        {video.sourceUrl ? <video src={video.sourceUrl} controls preload="metadata" /> : <div className="no-media">No playable media for this video.</div>}
-      </div>
+      {video.sourceUrl ? (
+        <VodPlayer videoId={video.id} sourceUrl={video.sourceUrl} canSend={user !== null} />
+      ) : (
+        <div className="player">
+          <div className="no-media">No playable media for this video.</div>
+        </div>
+      )}
       <h1 data-testid="video-title">{video.title}</h1>
       <p className="meta">
         {video.author ? <span>{video.author.displayName}</span> : null}
