@@ -246,6 +246,9 @@ test('the_admin_consoles_operations_tabs_show_their_data_and_each_one_mutation_r
   await page.getByRole('tab', { name: 'Dead letters' }).click();
   await page.getByRole('heading', { name: 'Download dead letters' }).waitFor();
   await page.getByText('No download message is dead-lettered.').or(page.getByRole('button', { name: 'Retry' }).first()).waitFor();
+  for (const consumer of ['content-follows', 'ranking-hot', 'ranking-weekstar-gifts']) {
+    await page.getByTestId(`dead-letters-${consumer}`).getByRole('heading', { name: consumer }).waitFor();
+  }
   await shot('dead-letters');
   return problems;
 });

@@ -6,7 +6,7 @@ import { GraphiQL } from 'graphiql';
 import { useMemo, useState } from 'react';
 import { Link } from 'react-router-dom';
 import { useApp, useUser } from '../session-context';
-import { DeadLettersPanel, GiftsAndMedalsPanel, ModerationPanel, RankingPanel, WeekStarPanel } from './AdminOperations';
+import { DeadLettersPanel, GiftsAndMedalsPanel, ModerationPanel, PlatformDeadLettersPanel, RankingPanel, WeekStarPanel } from './AdminOperations';
 import { PkWhitelistPanel, PostReviewPanel, PushPanel } from './AdminPanels';
 
 const TABS = ['GraphiQL', 'Community', 'Moderation', 'Live', 'Gifts and medals', 'Ranking', 'Week stars', 'Dead letters'] as const;
@@ -77,7 +77,12 @@ export default function Admin() {
       {tab === 'Gifts and medals' ? <GiftsAndMedalsPanel /> : null}
       {tab === 'Ranking' ? <RankingPanel /> : null}
       {tab === 'Week stars' ? <WeekStarPanel /> : null}
-      {tab === 'Dead letters' ? <DeadLettersPanel /> : null}
+      {tab === 'Dead letters' ? (
+        <>
+          <DeadLettersPanel />
+          <PlatformDeadLettersPanel />
+        </>
+      ) : null}
     </section>
   );
 }

@@ -1,11 +1,12 @@
 // The admin console's operations tabs: hot weights and recompute runs (ranking), the report
 // queue with mutes and bans (community), gifts and medals (live), week-star switches and gifts
-// (ranking) and the assets download dead letters. Each mutation shows the server's error.
+// (ranking), the assets download dead letters and content's and ranking's dead letters. Each
+// mutation shows the server's error.
 import { useState, type FormEvent } from 'react';
 import { useMutation, useQuery } from 'urql';
 import { Empty, ErrorMessage, Loading } from '../components/common';
 import { graphql } from '../gql';
-import type { HotWeightsInput } from '../gql/graphql';
+import type { HotWeightsInput, PlatformDeadLetterFragment } from '../gql/graphql';
 
 const HotWeightsQuery = graphql(`
   query AdminHotWeights {
@@ -220,6 +221,63 @@ const RetryAssetsDeadLetter = graphql(`
 const DiscardAssetsDeadLetter = graphql(`
   mutation DiscardAssetsDeadLetter($id: ID!) {
     discardAssetsDeadLetter(id: $id)
+  }
+`);
+
+// The fields of a platform dead letter, spread by the query below; codegen types them as
+// PlatformDeadLetterFragment.
+graphql(`
+  fragment PlatformDeadLetter on DeadLetter {
+    id
+    consumer
+    subject
+    deliveries
+    reason
+    deadAt
+  }
+`);
+
+const PlatformDeadLettersQuery = graphql(`
+  query AdminPlatformDeadLetters {
+    contentFollows: contentDeadLetters(consumer: "content-follows", first: 50) {
+      edges {
+        node {
+          ...PlatformDeadLetter
+        }
+      }
+    }
+    rankingHot: rankingDeadLetters(consumer: "ranking-hot", first: 50) {
+      edges {
+        node {
+          ...PlatformDeadLetter
+        }
+      }
+    }
+    rankingWeekStarGifts: rankingDeadLetters(consumer: "ranking-weekstar-gifts", first: 50) {
+      edges {
+        node {
+          ...PlatformDeadLetter
+        }
+      }
+    }
+  }
+`);
+
+const RedriveContentDeadLetters = graphql(`
+  mutation RedriveContentDeadLetters($ids: [ID!]!) {
+    redriveContentDeadLetters(ids: $ids) {
+      id
+      redriven
+    }
+  }
+`);
+
+const RedriveRankingDeadLetters = graphql(`
+  mutation RedriveRankingDeadLetters($ids: [ID!]!) {
+    redriveRankingDeadLetters(ids: $ids) {
+      id
+      redriven
+    }
   }
 `);
 
@@ -558,6 +616,51 @@ export function DeadLettersPanel() {
           ))}
         </tbody>
       </table>
+    </section>
+  );
+}
+
+export function PlatformDeadLettersPanel() {
+  const [query, refetch] = useQuery({ query: PlatformDeadLettersQuery, requestPolicy: 'network-only' });
+  const [contentRedriven, redriveContent] = useMutation(RedriveContentDeadLetters);
+  const [rankingRedriven, redriveRanking] = useMutation(RedriveRankingDeadLetters);
+  const act = useRefetchAfter(refetch);
+  if (query.error) return <ErrorMessage error={query.error} />;
+  if (!query.data) return <Loading what="platform dead letters" />;
+  const { contentFollows, rankingHot, rankingWeekStarGifts } = query.data;
+  // Each subgraph redrives only its own consumers' dead letters.
+  const consumers: { name: string; letters: PlatformDeadLetterFragment[]; redrive: (ids: string[]) => Promise<{ data?: unknown }> }[] = [
+    { name: 'content-follows', letters: contentFollows.edges.map((e) => e.node), redrive: (ids) => redriveContent({ ids }) },
+    { name: 'ranking-hot', letters: rankingHot.edges.map((e) => e.node), redrive: (ids) => redriveRanking({ ids }) },
+    { name: 'ranking-weekstar-gifts', letters: rankingWeekStarGifts.edges.map((e) => e.node), redrive: (ids) => redriveRanking({ ids }) },
+  ];
+  return (
+    <section>
+      <h2>Platform dead letters</h2>
+      <ErrorMessage error={contentRedriven.error ?? rankingRedriven.error} />
+      {consumers.map(({ name, letters, redrive }) => (
+        <div key={name} data-testid={`dead-letters-${name}`}>
+          <h3>{name}</h3>
+          {letters.length === 0 ? <Empty>No message of {name} is dead-lettered.</Empty> : null}
+          <table>
+            <tbody>
+              {letters.map((letter) => (
+                <tr key={letter.id}>
+                  <td>{new Date(letter.deadAt).toLocaleString()}</td>
+                  <td>{letter.subject}</td>
+                  <td>{letter.deliveries} deliveries</td>
+                  <td>{letter.reason}</td>
+                  <td>
+                    <button type="button" onClick={() => void act(() => redrive([letter.id]))}>
+                      Redrive
+                    </button>
+                  </td>
+                </tr>
+              ))}
+            </tbody>
+          </table>
+        </div>
+      ))}
     </section>
   );
 }
