@@ -190,13 +190,22 @@ test('the_admin_consoles_graphiql_runs_a_query_against_the_router_and_non_admins
 
 test('the_admin_consoles_operations_tabs_show_their_data_and_each_one_mutation_round_trips', async ({ browser, webUrl, routerUrl }) => {
   const offender = await register(routerUrl, 'ban');
+  const reporter = await register(routerUrl, 'report');
   const { channels } = await gql(routerUrl, '{ channels { id } }');
+  const adminLogin = await gql(routerUrl, 'mutation { login(input: { login: "admin", password: "admin-pass-1" }) { accessToken } }');
+  const zone = await gql(routerUrl, 'mutation($input: ZoneInput!) { createZone(input: $input) { id } }', { input: { name: `Reports ${unique}`, description: 'A zone of the report queue test' } }, adminLogin.login.accessToken);
+  const post = await gql(routerUrl, 'mutation($input: CreatePostInput!) { createPost(input: $input) { id } }', { input: { zoneId: zone.createZone.id, body: `Reported ${unique}` } }, offender.token);
+  await gql(routerUrl, 'mutation($id: ID!) { reportPost(id: $id, reason: "spam") }', { id: post.createPost.id }, reporter.token);
   const { page, shot, problems } = await watchedPage(browser, 'admin-operations');
   await signIn(page, webUrl, 'admin', 'admin-pass-1');
   await page.goto(`${webUrl}/admin`);
 
   await page.getByRole('tab', { name: 'Moderation' }).click();
-  await page.getByRole('heading', { name: 'Report queue' }).waitFor();
+  const reportRow = page.getByRole('row').filter({ hasText: `Reported ${unique}` });
+  await reportRow.filter({ hasText: 'spam' }).waitFor();
+  await shot('report-queue');
+  await reportRow.getByRole('button', { name: 'Dismiss' }).click();
+  await reportRow.waitFor({ state: 'detached' });
   await page.getByLabel('User id to ban').fill(offender.id);
   await page.getByLabel('Sanction reason').fill('browser test');
   await page.getByRole('button', { name: 'Ban', exact: true }).click();
