@@ -188,6 +188,80 @@ test('the_admin_consoles_graphiql_runs_a_query_against_the_router_and_non_admins
   return problems;
 });
 
+test('the_admin_consoles_operations_tabs_show_their_data_and_each_one_mutation_round_trips', async ({ browser, webUrl, routerUrl }) => {
+  const offender = await register(routerUrl, 'ban');
+  const reporter = await register(routerUrl, 'report');
+  const { channels } = await gql(routerUrl, '{ channels { id } }');
+  const adminLogin = await gql(routerUrl, 'mutation { login(input: { login: "admin", password: "admin-pass-1" }) { accessToken } }');
+  const zone = await gql(routerUrl, 'mutation($input: ZoneInput!) { createZone(input: $input) { id } }', { input: { name: `Reports ${unique}`, description: 'A zone of the report queue test' } }, adminLogin.login.accessToken);
+  const post = await gql(routerUrl, 'mutation($input: CreatePostInput!) { createPost(input: $input) { id } }', { input: { zoneId: zone.createZone.id, body: `Reported ${unique}` } }, offender.token);
+  await gql(routerUrl, 'mutation($id: ID!) { reportPost(id: $id, reason: "spam") }', { id: post.createPost.id }, reporter.token);
+  const { page, shot, problems } = await watchedPage(browser, 'admin-operations');
+  await signIn(page, webUrl, 'admin', 'admin-pass-1');
+  await page.goto(`${webUrl}/admin`);
+
+  await page.getByRole('tab', { name: 'Moderation' }).click();
+  const reportRow = page.getByRole('row').filter({ hasText: `Reported ${unique}` });
+  await reportRow.filter({ hasText: 'spam' }).waitFor();
+  await shot('report-queue');
+  await reportRow.getByRole('button', { name: 'Dismiss' }).click();
+  await reportRow.waitFor({ state: 'detached' });
+  await page.getByLabel('User id to ban').fill(offender.id);
+  await page.getByLabel('Sanction reason').fill('browser test');
+  await page.getByRole('button', { name: 'Ban', exact: true }).click();
+  const bannedRow = page.getByTestId('banned-users').getByRole('listitem').filter({ hasText: offender.name });
+  await bannedRow.waitFor();
+  await shot('moderation');
+  await bannedRow.getByRole('button', { name: 'Unban' }).click();
+  await bannedRow.waitFor({ state: 'detached' });
+
+  await page.getByRole('tab', { name: 'Gifts and medals' }).click();
+  const giftId = `gift-${unique}`;
+  await page.getByLabel('Gift id').fill(giftId);
+  await page.getByLabel('Gift name').fill('Browser gift');
+  await page.getByLabel('Gift price').fill('7');
+  await page.getByRole('button', { name: 'Create gift' }).click();
+  const giftRow = page.getByTestId('gifts').getByRole('row').filter({ hasText: giftId });
+  await giftRow.getByRole('button', { name: 'Deactivate' }).click();
+  await giftRow.getByRole('button', { name: 'Activate', exact: true }).waitFor();
+  await giftRow.filter({ hasText: 'inactive' }).waitFor();
+  // The same id again: the server's refusal is shown.
+  await page.getByRole('button', { name: 'Create gift' }).click();
+  await page.locator('.error[role="alert"]').waitFor();
+  await page.getByRole('heading', { name: 'Medals' }).waitFor();
+  await shot('gifts-and-medals');
+
+  await page.getByRole('tab', { name: 'Ranking' }).click();
+  const version = page.getByTestId('hot-weights-version');
+  const before = await version.textContent();
+  await page.getByRole('button', { name: 'Save weights' }).click();
+  await version.filter({ hasNotText: before }).waitFor();
+  await page.getByRole('button', { name: 'Recompute now' }).click();
+  await page.getByTestId('recompute-runs').getByRole('row').first().waitFor();
+  await shot('ranking');
+
+  await page.getByRole('tab', { name: 'Week stars' }).click();
+  await page.getByLabel('Channel id').fill(channels[0].id);
+  await page.getByRole('button', { name: 'Show channel' }).click();
+  const switches = page.getByTestId('week-star-switches');
+  await switches.filter({ hasText: 'Web on' }).waitFor();
+  await page.getByRole('button', { name: 'Hide on web' }).click();
+  await switches.filter({ hasText: 'Web off' }).waitFor();
+  await shot('week-stars');
+  // The recharge test shows this channel's boards on the web.
+  await page.getByRole('button', { name: 'Show on web' }).click();
+  await switches.filter({ hasText: 'Web on' }).waitFor();
+
+  await page.getByRole('tab', { name: 'Dead letters' }).click();
+  await page.getByRole('heading', { name: 'Download dead letters' }).waitFor();
+  await page.getByText('No download message is dead-lettered.').or(page.getByRole('button', { name: 'Retry' }).first()).waitFor();
+  for (const consumer of ['content-follows', 'ranking-hot', 'ranking-weekstar-gifts']) {
+    await page.getByTestId(`dead-letters-${consumer}`).getByRole('heading', { name: consumer }).waitFor();
+  }
+  await shot('dead-letters');
+  return problems;
+});
+
 /** The size of the file the local media server serves at /media/clip.mp4. */
 const MEDIA_BYTES = 4 * 1024 * 1024;
 

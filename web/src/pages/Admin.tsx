@@ -1,4 +1,4 @@
-// The admin console: admins only. It holds forms (./AdminPanels) and GraphiQL, from our own bundle (no CDN), on
+// The admin console: admins only. It holds forms (./AdminPanels, ./AdminOperations) and GraphiQL, from our own bundle (no CDN), on
 // the router, sending the signed-in admin's token with every request.
 import 'graphiql/setup-workers/vite';
 import 'graphiql/style.css';
@@ -6,9 +6,10 @@ import { GraphiQL } from 'graphiql';
 import { useMemo, useState } from 'react';
 import { Link } from 'react-router-dom';
 import { useApp, useUser } from '../session-context';
+import { DeadLettersPanel, GiftsAndMedalsPanel, ModerationPanel, PlatformDeadLettersPanel, RankingPanel, WeekStarPanel } from './AdminOperations';
 import { PkWhitelistPanel, PostReviewPanel, PushPanel } from './AdminPanels';
 
-const TABS = ['GraphiQL', 'Community', 'Live'] as const;
+const TABS = ['GraphiQL', 'Community', 'Moderation', 'Live', 'Gifts and medals', 'Ranking', 'Week stars', 'Dead letters'] as const;
 
 type FetcherParams = { query: string; operationName?: string | null; variables?: unknown };
 
@@ -71,7 +72,17 @@ export default function Admin() {
           <PostReviewPanel />
         </>
       ) : null}
+      {tab === 'Moderation' ? <ModerationPanel /> : null}
       {tab === 'Live' ? <PkWhitelistPanel /> : null}
+      {tab === 'Gifts and medals' ? <GiftsAndMedalsPanel /> : null}
+      {tab === 'Ranking' ? <RankingPanel /> : null}
+      {tab === 'Week stars' ? <WeekStarPanel /> : null}
+      {tab === 'Dead letters' ? (
+        <>
+          <DeadLettersPanel />
+          <PlatformDeadLettersPanel />
+        </>
+      ) : null}
     </section>
   );
 }
