@@ -13,7 +13,11 @@
 #
 # Usage: bench/subscriptions.sh [subscribers, default 5000] [events, default 100]
 #   VARIANTS="websocket websocket-dedupe http-streaming direct" (default: all) and MODES="anonymous tokens"
-#   (default: both) pick a subset of the runs.
+#   (default: both) pick a subset of the runs; TOKENS (default 48) is how many distinct viewer
+#   tokens the `tokens` mode spreads the subscribers over (TOKENS=$SUBSCRIBERS: each its own).
+#   Every run prints the CPU seconds `content`, the router and the load tool spent while events
+#   flowed (from the first trigger until every event arrived); PROFILE=1 also samples `content`
+#   and the router with `perf record` over that phase and prints their hottest symbols.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 # shellcheck source=scripts/lib.sh
@@ -22,7 +26,8 @@ source scripts/lib.sh
 source bench/lib.sh
 SUBSCRIBERS=${1:-5000}
 EVENTS=${2:-100}
-TOKENS=48
+TOKENS=${TOKENS:-48}
+PROFILE=${PROFILE:-0}
 VARIANTS=${VARIANTS:-websocket websocket-dedupe http-streaming direct}
 MODES=${MODES:-anonymous tokens}
 
@@ -43,6 +48,10 @@ trap stop_all EXIT
 
 free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
 rss_mb() { awk '/VmRSS/ {printf "%.1f", $2/1024}' "/proc/$1/status"; }
+# CPU time (user + system, clock ticks) of a process so far; 0 for "-".
+cpu_ticks() { if [[ $1 == - ]]; then echo 0; else awk '{print $14 + $15}' "/proc/$1/stat"; fi; }
+# One line "<seconds since epoch> <content ticks> <router ticks> <load tool ticks>".
+cpu_snapshot() { echo "$(date +%s.%N) $(cpu_ticks "$CONTENT_PID") $(cpu_ticks "$1") $(cpu_ticks "$(cat "$WORK/load.pid")")"; }
 
 echo "== setup: keys, migrations, seed ($TOKENS viewers), content on a free port"
 $V keys >/dev/null
@@ -107,7 +116,23 @@ measure() {
 		done
 	) >"$WORK/samples" &
 	sampler=$!
-	$B subscribe --ws-url "$url" --subscription bench/operations/user_updated.graphql \
+	local perf_pids=() target
+	if [[ $PROFILE == 1 ]]; then
+		# Started disabled (-D -1) and switched on and off through a control FIFO at the phase's edges.
+		for target in "content:$CONTENT_PID" "router:$rpid"; do
+			[[ ${target#*:} == - ]] && continue
+			rm -f "$WORK/perf-${target%%:*}.ctl"
+			mkfifo "$WORK/perf-${target%%:*}.ctl"
+			perf record -F 499 -D -1 --control "fifo:$WORK/perf-${target%%:*}.ctl" -p "${target#*:}" -o "$WORK/perf-${target%%:*}.data" >/dev/null 2>&1 &
+			perf_pids+=($!)
+		done
+	fi
+	perf_control() {
+		local ctl
+		for ctl in "$WORK"/perf-*.ctl; do [[ -p $ctl ]] && echo "$1" >"$ctl"; done
+	}
+	# The load tool writes its own PID first, so its CPU time can be read while it runs.
+	bash -c 'echo $$ >"$0"; exec "$@"' "$WORK/load.pid" $B subscribe --ws-url "$url" --subscription bench/operations/user_updated.graphql \
 		--variables "{\"id\":\"$user_id\"}" --subscribers "$SUBSCRIBERS" "$@" \
 		--trigger-url "$CONTENT_URL" --trigger bench/operations/update_profile.graphql \
 		--trigger-variables '{"bio":"bench {{seq}}"}' --trigger-token "$trigger_token" \
@@ -117,12 +142,40 @@ measure() {
 			*"connected, probing"*)
 				# Every subscription is open and none has had an event yet: the idle cost.
 				printf '%s %s\n' "$(rss_mb "$CONTENT_PID")" "$([[ $rpid != - ]] && rss_mb "$rpid" || echo 0)" >"$WORK/idle" ;;
-			*"sending"*) echo on >"$WORK/phase" ;;
+			*"sending"*)
+				cpu_snapshot "$rpid" >"$WORK/cpu-start"
+				[[ $PROFILE == 1 ]] && perf_control enable
+				echo on >"$WORK/phase" ;;
+			*"drained"*)
+				cpu_snapshot "$rpid" >"$WORK/cpu-end"
+				[[ $PROFILE == 1 ]] && perf_control disable ;;
 			esac
 			printf '%s\n' "$line" >&2
 		done) | grep -E '^(subscribers|connect_all_ms|sync_ms|events_sent|delivered|missing|unmatched|latency_ms|timed_out|error|first_error)' | cut -c1-400
 	kill "$sampler" 2>/dev/null || true
 	wait "$sampler" 2>/dev/null || true
+	if [[ -s $WORK/cpu-start && -s $WORK/cpu-end ]]; then
+		python3 - "$(cat "$WORK/cpu-start")" "$(cat "$WORK/cpu-end")" "$(getconf CLK_TCK)" <<-'EOF'
+			import sys
+			start, end = (list(map(float, a.split())) for a in sys.argv[1:3])
+			tck = float(sys.argv[3])
+			wall = end[0] - start[0]
+			content, router, load = ((e - s) / tck for s, e in zip(start[1:], end[1:]))
+			print(f"cpu_s            while events flow ({wall:.1f} s wall, 2 cores = {2 * wall:.1f} cpu-s): content {content:.1f}  router {router:.1f}  load tool {load:.1f}")
+		EOF
+	fi
+	rm -f "$WORK/cpu-start" "$WORK/cpu-end"
+	if ((${#perf_pids[@]})); then
+		local pid name
+		for pid in "${perf_pids[@]}"; do kill -INT "$pid" 2>/dev/null || true; wait "$pid" 2>/dev/null || true; done
+		for name in content router; do
+			[[ -s $WORK/perf-$name.data ]] || continue
+			echo "perf $name: hottest symbols while events flow"
+			# awk, not head: it reads to the end, so perf gets no SIGPIPE (which `set -o pipefail` would make fatal).
+			perf report -i "$WORK/perf-$name.data" --stdio --no-children --sort dso,symbol 2>/dev/null | awk '/^ +[0-9]/ && n++ < 25 {print substr($0, 1, 160)}'
+			rm -f "$WORK/perf-$name.data" "$WORK/perf-$name.ctl"
+		done
+	fi
 	read -r c_idle r_idle <"$WORK/idle" || true
 	read -r c_max r_max < <(awk 'BEGIN {c=0; r=0} {if ($1>c) c=$1; if ($2>r) r=$2} END {print c, r}' "$WORK/samples")
 	# Memory given back: wait until content has released every subscription, then read RSS.

@@ -314,6 +314,8 @@ pub async fn run(args: &SubscribeArgs) -> Result<SubscribeReport> {
         let drain_until = (Instant::now() + args.drain).min(deadline);
         wait_until(drain_until, || shared.measured.load(Ordering::Acquire) >= awaited || shared.alive.load(Ordering::Acquire) == 0).await;
         timed_out |= Instant::now() >= deadline && shared.measured.load(Ordering::Acquire) < awaited;
+        // Marks the end of the flowing phase for scripts that sample the processes meanwhile.
+        eprintln!("subscribe: drained");
     }
     // Sending fails only when every reader has already gone, which is fine.
     let _ = stop_tx.send(true);

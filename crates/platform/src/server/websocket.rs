@@ -20,8 +20,13 @@ use std::net::SocketAddr;
 use std::str::FromStr;
 use std::sync::Arc;
 
-/// Bytes read from the socket at a time: client messages are small (`subscribe`, `ping`).
-const READ_BUFFER_BYTES: usize = 8 * 1024;
+/// Bytes read from the socket at a time: client messages are small (`subscribe`, `ping`), and a
+/// larger one grows the buffer as it needs. Kept small because tungstenite zero-fills this much
+/// of the buffer on every read attempt, and the session polls its input once per event it
+/// sends: at 8 KiB, 5,000 one-subscription connections at 10 events/s zero-filled ~1 GB/s
+/// (memset was `content`'s hottest symbol in bench/subscriptions.sh's profile, issue 13) and
+/// kept 8 KiB resident per connection.
+const READ_BUFFER_BYTES: usize = 1024;
 /// Bytes gathered before a write (a flush after each batch writes whatever is gathered).
 const WRITE_BUFFER_BYTES: usize = 32 * 1024;
 
