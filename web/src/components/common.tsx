@@ -37,3 +37,10 @@ export function formatDuration(secs: number): string {
   const s = secs % 60;
   return `${m}:${String(s).padStart(2, '0')}`;
 }
+
+/** Runs a mutation and refetches the panel's query when it succeeded. */
+export function useRefetchAfter(refetch: (opts: { requestPolicy: 'network-only' }) => void) {
+  return async (run: () => Promise<{ data?: unknown }>) => {
+    if ((await run()).data) refetch({ requestPolicy: 'network-only' });
+  };
+}

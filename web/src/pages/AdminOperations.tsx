@@ -4,7 +4,7 @@
 // mutation shows the server's error.
 import { useState, type FormEvent } from 'react';
 import { useMutation, useQuery } from 'urql';
-import { Empty, ErrorMessage, Loading } from '../components/common';
+import { Empty, ErrorMessage, Loading, useRefetchAfter } from '../components/common';
 import { graphql } from '../gql';
 import type { HotWeightsInput, PlatformDeadLetterFragment } from '../gql/graphql';
 
@@ -280,13 +280,6 @@ const RedriveRankingDeadLetters = graphql(`
     }
   }
 `);
-
-/** Runs a mutation and refetches the panel's query when it succeeded. */
-function useRefetchAfter(refetch: (opts: { requestPolicy: 'network-only' }) => void) {
-  return async (run: () => Promise<{ data?: unknown }>) => {
-    if ((await run()).data) refetch({ requestPolicy: 'network-only' });
-  };
-}
 
 const WEIGHT_FIELDS = ['views', 'likes', 'coins', 'favourites', 'shares', 'comments', 'danmaku', 'newBoostPercent', 'newBoostHours'] as const;
 

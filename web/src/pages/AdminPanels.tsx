@@ -2,7 +2,7 @@
 // the PK whitelist. Each mutation shows the server's error.
 import { useState, type FormEvent } from 'react';
 import { useMutation, useQuery } from 'urql';
-import { Empty, ErrorMessage, Loading } from '../components/common';
+import { Empty, ErrorMessage, Loading, useRefetchAfter } from '../components/common';
 import { graphql } from '../gql';
 
 const PushSettingsQuery = graphql(`
@@ -120,9 +120,7 @@ export function PostReviewPanel() {
   const [approved, approve] = useMutation(ApprovePost);
   const [rejected, reject] = useMutation(RejectPost);
   const [reason, setReason] = useState('');
-  const act = async (run: () => Promise<{ data?: unknown }>) => {
-    if ((await run()).data) refetch({ requestPolicy: 'network-only' });
-  };
+  const act = useRefetchAfter(refetch);
   return (
     <section>
       <h2>Post review queue</h2>
@@ -162,9 +160,7 @@ export function PkWhitelistPanel() {
   const [added, add] = useMutation(AddToPkWhitelist);
   const [removed, remove] = useMutation(RemoveFromPkWhitelist);
   const [userId, setUserId] = useState('');
-  const act = async (run: () => Promise<{ data?: unknown }>) => {
-    if ((await run()).data) refetch({ requestPolicy: 'network-only' });
-  };
+  const act = useRefetchAfter(refetch);
   return (
     <section>
       <h2>PK whitelist</h2>
