@@ -143,9 +143,7 @@ impl<E: Executor> PerRequest<E> {
 
 impl<E: Executor> Executor for PerRequest<E> {
     fn execute(&self, request: Request) -> impl Future<Output = Response> + Send {
-        let executor = self.executor.clone();
-        let request = (self.add)(request);
-        in_rounds(async move { executor.execute(request).await })
+        in_rounds(self.executor.execute((self.add)(request)))
     }
 
     fn execute_stream(&self, request: Request, session_data: Option<Arc<Data>>) -> BoxStream<'static, Response> {
