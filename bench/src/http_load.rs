@@ -55,9 +55,42 @@ pub struct HttpArgs {
     /// Extra request header `Name: value`, repeatable.
     #[arg(long = "header")]
     pub headers: Vec<String>,
+    /// A process whose CPU time over the measured window is reported per request, as
+    /// `NAME=PID` (repeatable); the load tool's own is always reported, as `load tool`. CPU per
+    /// request is steadier than throughput on a shared machine, and says which process spends it.
+    #[arg(long = "cpu-of", value_parser = parse_cpu_target)]
+    pub cpu_of: Vec<(String, u32)>,
     /// Print the report as one JSON line instead of text.
     #[arg(long)]
     pub json: bool,
+}
+
+fn parse_cpu_target(raw: &str) -> Result<(String, u32), String> {
+    let (name, pid) = raw.split_once('=').ok_or_else(|| format!("expected NAME=PID, got `{raw}`"))?;
+    let pid = pid.parse().map_err(|_| format!("`{pid}` is not a process id"))?;
+    Ok((name.to_owned(), pid))
+}
+
+/// The unit of `utime` and `stime` in `/proc/<pid>/stat`: Linux reports them in USER_HZ, which
+/// is 100 on every architecture it supports (what `getconf CLK_TCK` prints), whatever the
+/// kernel's own tick rate.
+const USER_HZ: u64 = 100;
+
+/// The CPU time (user + system) a process has used so far, from `/proc/<pid>/stat`; `None`
+/// when the process is gone or the system has no procfs.
+fn cpu_time(pid: Option<u32>) -> Option<Duration> {
+    let path = pid.map_or_else(|| "/proc/self/stat".to_owned(), |pid| format!("/proc/{pid}/stat"));
+    let stat = std::fs::read_to_string(path).ok()?;
+    // Fields after the command name, which is in parentheses and may hold spaces.
+    let fields: Vec<&str> = stat.rsplit_once(')')?.1.split_whitespace().collect();
+    let ticks: u64 = fields.get(11)?.parse::<u64>().ok()? + fields.get(12)?.parse::<u64>().ok()?;
+    Some(Duration::from_millis(ticks * 1000 / USER_HZ))
+}
+
+/// The CPU time of every `--cpu-of` process and of the load tool itself, at one instant.
+fn cpu_snapshot(targets: &[(String, u32)]) -> Vec<(String, Option<Duration>)> {
+    let own = std::iter::once(("load tool".to_owned(), cpu_time(None)));
+    targets.iter().map(|(name, pid)| (name.clone(), cpu_time(Some(*pid)))).chain(own).collect()
 }
 
 /// Everything a virtual user needs, built once before the run.
@@ -120,6 +153,13 @@ pub async fn run(args: &HttpArgs) -> Result<HttpReport> {
 
     let users: Vec<_> =
         (0..concurrency).map(|i| tokio::spawn(virtual_user(client.clone(), Arc::clone(&plan), i, measure_from, end))).collect();
+    let targets = args.cpu_of.clone();
+    let cpu_window = tokio::spawn(async move {
+        tokio::time::sleep_until(tokio::time::Instant::from_std(measure_from)).await;
+        let before = cpu_snapshot(&targets);
+        tokio::time::sleep_until(tokio::time::Instant::from_std(end)).await;
+        (before, cpu_snapshot(&targets))
+    });
     let mut latencies = Vec::new();
     let mut errors = ErrorTally::default();
     for user in users {
@@ -130,6 +170,15 @@ pub async fn run(args: &HttpArgs) -> Result<HttpReport> {
 
     let measured = end.saturating_duration_since(measure_from).as_secs_f64();
     let requests = latencies.len() as u64;
+    let (cpu_before, cpu_after) = cpu_window.await.context("the CPU sampling task panicked")?;
+    let cpu_us_per_request = cpu_before
+        .into_iter()
+        .zip(cpu_after)
+        .filter_map(|((name, before), (_, after))| {
+            let used = after?.checked_sub(before?)?;
+            Some((name, round3(used.as_secs_f64() * 1e6 / requests.max(1) as f64)))
+        })
+        .collect();
     let error_count = errors.total();
     Ok(HttpReport {
         mode: "http",
@@ -147,6 +196,7 @@ pub async fn run(args: &HttpArgs) -> Result<HttpReport> {
         latency_ms: LatencySummary::from_samples(&mut latencies),
         first_error: errors.first().map(str::to_owned),
         errors_by_kind: errors.by_kind,
+        cpu_us_per_request,
     })
 }
 

@@ -46,6 +46,9 @@ pub struct HttpReport {
     pub errors_by_kind: BTreeMap<String, u64>,
     /// The first error seen, `kind: body`, truncated.
     pub first_error: Option<String>,
+    /// CPU time (user + system) over the measured window divided by `requests`, in µs, per
+    /// `--cpu-of` process and for the load tool (`load tool`); a process that ended is absent.
+    pub cpu_us_per_request: BTreeMap<String, f64>,
 }
 
 /// Result of `vidgraph-bench subscribe`.
@@ -121,6 +124,9 @@ impl Render for HttpReport {
         line(&mut out, "latency_ms", latency(self.latency_ms.as_ref()));
         line(&mut out, "errors", format!("{} ({})", self.errors, percent(self.error_rate)));
         errors(&mut out, &self.errors_by_kind, self.first_error.as_deref());
+        for (name, us) in &self.cpu_us_per_request {
+            line(&mut out, &format!("cpu_us[{name}]"), format!("{us:.1} per request"));
+        }
         out
     }
 }
@@ -202,6 +208,7 @@ mod tests {
             latency_ms: Some(summary()),
             errors_by_kind: BTreeMap::from([("graphql:UNAUTHENTICATED".into(), 1), ("http_500".into(), 2)]),
             first_error: Some("http_500: oops".into()),
+            cpu_us_per_request: BTreeMap::from([("content".into(), 812.5), ("load tool".into(), 95.0)]),
         }
     }
 
@@ -221,6 +228,8 @@ errors        3 (0.30%)
 error[graphql:UNAUTHENTICATED] 1
 error[http_500] 2
 first_error   http_500: oops
+cpu_us[content] 812.5 per request
+cpu_us[load tool] 95.0 per request
 ";
         assert_eq!(http_report().to_text(), expected);
     }
@@ -237,6 +246,7 @@ first_error   http_500: oops
         assert_eq!(v["latency_ms"]["p99"], 10.0);
         assert_eq!(v["errors_by_kind"]["http_500"], 2);
         assert_eq!(v["first_error"], "http_500: oops");
+        assert_eq!(v["cpu_us_per_request"]["content"], 812.5);
     }
 
     #[test]
@@ -251,6 +261,7 @@ first_error   http_500: oops
             errors_by_kind: BTreeMap::new(),
             first_error: None,
             operation_name: None,
+            cpu_us_per_request: BTreeMap::new(),
             ..http_report()
         };
         let text = report.to_text();
