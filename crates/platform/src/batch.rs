@@ -16,32 +16,26 @@
 //! closed before the next item of the list had joined (one statement per item, the reproduction
 //! is community's `a_page_of_following_dynamics_costs_the_same_statements_for_5_and_50`).
 //!
-//! A batch's loads wait without being polled: the one polled first drives the batch (counts its
-//! rounds, then runs the load) and only it is woken while that happens; the rest are woken once,
-//! with the outcome. (A `futures::Shared` outcome woke every waiter on every wake of the load,
-//! so each round and each socket read re-polled all 50 items of a page down their whole
-//! resolver stacks.)
-//!
 //! It reuses the [`Loader`] trait, so a loader written for `DataLoader` runs unchanged. Nothing
 //! is cached between batches: a request that writes and then reads sees its write.
 
 use async_graphql::dataloader::Loader;
 use async_graphql::{Data, Executor, Request, Response};
-use futures::future::{BoxFuture, FutureExt};
+use futures::future::{BoxFuture, FutureExt, Shared};
 use futures::stream::{BoxStream, Stream, StreamExt};
 use std::cell::Cell;
 use std::collections::{HashMap, HashSet};
 use std::future::Future;
 use std::hash::Hash;
 use std::pin::Pin;
-use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
-use std::task::{Context, Poll, Waker};
+use std::sync::{Arc, Mutex, PoisonError};
+use std::task::{Context, Poll};
 
 /// What one batch resolves to, shared by everyone waiting for it.
 type Outcome<K, V, E> = Arc<Result<HashMap<K, V>, E>>;
 
-/// The outcome of a batch of `L`'s loads.
-type OutcomeOf<K, L> = Outcome<K, <L as Loader<K>>::Value, <L as Loader<K>>::Error>;
+/// A batch's outcome as each of its waiters holds it.
+type SharedOutcome<K, L> = Shared<BoxFuture<'static, Outcome<K, <L as Loader<K>>::Value, <L as Loader<K>>::Error>>>;
 
 /// Batches the loads of one request (create one per request; see the module docs).
 pub struct Batcher<K, L: Loader<K>>
@@ -70,101 +64,7 @@ where
     /// The round of the latest load that joined, a key asked again included (a repeated key
     /// adds nothing to `keys`, but its caller is still registering in that round).
     last_joined: u64,
-    waiting: Arc<Waiting<K, L>>,
-}
-
-/// What `Loader` asks of a key.
-trait Key: Send + Sync + Hash + Eq + Clone + 'static {}
-impl<K: Send + Sync + Hash + Eq + Clone + 'static> Key for K {}
-
-/// A batch as the loads in it wait for it: closing it, then loading it, then its outcome.
-struct Waiting<K: Key, L: Loader<K>> {
-    state: Mutex<WaitingState<K, L>>,
-}
-
-struct WaitingState<K: Key, L: Loader<K>> {
-    /// Waits for the batch to close, then loads it; taken out while the driver polls it.
-    work: Option<BoxFuture<'static, OutcomeOf<K, L>>>,
-    outcome: Option<OutcomeOf<K, L>>,
-    /// The waiter that polls `work`, and so the only one its wakes reach.
-    driver: Option<u64>,
-    /// Every other waiter, woken once: when the outcome is there, or when the driver left.
-    sleeping: Vec<(u64, Waker)>,
-    next_waiter: u64,
-}
-
-impl<K: Key, L: Loader<K>> Waiting<K, L> {
-    fn lock(&self) -> MutexGuard<'_, WaitingState<K, L>> {
-        self.state.lock().unwrap_or_else(PoisonError::into_inner)
-    }
-
-    /// A new waiter of this batch.
-    fn waiter(self: &Arc<Self>) -> Wait<K, L> {
-        let mut state = self.lock();
-        let id = state.next_waiter;
-        state.next_waiter += 1;
-        Wait { waiting: self.clone(), id }
-    }
-}
-
-/// One load's wait for its batch.
-struct Wait<K: Key, L: Loader<K>> {
-    waiting: Arc<Waiting<K, L>>,
-    id: u64,
-}
-
-impl<K: Key, L: Loader<K>> Future for Wait<K, L> {
-    type Output = OutcomeOf<K, L>;
-
-    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
-        let mut state = self.waiting.lock();
-        if let Some(outcome) = &state.outcome {
-            return Poll::Ready(outcome.clone());
-        }
-        let work = match state.driver {
-            Some(driver) if driver != self.id => None,
-            _ => state.work.take(),
-        };
-        let Some(mut work) = work else {
-            // Someone else drives the batch (or is polling it right now, on another thread).
-            match state.sleeping.iter_mut().find(|(id, _)| *id == self.id) {
-                Some((_, waker)) => waker.clone_from(cx.waker()),
-                None => state.sleeping.push((self.id, cx.waker().clone())),
-            }
-            return Poll::Pending;
-        };
-        state.driver = Some(self.id);
-        state.sleeping.retain(|(id, _)| *id != self.id);
-        drop(state);
-        // Polled without the lock: a waiter polled meanwhile on another thread goes to sleep.
-        let polled = work.as_mut().poll(cx);
-        let mut state = self.waiting.lock();
-        match polled {
-            Poll::Ready(outcome) => {
-                state.outcome = Some(outcome.clone());
-                state.driver = None;
-                state.sleeping.drain(..).for_each(|(_, waker)| waker.wake());
-                Poll::Ready(outcome)
-            }
-            Poll::Pending => {
-                state.work = Some(work);
-                Poll::Pending
-            }
-        }
-    }
-}
-
-impl<K: Key, L: Loader<K>> Drop for Wait<K, L> {
-    fn drop(&mut self) {
-        let mut state = self.waiting.lock();
-        state.sleeping.retain(|(id, _)| *id != self.id);
-        if state.driver == Some(self.id) {
-            // A load that is given up on must not strand the others: whichever of them is
-            // polled next takes the batch over where this one left it.
-            state.driver = None;
-            state.sleeping.iter().for_each(|(_, waker)| waker.wake_by_ref());
-        }
-    }
+    outcome: SharedOutcome<K, L>,
 }
 
 impl<K, L: Loader<K>> Batcher<K, L>
@@ -189,27 +89,24 @@ where
         }
     }
 
-    /// Adds `key` to the open batch (opening one if none is) and waits for that batch's outcome.
-    fn join(&self, key: K) -> Wait<K, L> {
+    /// Adds `key` to the open batch (opening one if none is) and returns that batch's outcome.
+    fn join(&self, key: K) -> SharedOutcome<K, L> {
         let mut open = self.inner.open.lock().unwrap_or_else(PoisonError::into_inner);
         if let Some(batch) = open.as_mut() {
             batch.keys.insert(key);
             batch.last_joined = current_round();
-            return batch.waiting.waiter();
+            return batch.outcome.clone();
         }
         let id = next_batch_id();
         let inner = self.inner.clone();
-        let work = async move {
+        let outcome = async move {
             let keys = Settled { inner: inner.clone(), id }.await;
             Arc::new(inner.loader.load(&keys).await)
         }
-        .boxed();
-        let waiting = Arc::new(Waiting {
-            state: Mutex::new(WaitingState { work: Some(work), outcome: None, driver: None, sleeping: Vec::new(), next_waiter: 0 }),
-        });
-        let wait = waiting.waiter();
-        *open = Some(OpenBatch { id, keys: HashSet::from([key]), last_joined: current_round(), waiting });
-        wait
+        .boxed()
+        .shared();
+        *open = Some(OpenBatch { id, keys: HashSet::from([key]), last_joined: current_round(), outcome: outcome.clone() });
+        outcome
     }
 }
 
@@ -424,50 +321,6 @@ mod tests {
         .await;
         assert!(objects.iter().all(|fields| fields.len() == 2));
         assert_eq!(*batcher.inner.loader.batches.lock().expect("not poisoned"), vec![(0..5).collect::<Vec<_>>()]);
-    }
-
-    #[tokio::test]
-    async fn a_waiting_load_is_polled_when_it_joins_and_when_its_batch_is_done_only() {
-        let batcher = Batcher::new(Doubling::default());
-        let polls: Vec<AtomicUsize> = (0..100).map(|_| AtomicUsize::new(0)).collect();
-        // Each sibling counts how often it is polled; the batch takes rounds to close, and
-        // only its driver may be polled in them.
-        let values = in_rounds(futures::future::join_all((0..100u32).map(|key| {
-            let (batcher, polls) = (&batcher, &polls[key as usize]);
-            let mut load = Box::pin(batcher.load_one(key));
-            futures::future::poll_fn(move |cx| {
-                polls.fetch_add(1, Ordering::SeqCst);
-                load.as_mut().poll(cx)
-            })
-        })))
-        .await;
-        assert!(values.iter().all(|value| value.as_ref().is_ok_and(Option::is_some)));
-        let mut counts: Vec<usize> = polls.iter().map(|polls| polls.load(Ordering::SeqCst)).collect();
-        counts.sort_unstable();
-        assert_eq!(counts[..99], [2; 99], "every load but the driver: polled to join, then once with the outcome");
-        assert!(counts[99] > 2, "the driver is polled in every round until the batch closes: {counts:?}");
-        assert_eq!(batcher.inner.loader.calls.load(Ordering::SeqCst), 1);
-    }
-
-    #[tokio::test]
-    async fn when_the_load_driving_a_batch_is_dropped_another_one_finishes_it() {
-        let batcher = Batcher::new(Doubling::default());
-        let finished = tokio::time::timeout(
-            std::time::Duration::from_secs(5),
-            in_rounds(async {
-                let mut driver = Box::pin(batcher.load_one(1));
-                let mut other = Box::pin(batcher.load_one(2));
-                // The first polled opens the batch and drives it; the second joins and sleeps.
-                assert!(futures::poll!(driver.as_mut()).is_pending());
-                assert!(futures::poll!(other.as_mut()).is_pending());
-                drop(driver);
-                other.await
-            }),
-        )
-        .await
-        .expect("the other load was woken to take the batch over");
-        assert_eq!(finished.expect("loads"), Some(4));
-        assert_eq!(*batcher.inner.loader.batches.lock().expect("not poisoned"), vec![vec![1, 2]]);
     }
 
     #[tokio::test]
