@@ -17,22 +17,22 @@ fn internal(error: impl Into<ContentError>) -> Arc<ContentError> {
     Arc::new(error.into())
 }
 
-/// Accounts by id.
+/// Accounts by id (shared: the videos of one author get the same row).
 pub struct UserLoader(pub Db);
 
 impl Loader<Uuid> for UserLoader {
-    type Value = users::User;
+    type Value = Arc<users::User>;
     type Error = Arc<ContentError>;
 
     async fn load(&self, ids: &[Uuid]) -> Result<HashMap<Uuid, Self::Value>, Self::Error> {
         let mut conn = self.0.pool.get().await.map_err(internal)?;
         let rows = users::find_many(&mut conn, ids).await.map_err(internal)?;
-        Ok(rows.into_iter().map(|user| (user.id, user)).collect())
+        Ok(rows.into_iter().map(|user| (user.id, Arc::new(user))).collect())
     }
 }
 
 /// Published videos by id: Redis first, the database for the misses (one statement), which
-/// are then cached.
+/// are then cached. Shared (`Arc`): each load of the batch gets its row without a copy.
 pub struct VideoLoader {
     /// Database.
     pub db: Db,
@@ -41,7 +41,7 @@ pub struct VideoLoader {
 }
 
 impl Loader<Uuid> for VideoLoader {
-    type Value = videos::Video;
+    type Value = Arc<videos::Video>;
     type Error = Arc<ContentError>;
 
     async fn load(&self, ids: &[Uuid]) -> Result<HashMap<Uuid, Self::Value>, Self::Error> {
@@ -50,7 +50,7 @@ impl Loader<Uuid> for VideoLoader {
             tracing::warn!(error = format!("{error:#}"), "video cache unavailable");
             Vec::new()
         });
-        let mut found: HashMap<Uuid, videos::Video> = cached.into_iter().map(|video| (video.id, video)).collect();
+        let mut found: HashMap<Uuid, Arc<videos::Video>> = cached.into_iter().map(|video| (video.id, Arc::new(video))).collect();
         let missing: Vec<Uuid> = ids.iter().copied().filter(|id| !found.contains_key(id)).collect();
         if !missing.is_empty() {
             let mut conn = self.db.pool.get().await.map_err(internal)?;
@@ -58,7 +58,7 @@ impl Loader<Uuid> for VideoLoader {
             if let Err(error) = self.cache.put_many(&rows).await {
                 tracing::warn!(error = format!("{error:#}"), "could not fill the video cache");
             }
-            found.extend(rows.into_iter().map(|video| (video.id, video)));
+            found.extend(rows.into_iter().map(|video| (video.id, Arc::new(video))));
         }
         Ok(found)
     }

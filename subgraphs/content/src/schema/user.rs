@@ -12,10 +12,12 @@ use futures::{Stream, StreamExt};
 use platform::auth::{Role, SignedIn, viewer};
 use platform::batch::Batcher;
 use platform::error::CodedResultExt;
+use std::sync::Arc;
 
 /// A registered account.
 pub struct User {
-    row: users::User,
+    /// Shared with the batch or page that loaded it, which hands the same author to many videos.
+    row: Arc<users::User>,
     /// Private fields are shown regardless of the viewer: the session payload of the account
     /// that just signed in (whose request is still anonymous).
     reveal_private: bool,
@@ -23,13 +25,13 @@ pub struct User {
 
 impl User {
     /// The account as anyone sees it (private fields only for itself and admins).
-    pub fn public(row: users::User) -> User {
-        User { row, reveal_private: false }
+    pub fn public(row: impl Into<Arc<users::User>>) -> User {
+        User { row: row.into(), reveal_private: false }
     }
 
     /// The account as its owner sees it.
-    pub fn own(row: users::User) -> User {
-        User { row, reveal_private: true }
+    pub fn own(row: impl Into<Arc<users::User>>) -> User {
+        User { row: row.into(), reveal_private: true }
     }
 
     fn private_visible(&self, ctx: &Context<'_>) -> bool {

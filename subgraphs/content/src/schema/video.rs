@@ -25,7 +25,8 @@ use uuid::Uuid;
 
 /// A video.
 pub struct Video {
-    row: videos::Video,
+    /// Shared with the batch that loaded it: a page of entities does not copy each row.
+    row: Arc<videos::Video>,
     page: Option<Arc<PagePreload>>,
     /// Counters known from the action that produced this value (interactions return them).
     fresh_stat: Option<VideoStat>,
@@ -35,7 +36,7 @@ pub struct Video {
 /// not show (its resolver would then use the loaders).
 #[derive(Default)]
 pub(crate) struct PagePreload {
-    authors: Option<HashMap<Uuid, users::User>>,
+    authors: Option<HashMap<Uuid, Arc<users::User>>>,
     stats: Option<HashMap<Uuid, VideoStat>>,
     /// Also `None` for an anonymous viewer.
     viewer_states: Option<HashMap<Uuid, ViewerState>>,
@@ -65,13 +66,13 @@ impl PageFields {
 
 impl Video {
     /// A video resolved on its own (through the loaders).
-    pub(crate) fn single(row: videos::Video) -> Video {
-        Video { row, page: None, fresh_stat: None }
+    pub(crate) fn single(row: impl Into<Arc<videos::Video>>) -> Video {
+        Video { row: row.into(), page: None, fresh_stat: None }
     }
 
     /// A video with the counters an action just committed.
     pub(crate) fn with_stat(row: videos::Video, stat: VideoStat) -> Video {
-        Video { row, page: None, fresh_stat: Some(stat) }
+        Video { row: Arc::new(row), page: None, fresh_stat: Some(stat) }
     }
 
     /// Turns a page of rows into videos, preloading what `fields` shows of them (authors,
@@ -90,7 +91,7 @@ impl Video {
             let mut author_ids: Vec<Uuid> = rows.iter().map(|video| video.author_id).collect();
             author_ids.sort_unstable();
             author_ids.dedup();
-            Some(users::find_many(conn, &author_ids).await?.into_iter().map(|user| (user.id, user)).collect())
+            Some(users::find_many(conn, &author_ids).await?.into_iter().map(|user| (user.id, Arc::new(user))).collect())
         } else {
             None
         };
@@ -105,7 +106,7 @@ impl Video {
             None => None,
         };
         let page = Arc::new(PagePreload { authors, stats, viewer_states });
-        Ok(rows.into_iter().map(|row| Video { row, page: Some(page.clone()), fresh_stat: None }).collect())
+        Ok(rows.into_iter().map(|row| Video { row: Arc::new(row), page: Some(page.clone()), fresh_stat: None }).collect())
     }
 }
 
