@@ -7,6 +7,8 @@
 #   vidgraph_bench), Redis prefix and NATS prefix, so the dev deployment is left untouched.
 # vg_bench_start_dev: starts `vidgraph dev` in the background and waits for the router
 #   (optionally up to $1 seconds, default 120).
+# vg_pid_on_port PORT: the process listening on a local TCP port (e.g. one of `vidgraph dev`'s
+#   subgraphs, to sample its memory or CPU).
 
 vg_bench_prepare() {
 	vg_ensure_services
@@ -37,3 +39,5 @@ vg_bench_start_dev() {
 	DEV_PID=$!
 	vg_wait_for "${1:-120}" "the router" bash -c 'curl -sf http://127.0.0.1:4000/readiness >/dev/null'
 }
+
+vg_pid_on_port() { ss -ltnpH "sport = :$1" | sed -n 's/.*pid=\([0-9]*\).*/\1/p' | head -1; }

@@ -58,7 +58,6 @@ REPLICA_PID=$!
 trap 'kill "$REPLICA_PID" 2>/dev/null || true; vg_bench_cleanup' EXIT
 vg_wait_for 60 "the second live replica" curl -sf "http://127.0.0.1:$REPLICA_PORT/health/ready" -o /dev/null
 
-pid_on_port() { ss -ltnpH "sport = :$1" | sed -n 's/.*pid=\([0-9]*\).*/\1/p' | head -1; }
 rss_mb() { awk '/VmRSS/ {printf "%.1f", $2/1024}' "/proc/$1/status"; }
 
 # The GraphQL steps of the setup and the lateness query, in one helper.
@@ -197,8 +196,8 @@ danmaku() {
 	local label=$1
 	shift
 	local lpid rpid l0 r0 sampler
-	lpid=$(pid_on_port 4004)
-	rpid=$(pid_on_port 4000)
+	lpid=$(vg_pid_on_port 4004)
+	rpid=$(vg_pid_on_port 4000)
 	l0=$(rss_mb "$lpid")
 	r0=$(rss_mb "$rpid")
 	echo "== 2. danmaku fan-out, $label: $SUBSCRIBERS subscribers of one room through the router, 100 messages at 5/s"
@@ -227,7 +226,7 @@ danmaku "each with its own token" --tokens-file "$WORK/subscribers.txt"
 
 echo "== 3. PK timers: $PK_PAIRS short PKs (invite 5 s, score 30 s, punishment 10 s), two live replicas, the router's one SIGKILLed"
 py pks
-victim=$(pid_on_port 4004)
+victim=$(vg_pid_on_port 4004)
 kill -9 "$victim"
 echo "killed live pid $victim (SIGKILL) at $(date -u +%T); vidgraph dev restarts it, replica pid $REPLICA_PID keeps running"
 vg_wait_for 120 "every PK to finish" bash -c "python3 '$WORK/live.py' lateness | grep -q 'unfinished_pks 0'" || true

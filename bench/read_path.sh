@@ -54,10 +54,8 @@ curl -sf http://127.0.0.1:4002/graphql -H 'content-type: application/json' \
 		>"$WORK/representations.json"
 python3 -c "import json; print('hot_page_videos', len(json.load(open('$WORK/representations.json'))['representations']))"
 
-# The process listening on a local TCP port.
-pid_on_port() { ss -ltnpH "sport = :$1" | grep -o 'pid=[0-9]*' | head -1 | cut -d= -f2; }
-CPU_OF=(--cpu-of "router=$(pid_on_port 4000)" --cpu-of "content=$(pid_on_port 4001)"
-	--cpu-of "ranking=$(pid_on_port 4002)" --cpu-of "baseline=$BASELINE_PID")
+CPU_OF=(--cpu-of "router=$(vg_pid_on_port 4000)" --cpu-of "content=$(vg_pid_on_port 4001)"
+	--cpu-of "ranking=$(vg_pid_on_port 4002)" --cpu-of "baseline=$BASELINE_PID")
 SERVER_PIDS=$(printf '%s\n' "${CPU_OF[@]}" | grep = | cut -d= -f2 | paste -sd,)
 
 # run LABEL URL OPERATION NAME AUTH [extra args]: one closed-loop run, its JSON line kept.
