@@ -195,17 +195,25 @@ const ConfigureWeekStarGifts = graphql(`
   }
 `);
 
+// The fields of a dead letter (the platform's `DeadLetter`, which assets, content and ranking
+// all serve), spread by the queries below; codegen types them as PlatformDeadLetterFragment.
+graphql(`
+  fragment PlatformDeadLetter on DeadLetter {
+    id
+    consumer
+    subject
+    deliveries
+    reason
+    deadAt
+  }
+`);
+
 const AssetsDeadLettersQuery = graphql(`
   query AdminAssetsDeadLetters {
     assetsDeadLetters(first: 50) {
       edges {
         node {
-          id
-          consumer
-          subject
-          deliveries
-          reason
-          deadAt
+          ...PlatformDeadLetter
         }
       }
     }
@@ -221,19 +229,6 @@ const RetryAssetsDeadLetter = graphql(`
 const DiscardAssetsDeadLetter = graphql(`
   mutation DiscardAssetsDeadLetter($id: ID!) {
     discardAssetsDeadLetter(id: $id)
-  }
-`);
-
-// The fields of a platform dead letter, spread by the query below; codegen types them as
-// PlatformDeadLetterFragment.
-graphql(`
-  fragment PlatformDeadLetter on DeadLetter {
-    id
-    consumer
-    subject
-    deliveries
-    reason
-    deadAt
   }
 `);
 
