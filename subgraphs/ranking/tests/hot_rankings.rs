@@ -621,6 +621,37 @@ async fn a_late_second_swap_of_a_run_or_an_older_runs_swap_changes_no_ranking() 
     assert_eq!(snapshot(&world).await, expected, "an older run's swap is a no-op");
 }
 
+/// Redis's count of values it freed on its background thread (`INFO memory`).
+async fn lazily_freed(world: &World) -> u64 {
+    let mut conn = world.deps.redis.conn().await.expect("redis");
+    let info: String = redis::cmd("INFO").arg("memory").query_async(&mut *conn).await.expect("info");
+    info.lines().find_map(|line| line.strip_prefix("lazyfreed_objects:")).expect("lazyfreed_objects").trim().parse().expect("count")
+}
+
+#[tokio::test]
+async fn a_swap_leaves_freeing_the_replaced_rankings_to_redis_s_background_thread() {
+    // `RENAME` over a live ranking (or `DEL` of it) frees its members inside the swap script: a
+    // second or more for a million, past the client's response timeout, so a recompute of a
+    // million videos over existing rankings failed at its swap. Freed by `UNLINK`, they are
+    // counted in `lazyfreed_objects` (other tests' unlinks can only add to it).
+    let world = world().await;
+    let boards = HotBoards::new(world.deps.redis.clone());
+    let batch: Vec<VideoScores> =
+        (1..=500).map(|value| VideoScores { video_id: Uuid::now_v7(), region_id: 1, values: [value; 4] }).collect();
+    let (first, second) = (Uuid::now_v7(), Uuid::now_v7());
+    for run in [first, second] {
+        boards.begin_build(run).await.expect("marker");
+        boards.add_to_build(run, &batch).await.expect("build");
+    }
+    boards.publish_build(first).await.expect("first swap: nothing to replace");
+    let before = lazily_freed(&world).await;
+    boards.publish_build(second).await.expect("second swap");
+    let freed = lazily_freed(&world).await - before;
+    // 4 ranges, global and region 1: every ranking the second run replaced.
+    assert!(freed >= 8, "{freed} values freed in the background, expected the 8 replaced rankings");
+    assert_eq!(ids(&world, TimeRange::Week, Some(1)).await.len(), 100, "the new rankings are in place");
+}
+
 #[tokio::test]
 async fn content_events_published_during_a_postgres_outage_longer_than_any_delivery_budget_are_each_applied_once() {
     use async_nats::jetstream::consumer::pull;

@@ -22,8 +22,14 @@ pub const GLOBAL: i32 = 0;
 /// or, without a build, the ranking is empty now; unless `KEYS[3]` records that this run or a
 /// newer one swapped this ranking in already (run ids are UUIDv7: their text sorts by creation
 /// time). So a late second publish of a run, or an older run's, changes nothing.
+///
+/// The old ranking is `UNLINK`ed first: `RENAME` over it, or `DEL`, would free its members in
+/// the script (a second or more for a million), past the client's response timeout and
+/// stalling every other Redis client meanwhile; `UNLINK` frees them on Redis's background
+/// thread, after the key is already gone.
 const SWAP_IN: &str = "local last = redis.call('GET', KEYS[3]) if last and last >= ARGV[1] then return 0 end \
-    if redis.call('EXISTS', KEYS[1]) == 1 then redis.call('RENAME', KEYS[1], KEYS[2]) else redis.call('DEL', KEYS[2]) end \
+    redis.call('UNLINK', KEYS[2]) \
+    if redis.call('EXISTS', KEYS[1]) == 1 then redis.call('RENAME', KEYS[1], KEYS[2]) end \
     redis.call('SET', KEYS[3], ARGV[1]) return 1";
 
 /// Deletes `KEYS[1]` only while it holds `ARGV[1]`.
@@ -294,7 +300,8 @@ impl HotBoards {
         let mut pipe = redis::pipe();
         for scope in self.scopes(&mut conn).await? {
             for range in TimeRange::ALL {
-                pipe.del(self.build_key(range, scope, run)).ignore();
+                // A build may hold a million members: freed in the background (see `SWAP_IN`).
+                pipe.unlink(self.build_key(range, scope, run)).ignore();
             }
         }
         pipe.cmd("EVAL").arg(DELETE_IF_EQUAL).arg(1).arg(self.building_key()).arg(run.to_string()).ignore();
