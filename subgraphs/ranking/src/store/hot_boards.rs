@@ -222,29 +222,32 @@ impl HotBoards {
     /// batch's members of it, rather than a command per member).
     /// `NX` (per member): a video the live consumer already wrote into the build (it changed
     /// after the batch was read) keeps that newer value.
+    /// Each `ZADD` lists its members best first: Redis inserts them in that order, and each
+    /// insert then walks nearly the skip-list path of the one before, which is in the cache,
+    /// where members in id order land at random places in a ranking of up to a million.
     pub async fn add_to_build(&self, run: Uuid, batch: &[VideoScores]) -> anyhow::Result<()> {
         if batch.is_empty() {
             return Ok(());
         }
         // Scope 0 (global) and each region of the batch, per range, in [`TimeRange::ALL`] order.
-        let mut rankings: std::collections::BTreeMap<(i32, usize), redis::Cmd> = std::collections::BTreeMap::new();
+        let mut rankings: std::collections::BTreeMap<(i32, usize), Vec<(i64, Uuid)>> = std::collections::BTreeMap::new();
         for scores in batch {
-            let member = scores.video_id.to_string();
             for (index, (range, value)) in TimeRange::ALL.into_iter().zip(scores.values).enumerate() {
                 if holds(range, value) {
                     for scope in [GLOBAL, scores.region_id] {
-                        let zadd = rankings.entry((scope, index)).or_insert_with(|| {
-                            let mut zadd = redis::cmd("ZADD");
-                            zadd.arg(self.build_key(range, scope, run)).arg("NX");
-                            zadd
-                        });
-                        zadd.arg(value as f64).arg(&member);
+                        rankings.entry((scope, index)).or_default().push((value, scores.video_id));
                     }
                 }
             }
         }
         let mut pipe = redis::pipe();
-        for zadd in rankings.into_values() {
+        for ((scope, index), mut members) in rankings {
+            members.sort_unstable_by(|a, b| b.cmp(a));
+            let mut zadd = redis::cmd("ZADD");
+            zadd.arg(self.build_key(TimeRange::ALL[index], scope, run)).arg("NX");
+            for (value, video_id) in members {
+                zadd.arg(value as f64).arg(video_id.to_string());
+            }
             pipe.add_command(zadd).ignore();
         }
         let regions: Vec<i32> = batch.iter().map(|scores| scores.region_id).collect();
