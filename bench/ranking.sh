@@ -37,14 +37,21 @@ echo "== full recompute (release build, in-process: Postgres batches of 5000 -> 
 # batches; each read overlaps the previous batch's write and checkpoint), and the wall time of
 # those overlapped steps
 before=$(redis-cli info memory | awk -F: '/^used_memory:/ {print $2}' | tr -d '\r')
-$V recompute-rankings 2>"$WORK/recompute.log"
-phases() { sed 's/\x1b\[[0-9;]*m//g' "$WORK/recompute.log" | grep -o 'recompute build phases.*' | sed 's/recompute build phases run.id=[^ ]* //'; }
-echo "phases: $(phases)"
+# Redis's own CPU time (user + system, seconds): single-threaded, it bounds the recompute.
+redis_cpu_s() { awk -v hz="$(getconf CLK_TCK)" '{print ($14 + $15) / hz}' "/proc/$(pgrep -x redis-server | head -1)/stat"; }
+# recompute: one full recompute, its phases and the CPU time Redis spent on it.
+recompute() {
+	local redis_before
+	redis_before=$(redis_cpu_s)
+	$V recompute-rankings 2>"$WORK/recompute.log"
+	echo "phases: $(sed 's/\x1b\[[0-9;]*m//g' "$WORK/recompute.log" | grep -o 'recompute build phases.*' | sed 's/recompute build phases run.id=[^ ]* //')"
+	python3 -c "print('redis_cpu_s %.2f' % ($(redis_cpu_s) - $redis_before))"
+}
+recompute
 after=$(redis-cli info memory | awk -F: '/^used_memory:/ {print $2}' | tr -d '\r')
 python3 -c "print('redis_memory_delta_mb %.1f (the first run; later runs replace the same keys)' % (($after - $before) / 1048576))"
 echo "-- and again, over rankings that exist (what the hourly run does)"
-$V recompute-rankings 2>"$WORK/recompute.log"
-echo "phases: $(phases)"
+recompute
 
 vg_bench_start_dev 300
 $V mint-tokens --prefix viewer --count 2000 >"$WORK/viewers.txt"
