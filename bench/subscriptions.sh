@@ -88,7 +88,9 @@ stage_router() {
 # start_router DIR: sets ROUTER_PID and ROUTER_PORT.
 start_router() {
 	ROUTER_PORT=$(free_port)
-	ROUTER_CONFIG_FILE_PATH="$1/router.config.yaml" PORT=$ROUTER_PORT LOG_LEVEL=warn "$VIDGRAPH_ROUTER_BIN" >"$1/router.log" 2>&1 &
+	# MIMALLOC_PURGE_DELAY: the allocator setting the router runs with (ROUTER_ALLOCATOR_ENV in
+	# crates/vidgraph/src/router.rs).
+	MIMALLOC_PURGE_DELAY=0 ROUTER_CONFIG_FILE_PATH="$1/router.config.yaml" PORT=$ROUTER_PORT LOG_LEVEL=warn "$VIDGRAPH_ROUTER_BIN" >"$1/router.log" 2>&1 &
 	ROUTER_PID=$!
 	PIDS+=("$ROUTER_PID")
 	vg_wait_for 60 "router $1" curl -sf "http://127.0.0.1:$ROUTER_PORT/readiness" -o /dev/null
