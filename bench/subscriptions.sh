@@ -48,10 +48,6 @@ trap stop_all EXIT
 
 free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
 rss_mb() { awk '/VmRSS/ {printf "%.1f", $2/1024}' "/proc/$1/status"; }
-# CPU time (user + system, clock ticks) of a process so far; 0 for "-".
-cpu_ticks() { if [[ $1 == - ]]; then echo 0; else awk '{print $14 + $15}' "/proc/$1/stat"; fi; }
-# One line "<seconds since epoch> <content ticks> <router ticks> <load tool ticks>".
-cpu_snapshot() { echo "$(date +%s.%N) $(cpu_ticks "$CONTENT_PID") $(cpu_ticks "$1") $(cpu_ticks "$(cat "$WORK/load.pid")")"; }
 
 echo "== setup: keys, migrations, seed ($TOKENS viewers), content on a free port"
 $V keys >/dev/null
@@ -133,8 +129,9 @@ measure() {
 		local ctl
 		for ctl in "$WORK"/perf-*.ctl; do [[ -p $ctl ]] && echo "$1" >"$ctl"; done
 	}
-	# The load tool writes its own PID first, so its CPU time can be read while it runs.
-	bash -c 'echo $$ >"$0"; exec "$@"' "$WORK/load.pid" $B subscribe --ws-url "$url" --subscription bench/operations/user_updated.graphql \
+	local cpu_of=(--cpu-of "content=$CONTENT_PID")
+	[[ $rpid != - ]] && cpu_of+=(--cpu-of "router=$rpid")
+	$B subscribe --ws-url "$url" --subscription bench/operations/user_updated.graphql "${cpu_of[@]}" \
 		--variables "{\"id\":\"$user_id\"}" --subscribers "$SUBSCRIBERS" "$@" \
 		--trigger-url "$CONTENT_URL" --trigger bench/operations/update_profile.graphql \
 		--trigger-variables '{"bio":"bench {{seq}}"}' --trigger-token "$trigger_token" \
@@ -145,28 +142,15 @@ measure() {
 				# Every subscription is open and none has had an event yet: the idle cost.
 				printf '%s %s\n' "$(rss_mb "$CONTENT_PID")" "$([[ $rpid != - ]] && rss_mb "$rpid" || echo 0)" >"$WORK/idle" ;;
 			*"sending"*)
-				cpu_snapshot "$rpid" >"$WORK/cpu-start"
 				[[ $PROFILE == 1 ]] && perf_control enable
 				echo on >"$WORK/phase" ;;
 			*"drained"*)
-				cpu_snapshot "$rpid" >"$WORK/cpu-end"
 				[[ $PROFILE == 1 ]] && perf_control disable ;;
 			esac
 			printf '%s\n' "$line" >&2
-		done) | grep -E '^(subscribers|connect_all_ms|sync_ms|events_sent|delivered|missing|unmatched|latency_ms|timed_out|error|first_error)' | cut -c1-400
+		done) | grep -E '^(subscribers|connect_all_ms|sync_ms|events_sent|delivered|missing|unmatched|latency_ms|timed_out|error|first_error|cpu_s)' | cut -c1-400
 	kill "$sampler" 2>/dev/null || true
 	wait "$sampler" 2>/dev/null || true
-	if [[ -s $WORK/cpu-start && -s $WORK/cpu-end ]]; then
-		python3 - "$(cat "$WORK/cpu-start")" "$(cat "$WORK/cpu-end")" "$(getconf CLK_TCK)" <<-'EOF'
-			import sys
-			start, end = (list(map(float, a.split())) for a in sys.argv[1:3])
-			tck = float(sys.argv[3])
-			wall = end[0] - start[0]
-			content, router, load = ((e - s) / tck for s, e in zip(start[1:], end[1:]))
-			print(f"cpu_s            while events flow ({wall:.1f} s wall, 2 cores = {2 * wall:.1f} cpu-s): content {content:.1f}  router {router:.1f}  load tool {load:.1f}")
-		EOF
-	fi
-	rm -f "$WORK/cpu-start" "$WORK/cpu-end"
 	if ((${#perf_pids[@]})); then
 		local pid name
 		for pid in "${perf_pids[@]}"; do kill -INT "$pid" 2>/dev/null || true; wait "$pid" 2>/dev/null || true; done

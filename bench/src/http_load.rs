@@ -11,6 +11,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use crate::cli;
+use crate::cpu;
 use crate::graphql::{self, Failure};
 use crate::report::HttpReport;
 use crate::stats::{ErrorTally, LatencySummary, ratio, round3};
@@ -58,39 +59,11 @@ pub struct HttpArgs {
     /// A process whose CPU time over the measured window is reported per request, as
     /// `NAME=PID` (repeatable); the load tool's own is always reported, as `load tool`. CPU per
     /// request is steadier than throughput on a shared machine, and says which process spends it.
-    #[arg(long = "cpu-of", value_parser = parse_cpu_target)]
+    #[arg(long = "cpu-of", value_parser = cpu::parse_target)]
     pub cpu_of: Vec<(String, u32)>,
     /// Print the report as one JSON line instead of text.
     #[arg(long)]
     pub json: bool,
-}
-
-fn parse_cpu_target(raw: &str) -> Result<(String, u32), String> {
-    let (name, pid) = raw.split_once('=').ok_or_else(|| format!("expected NAME=PID, got `{raw}`"))?;
-    let pid = pid.parse().map_err(|_| format!("`{pid}` is not a process id"))?;
-    Ok((name.to_owned(), pid))
-}
-
-/// The unit of `utime` and `stime` in `/proc/<pid>/stat`: Linux reports them in USER_HZ, which
-/// is 100 on every architecture it supports (what `getconf CLK_TCK` prints), whatever the
-/// kernel's own tick rate.
-const USER_HZ: u64 = 100;
-
-/// The CPU time (user + system) a process has used so far, from `/proc/<pid>/stat`; `None`
-/// when the process is gone or the system has no procfs.
-fn cpu_time(pid: Option<u32>) -> Option<Duration> {
-    let path = pid.map_or_else(|| "/proc/self/stat".to_owned(), |pid| format!("/proc/{pid}/stat"));
-    let stat = std::fs::read_to_string(path).ok()?;
-    // Fields after the command name, which is in parentheses and may hold spaces.
-    let fields: Vec<&str> = stat.rsplit_once(')')?.1.split_whitespace().collect();
-    let ticks: u64 = fields.get(11)?.parse::<u64>().ok()? + fields.get(12)?.parse::<u64>().ok()?;
-    Some(Duration::from_millis(ticks * 1000 / USER_HZ))
-}
-
-/// The CPU time of every `--cpu-of` process and of the load tool itself, at one instant.
-fn cpu_snapshot(targets: &[(String, u32)]) -> Vec<(String, Option<Duration>)> {
-    let own = std::iter::once(("load tool".to_owned(), cpu_time(None)));
-    targets.iter().map(|(name, pid)| (name.clone(), cpu_time(Some(*pid)))).chain(own).collect()
 }
 
 /// Everything a virtual user needs, built once before the run.
@@ -156,9 +129,9 @@ pub async fn run(args: &HttpArgs) -> Result<HttpReport> {
     let targets = args.cpu_of.clone();
     let cpu_window = tokio::spawn(async move {
         tokio::time::sleep_until(tokio::time::Instant::from_std(measure_from)).await;
-        let before = cpu_snapshot(&targets);
+        let before = cpu::Snapshot::take(&targets);
         tokio::time::sleep_until(tokio::time::Instant::from_std(end)).await;
-        (before, cpu_snapshot(&targets))
+        before.spent_until(cpu::Snapshot::take(&targets))
     });
     let mut latencies = Vec::new();
     let mut errors = ErrorTally::default();
@@ -170,15 +143,9 @@ pub async fn run(args: &HttpArgs) -> Result<HttpReport> {
 
     let measured = end.saturating_duration_since(measure_from).as_secs_f64();
     let requests = latencies.len() as u64;
-    let (cpu_before, cpu_after) = cpu_window.await.context("the CPU sampling task panicked")?;
-    let cpu_us_per_request = cpu_before
-        .into_iter()
-        .zip(cpu_after)
-        .filter_map(|((name, before), (_, after))| {
-            let used = after?.checked_sub(before?)?;
-            Some((name, round3(used.as_secs_f64() * 1e6 / requests.max(1) as f64)))
-        })
-        .collect();
+    let cpu_spent = cpu_window.await.context("the CPU sampling task panicked")?;
+    let cpu_us_per_request =
+        cpu_spent.into_iter().map(|(name, used)| (name, round3(used.as_secs_f64() * 1e6 / requests.max(1) as f64))).collect();
     let error_count = errors.total();
     Ok(HttpReport {
         mode: "http",

@@ -6,6 +6,7 @@
 //! read path written by hand, to measure the GraphQL path against. See `bench/README.md`.
 
 mod cli;
+mod cpu;
 mod graphql;
 mod http_load;
 mod like_rank;

@@ -97,6 +97,18 @@ pub struct SubscribeReport {
     pub first_error: Option<String>,
     /// Whether the overall `--timeout` cut the run short.
     pub timed_out: bool,
+    /// The CPU time of each `--cpu-of` process and of the load tool while events flowed (from
+    /// the first measured trigger until drained); absent when no trigger was sent.
+    pub cpu_while_flowing: Option<CpuWindow>,
+}
+
+/// CPU time spent by processes over a stretch of wall time.
+#[derive(Debug, Clone, Serialize)]
+pub struct CpuWindow {
+    /// The stretch, in seconds.
+    pub wall_s: f64,
+    /// CPU seconds (user + system) per process; a process that ended is absent.
+    pub cpu_s: BTreeMap<String, f64>,
 }
 
 /// A report that can be printed as text or as one JSON line.
@@ -152,6 +164,10 @@ impl Render for SubscribeReport {
         }
         errors(&mut out, &self.errors_by_kind, self.first_error.as_deref());
         line(&mut out, "timed_out", self.timed_out);
+        if let Some(window) = &self.cpu_while_flowing {
+            let spent: Vec<String> = window.cpu_s.iter().map(|(name, s)| format!("{name} {s:.1}")).collect();
+            line(&mut out, "cpu_s", format!("while events flow ({:.1} s wall): {}", window.wall_s, spent.join("  ")));
+        }
         out
     }
 }
@@ -296,6 +312,10 @@ cpu_us[load tool] 95.0 per request
             errors_by_kind: BTreeMap::from([("connect".into(), 1)]),
             first_error: Some("connect: refused".into()),
             timed_out: true,
+            cpu_while_flowing: Some(CpuWindow {
+                wall_s: 10.04,
+                cpu_s: BTreeMap::from([("content".into(), 0.12), ("load tool".into(), 7.9), ("router".into(), 6.8)]),
+            }),
         };
         let text = report.to_text();
         for expected in [
@@ -306,6 +326,7 @@ cpu_us[load tool] 95.0 per request
             "missing       10 (1.01%)\n",
             "error[connect] 1\n",
             "timed_out     true\n",
+            "cpu_s         while events flow (10.0 s wall): content 0.1  load tool 7.9  router 6.8\n",
         ] {
             assert!(text.contains(expected), "missing `{expected}` in\n{text}");
         }

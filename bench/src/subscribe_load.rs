@@ -42,8 +42,8 @@ use tokio_tungstenite::{MaybeTlsStream, WebSocketStream};
 
 use crate::cli;
 use crate::graphql::{self, Failure};
-use crate::report::SubscribeReport;
-use crate::stats::{ErrorTally, LatencySummary, ratio, to_ms};
+use crate::report::{CpuWindow, SubscribeReport};
+use crate::stats::{ErrorTally, LatencySummary, ratio, round3, to_ms};
 
 /// The WebSocket subprotocol of graphql-ws, the one Hive Router and
 /// async-graphql speak.
@@ -115,6 +115,11 @@ pub struct SubscribeArgs {
     /// Overall bound on the run; on expiry, what was measured is reported.
     #[arg(long, default_value = "60s", value_parser = cli::parse_duration)]
     pub timeout: Duration,
+    /// A process whose CPU time while events flow (from the first measured trigger until
+    /// drained) is reported, as `NAME=PID` (repeatable); the load tool's own is always
+    /// reported, as `load tool`.
+    #[arg(long = "cpu-of", value_parser = crate::cpu::parse_target)]
+    pub cpu_of: Vec<(String, u32)>,
     /// Pause between probe triggers while waiting for every subscriber to be live.
     #[arg(long, default_value = "100ms", value_parser = cli::parse_duration)]
     pub probe_interval: Duration,
@@ -283,8 +288,10 @@ pub async fn run(args: &SubscribeArgs) -> Result<SubscribeReport> {
     // Phase 3: send the measured triggers.
     let mut sends = Vec::new();
     let mut trigger_errors = 0;
+    let mut flowing_since = None;
     if shared.measure_from.get().is_some() && !timed_out {
         eprintln!("subscribe: sending {} triggers every {:?}", args.events, args.interval);
+        flowing_since = Some((Instant::now(), crate::cpu::Snapshot::take(&args.cpu_of)));
         let mut ticker = tokio::time::interval(args.interval);
         // A trigger slower than the interval delays the next one rather than
         // causing a burst: triggers stay sequential and evenly spaced.
@@ -317,6 +324,14 @@ pub async fn run(args: &SubscribeArgs) -> Result<SubscribeReport> {
         // Marks the end of the flowing phase for scripts that sample the processes meanwhile.
         eprintln!("subscribe: drained");
     }
+    let cpu_while_flowing = flowing_since.map(|(since, before)| CpuWindow {
+        wall_s: round3(since.elapsed().as_secs_f64()),
+        cpu_s: before
+            .spent_until(crate::cpu::Snapshot::take(&args.cpu_of))
+            .into_iter()
+            .map(|(name, used)| (name, round3(used.as_secs_f64())))
+            .collect(),
+    });
     // Sending fails only when every reader has already gone, which is fine.
     let _ = stop_tx.send(true);
     let mut per_subscriber = Vec::with_capacity(readers.len());
@@ -362,6 +377,7 @@ pub async fn run(args: &SubscribeArgs) -> Result<SubscribeReport> {
         first_error: errors.first().map(str::to_owned),
         errors_by_kind: errors.by_kind,
         timed_out,
+        cpu_while_flowing,
     })
 }
 
