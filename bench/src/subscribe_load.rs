@@ -41,6 +41,7 @@ use tokio_tungstenite::tungstenite::http::header::SEC_WEBSOCKET_PROTOCOL;
 use tokio_tungstenite::{MaybeTlsStream, WebSocketStream};
 
 use crate::cli;
+use crate::cpu;
 use crate::graphql::{self, Failure};
 use crate::report::{CpuWindow, SubscribeReport};
 use crate::stats::{ErrorTally, LatencySummary, ratio, round3, to_ms};
@@ -118,7 +119,7 @@ pub struct SubscribeArgs {
     /// A process whose CPU time while events flow (from the first measured trigger until
     /// drained) is reported, as `NAME=PID` (repeatable); the load tool's own is always
     /// reported, as `load tool`.
-    #[arg(long = "cpu-of", value_parser = crate::cpu::parse_target)]
+    #[arg(long = "cpu-of", value_parser = cpu::parse_target)]
     pub cpu_of: Vec<(String, u32)>,
     /// Pause between probe triggers while waiting for every subscriber to be live.
     #[arg(long, default_value = "100ms", value_parser = cli::parse_duration)]
@@ -291,7 +292,7 @@ pub async fn run(args: &SubscribeArgs) -> Result<SubscribeReport> {
     let mut flowing_since = None;
     if shared.measure_from.get().is_some() && !timed_out {
         eprintln!("subscribe: sending {} triggers every {:?}", args.events, args.interval);
-        flowing_since = Some((Instant::now(), crate::cpu::Snapshot::take(&args.cpu_of)));
+        flowing_since = Some((Instant::now(), cpu::Snapshot::take(&args.cpu_of)));
         let mut ticker = tokio::time::interval(args.interval);
         // A trigger slower than the interval delays the next one rather than
         // causing a burst: triggers stay sequential and evenly spaced.
@@ -327,7 +328,7 @@ pub async fn run(args: &SubscribeArgs) -> Result<SubscribeReport> {
     let cpu_while_flowing = flowing_since.map(|(since, before)| CpuWindow {
         wall_s: round3(since.elapsed().as_secs_f64()),
         cpu_s: before
-            .spent_until(crate::cpu::Snapshot::take(&args.cpu_of))
+            .spent_until(cpu::Snapshot::take(&args.cpu_of))
             .into_iter()
             .map(|(name, used)| (name, round3(used.as_secs_f64())))
             .collect(),
